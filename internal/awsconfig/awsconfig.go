@@ -117,7 +117,7 @@ func (c *AccessConfig) Prepare() []error {
 			errs = append(errs, fmt.Errorf("custom_endpoint_ec2 %q is not a URL: write it as https://host[:port] or http://host:port", c.CustomEndpointEc2))
 		}
 	}
-	if c.Region != "" && !validRegion(c.Region) {
+	if c.Region != "" && !ValidRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q is not a region name: write it like us-east-1", c.Region))
 	}
 	ar := c.AssumeRole
@@ -133,8 +133,10 @@ func (c *AccessConfig) Prepare() []error {
 	return errs
 }
 
-// validRegion accepts names of the form aa-bbbb-1 (letters, digits, dashes).
-func validRegion(r string) bool {
+// ValidRegion reports whether r looks like an AWS region name (us-east-1,
+// us-gov-west-1, eu-central-2): lowercase letters, digits and dashes, with at
+// least one dash.
+func ValidRegion(r string) bool {
 	if len(r) < 3 || len(r) > 40 || !strings.Contains(r, "-") {
 		return false
 	}
@@ -144,6 +146,32 @@ func validRegion(r string) bool {
 		}
 	}
 	return true
+}
+
+// Secrets returns the configured credential values that must never appear
+// in logs, UI output or errors (access key id, secret key, session token),
+// for callers that redact messages which may quote a server's answer.
+func (c *AccessConfig) Secrets() []string {
+	var out []string
+	for _, s := range []string{c.AccessKey, c.SecretKey, c.Token} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Redact replaces every configured credential value in s with "[redacted]"
+// (values shorter than 4 characters are not real credentials and are left
+// alone so that messages stay readable).
+func (c *AccessConfig) Redact(s string) string {
+	for _, secret := range c.Secrets() {
+		if len(secret) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
 }
 
 // RetryMaxAttempts is the number of attempts one EC2 call makes.

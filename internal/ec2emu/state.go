@@ -14,6 +14,9 @@ type State struct {
 	ClockOffset time.Duration `json:"clock_offset"`
 	// Seq feeds id generation so ids never repeat within one state.
 	Seq uint64 `json:"seq"`
+	// ClientTokens maps account/region/action/ClientToken to the id the
+	// first call produced (CopyImage, RunInstances idempotency).
+	ClientTokens map[string]string `json:"client_tokens,omitempty"`
 }
 
 func newState() *State {
@@ -99,6 +102,8 @@ type Instance struct {
 	Region  string `json:"region"`
 	Owner   string `json:"owner"`
 	ImageID string `json:"image_id"`
+	// ReservationID groups the instances of one RunInstances call.
+	ReservationID string `json:"reservation_id,omitempty"`
 	// LaunchWatermarks are the watermarks the image carried at launch;
 	// CreateImage copies these.
 	LaunchWatermarks []Watermark       `json:"launch_watermarks,omitempty"`

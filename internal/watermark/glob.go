@@ -1,13 +1,14 @@
 package watermark
 
+import "unicode/utf8"
+
 // Glob reports whether s matches the EC2 wildcard pattern: '*' matches any
 // run of characters (also none), '?' exactly one character, and '\' makes
 // the next character literal ("\*" is a literal star, "\\" a backslash). A
 // trailing lone backslash is a literal backslash. Matching is case-sensitive
 // and works on runes. It runs in O(len(pattern)·len(s)) time.
 func Glob(pattern, s string) bool {
-	p := compileGlob(pattern)
-	return p.match([]rune(s))
+	return compileGlob(pattern).match(s)
 }
 
 type globTok struct {
@@ -41,12 +42,18 @@ func compileGlob(pattern string) globPattern {
 	return out
 }
 
-// match is the classic greedy matcher with one backtrack point, linear in
-// practice and never exponential.
-func (p globPattern) match(s []rune) bool {
+// match is the classic greedy matcher with one backtrack point: it never
+// goes exponential (O(len(p)·len(s)) worst case) and does not allocate. It
+// walks s rune by rune; an invalid UTF-8 byte counts as one U+FFFD rune, as
+// a []rune conversion would make it.
+func (p globPattern) match(s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
+		r, size := rune(s[si]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[si:])
+		}
 		if pi < len(p) {
 			t := p[pi]
 			switch {
@@ -54,15 +61,17 @@ func (p globPattern) match(s []rune) bool {
 				star, mark = pi, si
 				pi++
 				continue
-			case t.kind == '?' || t.r == s[si]:
+			case t.kind == '?' || t.r == r:
 				pi++
-				si++
+				si += size
 				continue
 			}
 		}
 		if star >= 0 {
+			// Let the last star swallow one more rune and retry.
 			pi = star + 1
-			mark++
+			_, msize := utf8.DecodeRuneInString(s[mark:])
+			mark += msize
 			si = mark
 			continue
 		}

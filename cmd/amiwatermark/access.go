@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+)
+
+// accessFlags are the AWS access flags every command has. They fill an
+// awsconfig.AccessConfig, the same structure the plugin's components use;
+// credentials always come from the SDK's default chain (environment
+// variables, shared config and credentials files with --profile, SSO,
+// container or instance role), never from flags, so that secrets do not end
+// up in shell history or CI logs.
+type accessFlags struct {
+	region     string
+	profile    string
+	endpoint   string
+	maxRetries int
+	retriesSet bool
+}
+
+func (a *accessFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.region, "region", "", "AWS region of AMIs given without REGION: (default: AWS_REGION or the profile's region)")
+	fs.StringVar(&a.profile, "profile", "", "shared config/credentials profile (default: AWS_PROFILE or \"default\")")
+	fs.StringVar(&a.endpoint, "endpoint", "", "EC2 endpoint URL, e.g. a VPC endpoint or the ec2emu emulator (custom_endpoint_ec2)")
+	fs.IntVar(&a.maxRetries, "max-retries", awsconfig.DefaultMaxRetries, "retries of a throttled or failed EC2 call (max_retries)")
+}
+
+// accessConfig returns the AccessConfig of the flags, validated. fs tells
+// whether --max-retries was given.
+func (a *accessFlags) accessConfig(fs *flag.FlagSet) (*awsconfig.AccessConfig, error) {
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "max-retries" {
+			a.retriesSet = true
+		}
+	})
+	ac := &awsconfig.AccessConfig{
+		Region:            a.region,
+		Profile:           a.profile,
+		CustomEndpointEc2: a.endpoint,
+	}
+	if a.retriesSet {
+		n := a.maxRetries
+		ac.MaxRetries = &n
+	}
+	if errs := ac.Prepare(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = flagNames(e.Error())
+		}
+		return nil, usagef("%s", strings.Join(msgs, "; "))
+	}
+	return ac, nil
+}
+
+// flagNames rewrites the template key names of AccessConfig errors into
+// the command's flag names.
+func flagNames(s string) string {
+	r := strings.NewReplacer(
+		"custom_endpoint_ec2", "--endpoint",
+		"max_retries", "--max-retries",
+		"region ", "--region ",
+		"set region in the template", "give --region",
+	)
+	return r.Replace(s)
+}
+
+// session holds the loaded AWS configuration and one EC2 client per region.
+type session struct {
+	ac      *awsconfig.AccessConfig
+	cfg     aws.Config
+	clients map[string]*ec2.Client
+}
+
+func newSession(ctx context.Context, ac *awsconfig.AccessConfig) (*session, error) {
+	cfg, err := ac.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &session{ac: ac, cfg: cfg, clients: map[string]*ec2.Client{}}, nil
+}
+
+// defaultRegion is --region, else the SDK's (AWS_REGION, profile).
+func (s *session) defaultRegion() string { return s.cfg.Region }
+
+func (s *session) client(region string) (*ec2.Client, error) {
+	if c, ok := s.clients[region]; ok {
+		return c, nil
+	}
+	c, err := s.ac.NewEC2Client(s.cfg, region)
+	if err != nil {
+		return nil, err
+	}
+	s.clients[region] = c
+	return c, nil
+}
+
+// amiRef is one AMI named on the command line.
+type amiRef struct {
+	Region string
+	ID     string
+}
+
+func (r amiRef) String() string { return r.Region + " " + r.ID }
+
+var (
+	amiIDRE  = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+)
+
+// parseAMIArgs reads AMI arguments: ami-ID (in the default region),
+// REGION:ami-ID, or a Packer artifact id / manifest artifact_id
+// "us-east-1:ami-1,eu-west-1:ami-2". Duplicates are dropped, order kept.
+// An AMI without a region when there is no default region is an error.
+func parseAMIArgs(args []string, defRegion string) ([]amiRef, error) {
+	if len(args) == 0 {
+		return nil, usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0")
+	}
+	var (
+		out  []amiRef
+		seen = map[amiRef]bool{}
+	)
+	for _, arg := range args {
+		for _, part := range strings.Split(arg, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			region, id, hasRegion := strings.Cut(part, ":")
+			if !hasRegion {
+				region, id = defRegion, part
+			}
+			if !amiIDRE.MatchString(id) {
+				return nil, usagef("%q is not an AMI id: write ami- and 8 or 17 lowercase hex digits, optionally prefixed with REGION: (us-east-1:ami-0123456789abcdef0)", part)
+			}
+			if hasRegion && !regionRE.MatchString(region) {
+				return nil, usagef("%q: %q is not a region name: write it like us-east-1:ami-0123456789abcdef0", part, region)
+			}
+			if region == "" {
+				return nil, usagef("no region for %s: give --region, set AWS_REGION, or write REGION:%s", id, id)
+			}
+			ref := amiRef{Region: region, ID: id}
+			if !seen[ref] {
+				seen[ref] = true
+				out = append(out, ref)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("no AMI given: name one or more AMIs")
+	}
+	return out, nil
+}
+
+// regionsOf returns the regions of refs in first-seen order.
+func regionsOf(refs []amiRef) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if !seen[r.Region] {
+			seen[r.Region] = true
+			out = append(out, r.Region)
+		}
+	}
+	return out
+}
+
+// errorText shortens an AWS SDK error for one output line: the operation
+// wrapping stays, newlines go.
+func errorText(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// describeErr explains an error of a describe call in region.
+func describeErr(region string, err error) error {
+	return fmt.Errorf("describing images in %s: %s", region, errorText(err))
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+)
+
+// Accounts of the tests. The emulator takes the account from the last 12
+// digits of the access key id.
+const (
+	acctMe      = "111122223333" // the caller of the CLI
+	acctOther   = "444455556666" // shares images with the caller
+	acctAmazon  = "137112412989" // owner alias "amazon"
+	keyMe       = "AKIDTEST" + acctMe
+	keyOther    = "AKIDTEST" + acctOther
+	regionEast  = "us-east-1"
+	regionWest  = "eu-west-1"
+	testDay     = 24 * time.Hour
+	testTimeout = 2 * time.Minute
+)
+
+type emu struct {
+	t   *testing.T
+	srv *ec2emu.Server
+	url string
+}
+
+// newEmu starts an in-process emulator and points the SDK's default
+// credential chain at account acctMe through the environment (so the tests
+// using it cannot run in parallel). Shared config files and IMDS are cut
+// off so the machine's own AWS setup cannot leak in.
+func newEmu(t *testing.T) *emu {
+	t.Helper()
+	srv := ec2emu.New(ec2emu.Options{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           keyMe,
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_CONFIG_FILE":             empty,
+		"AWS_SHARED_CREDENTIALS_FILE": empty,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_PROFILE":                 "",
+		"AWS_DEFAULT_PROFILE":         "",
+		"AWS_REGION":                  "",
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ENDPOINT_URL_EC2":        "",
+		"AWS_MAX_ATTEMPTS":            "",
+		"AWS_RETRY_MODE":              "",
+	} {
+		t.Setenv(k, v) // restores the old value after the test
+		if v == "" {
+			os.Unsetenv(k)
+		}
+	}
+	return &emu{t: t, srv: srv, url: ts.URL}
+}
+
+// cli runs the command in-process against the emulator (--endpoint is
+// added after the subcommand) and returns exit code, stdout and stderr.
+func (e *emu) cli(args ...string) (int, string, string) {
+	e.t.Helper()
+	full := args
+	if len(args) > 0 {
+		full = append([]string{args[0], "--endpoint", e.url}, args[1:]...)
+	}
+	return runCLI(full...)
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// client is a real SDK client acting as account acct (set-up calls).
+func (e *emu) client(acct, region string) *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(e.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+acct, "secret", ""),
+	})
+}
+
+func (e *emu) seed(imgs ...ec2emu.SeedImage) []string {
+	e.t.Helper()
+	ids, err := e.srv.SeedImages(imgs)
+	if err != nil {
+		e.t.Fatalf("seeding: %v", err)
+	}
+	return ids
+}
+
+// ts renders t for seed JSON.
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// writeFile writes content to a file in a temp dir and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func wantCode(t *testing.T, got, want int, stdout, stderr string) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", got, want, stdout, stderr)
+	}
+}
+
+func wantContains(t *testing.T, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s does not contain %q:\n%s", what, sub, s)
+		}
+	}
+}
+
+func lines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+)
+
+// maxFilterValues is how many values one DescribeImages filter carries
+// (EC2 accepts up to 200 values per filter).
+const maxFilterValues = 200
+
+// describeByID describes the images ids in region with the image-id filter
+// rather than ImageIds: an unknown, unshared or hidden id is then simply
+// missing from the answer instead of failing the whole call with
+// InvalidAMIID.NotFound. Deprecated and disabled images are included: they
+// are named explicitly. Pages are followed (MaxResults 1000).
+func describeByID(ctx context.Context, c *ec2.Client, region string, ids []string) (map[string]watermark.Image, error) {
+	out := make(map[string]watermark.Image, len(ids))
+	for start := 0; start < len(ids); start += maxFilterValues {
+		end := min(start+maxFilterValues, len(ids))
+		in := &ec2.DescribeImagesInput{
+			Filters:           []types.Filter{{Name: aws.String("image-id"), Values: ids[start:end]}},
+			IncludeDeprecated: aws.Bool(true),
+			IncludeDisabled:   aws.Bool(true),
+			MaxResults:        aws.Int32(1000),
+		}
+		p := ec2.NewDescribeImagesPaginator(c, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, describeErr(region, err)
+			}
+			for _, im := range page.Images {
+				img := toImage(im, region)
+				out[img.ID] = img
+			}
+		}
+	}
+	return out, nil
+}
+
+// toImage converts an EC2 image into the domain type.
+func toImage(im types.Image, region string) watermark.Image {
+	img := watermark.Image{
+		ID:                aws.ToString(im.ImageId),
+		Region:            region,
+		OwnerID:           aws.ToString(im.OwnerId),
+		OwnerAlias:        aws.ToString(im.ImageOwnerAlias),
+		Name:              aws.ToString(im.Name),
+		Description:       aws.ToString(im.Description),
+		State:             string(im.State),
+		Public:            aws.ToBool(im.Public),
+		CreationDate:      parseAWSTime(aws.ToString(im.CreationDate)),
+		DeprecationTime:   parseAWSTime(aws.ToString(im.DeprecationTime)),
+		SourceImageID:     aws.ToString(im.SourceImageId),
+		SourceImageRegion: aws.ToString(im.SourceImageRegion),
+		SourceInstanceID:  aws.ToString(im.SourceInstanceId),
+		Allowed:           im.ImageAllowed,
+	}
+	for _, pc := range im.ProductCodes {
+		if id := aws.ToString(pc.ProductCodeId); id != "" {
+			img.ProductCodes = append(img.ProductCodes, id)
+		}
+	}
+	for _, w := range im.ImageWatermarks {
+		img.Watermarks = append(img.Watermarks, watermark.Watermark{
+			Key:                     aws.ToString(w.WatermarkKey),
+			SourceImageID:           aws.ToString(w.SourceImageId),
+			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
+			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
+			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
+		})
+	}
+	return img
+}
+
+// parseAWSTime parses creationDate / deprecationTime (2026-06-24T03:15:42.000Z);
+// zero when empty or not a time.
+func parseAWSTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// Lineage of one watermark on one image.
+const (
+	// lineageAttached: the watermark was attached to this image.
+	lineageAttached = "attached"
+	// lineageCopied: this image is a direct CopyImage of the image the
+	// watermark was attached to.
+	lineageCopied = "copied"
+	// lineageDerived: anything else — the image was built with CreateImage
+	// from an instance of a watermarked image (or copied from such an image,
+	// or copied from a copy): it inherited the watermark.
+	lineageDerived = "derived"
+)
+
+// lineageOf classifies how w came to be on img. It is the rule of the data
+// source's lineage setting (watermark.LineageOK): attached and copied pass
+// lineage "attached", derived passes only lineage "any". Image ids are
+// unique per region only, so the (region, id) pairs are compared; an empty
+// SourceImageRegion stands for img's own region.
+func lineageOf(img watermark.Image, w watermark.Watermark) string {
+	wRegion := orDefault(w.SourceImageRegion, img.Region)
+	if w.SourceImageID != "" && w.SourceImageID == img.ID && wRegion == img.Region {
+		return lineageAttached
+	}
+	if img.SourceInstanceID == "" && img.SourceImageID != "" && img.SourceImageID == w.SourceImageID &&
+		orDefault(img.SourceImageRegion, img.Region) == wRegion {
+		return lineageCopied
+	}
+	return lineageDerived
+}
+
+// lineageText is the readable form of lineageOf.
+func lineageText(l string) string {
+	if l == lineageAttached {
+		return "attached here"
+	}
+	return l
+}
+
+// lineageWhy explains a derived watermark in a sentence fragment.
+func lineageWhy(img watermark.Image, w watermark.Watermark) string {
+	src := fmt.Sprintf("%s in %s", orDefault(w.SourceImageID, "an unknown image"), orDefault(w.SourceImageRegion, img.Region))
+	switch {
+	case img.SourceInstanceID != "":
+		return fmt.Sprintf("it was attached to %s and inherited through CreateImage from instance %s", src, img.SourceInstanceID)
+	case img.SourceImageID != "":
+		return fmt.Sprintf("it was attached to %s and inherited from %s in %s, which is not that image", src, img.SourceImageID, orDefault(img.SourceImageRegion, img.Region))
+	}
+	return fmt.Sprintf("it was attached to %s, not to this image", src)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// allowedText is the readable imageAllowed status.
+func allowedText(a *bool) string {
+	switch {
+	case a == nil:
+		return "unknown (Allowed AMIs disabled)"
+	case *a:
+		return "allowed"
+	}
+	return "not allowed"
+}
+
+// formatAge renders a duration as a short age: 120d, 36h, 12m, 40s.
+// Negative ages (clock skew, future times) render as "in the future".
+func formatAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int64(d/(24*time.Hour)))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%dh", int64(d/time.Hour))
+	case d >= 2*time.Minute:
+		return fmt.Sprintf("%dm", int64(d/time.Minute))
+	}
+	return fmt.Sprintf("%ds", int64(d/time.Second))
+}
+
+// formatTime renders t as RFC 3339 UTC (seconds), "-" when zero.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

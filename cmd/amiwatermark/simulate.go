@@ -1,0 +1,484 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+)
+
+const simulateUsage = `Usage: amiwatermark simulate [--region R] --criteria FILE [--owners self,amazon,...]
+           [--in-use] [--account ID] [--at TIME] [--json] [--progress]
+
+Evaluates proposed Allowed-AMIs criteria (the JSON of aws ec2
+replace-image-criteria-in-allowed-images-settings --image-criteria) offline,
+without changing the account's settings, against every image the account can
+see in the region, and prints each image that would be blocked and why,
+then the totals.
+
+"Every image the account can see" is what DescribeImages returns without
+Owners: the account's own images, images shared with it, and every public
+image in the region (on AWS that is well over 100 000 images, most of them
+Amazon's and Marketplace's). Deprecated images are included (they can still
+be launched by id); disabled images are not (they cannot be launched).
+--owners narrows the scan to those owners (EC2's Owners parameter).
+
+--in-use also lists the AMIs of running and pending instances and says which
+would be blocked: the instances keep running, but new launches from those
+AMIs (Auto Scaling, replacements) would fail.
+
+The account's own images are never restricted. The account is taken from
+--account, else from an image the account owns (DescribeImages
+Owners=self), else from a reservation of its instances (--in-use); if none
+is found, the account owns no image in the region and no image is exempt.
+
+Exit 0 when the simulation ran (whatever it found), 1 when an AWS call
+failed, 2 on a usage error.
+`
+
+// progressEvery is how many images pass between two progress lines.
+const progressEvery = 1000
+
+type simulateOptions struct {
+	criteria     watermark.Criteria
+	criteriaFile string
+	owners       []string
+	inUse        bool
+	account      string
+	at           time.Time
+	asJSON       bool
+	progress     bool
+}
+
+// simulateOutput is the --json document (field names: docs/cli.md).
+type simulateOutput struct {
+	Region        string         `json:"region"`
+	Account       string         `json:"account"`
+	AccountSource string         `json:"account_source"`
+	At            time.Time      `json:"at"`
+	CriteriaFile  string         `json:"criteria_file"`
+	Owners        []string       `json:"owners"`
+	Totals        simulateTotals `json:"totals"`
+	Blocked       []blockedImage `json:"blocked"`
+	// BlockedByOwner counts blocked images per owner (alias when the
+	// image has one, else the account id).
+	BlockedByOwner map[string]int `json:"blocked_by_owner"`
+	InUse          *inUseReport   `json:"in_use"`
+}
+
+type simulateTotals struct {
+	Images  int `json:"images"`
+	Allowed int `json:"allowed"`
+	Own     int `json:"own"`
+	Blocked int `json:"blocked"`
+}
+
+type blockedImage struct {
+	ImageID      string     `json:"image_id"`
+	OwnerID      string     `json:"owner_id"`
+	OwnerAlias   string     `json:"owner_alias,omitempty"`
+	Name         string     `json:"name"`
+	CreationDate *time.Time `json:"creation_date"`
+	Reason       string     `json:"reason"`
+}
+
+type inUseReport struct {
+	AMIs       int          `json:"amis"`
+	Instances  int          `json:"instances"`
+	Allowed    int          `json:"allowed"`
+	Blocked    int          `json:"blocked"`
+	NotVisible int          `json:"not_visible"`
+	Images     []inUseImage `json:"images"`
+}
+
+type inUseImage struct {
+	ImageID    string   `json:"image_id"`
+	Instances  []string `json:"instances"`
+	Status     string   `json:"status"` // allowed, blocked, not visible
+	OwnerID    string   `json:"owner_id,omitempty"`
+	OwnerAlias string   `json:"owner_alias,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	Reason     string   `json:"reason"`
+}
+
+func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("simulate", simulateUsage, stderr)
+	var (
+		af                            accessFlags
+		owners                        stringList
+		criteriaFile, account, atFlag string
+		inUse, asJSON, progress       bool
+	)
+	af.register(fs)
+	fs.StringVar(&criteriaFile, "criteria", "", "Allowed-AMIs criteria JSON file to evaluate (required)")
+	fs.Var(&owners, "owners", "scan only images of these owners: self, 12-digit ids, amazon, aws-marketplace, aws-backup-vault (default: every image the account can see)")
+	fs.BoolVar(&inUse, "in-use", false, "also evaluate the AMIs of the region's running and pending instances")
+	fs.StringVar(&account, "account", "", "the account the criteria are for, whose own images are never restricted (default: found from its images)")
+	fs.StringVar(&atFlag, "at", "", "evaluate at this time instead of now: RFC 3339, a date, or +30d (what will be blocked in 30 days)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON document (field names: docs/cli.md)")
+	fs.BoolVar(&progress, "progress", false, "print progress to stderr every 1000 images even when stderr is not a terminal")
+	pos, code, ok := parseCommandLine(fs, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return report(stderr, "simulate", usagef("unexpected argument %q: simulate scans every image the account can see; narrow it with --owners", pos[0]))
+	}
+	o := &simulateOptions{criteriaFile: criteriaFile, owners: owners, inUse: inUse, account: account, asJSON: asJSON}
+	if err := o.validate(atFlag); err != nil {
+		return report(stderr, "simulate", err)
+	}
+	o.progress = progress || isTerminal(stderr)
+	ac, err := af.accessConfig(fs)
+	if err != nil {
+		return report(stderr, "simulate", err)
+	}
+	sess, err := newSession(ctx, ac)
+	if err != nil {
+		return report(stderr, "simulate", err)
+	}
+	region := sess.defaultRegion()
+	if region == "" {
+		return report(stderr, "simulate", usagef("no region: give --region or set AWS_REGION"))
+	}
+	c, err := sess.client(region)
+	if err != nil {
+		return report(stderr, "simulate", err)
+	}
+	out, err := simulate(ctx, c, region, o, stdout, stderr)
+	if err != nil {
+		return report(stderr, "simulate", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return report(stderr, "simulate", err)
+		}
+	} else {
+		printSimulateTotals(stdout, out)
+	}
+	return exitOK
+}
+
+func (o *simulateOptions) validate(atFlag string) error {
+	if o.criteriaFile == "" {
+		return usagef("--criteria FILE is required: the Allowed-AMIs criteria to simulate, as JSON (the value of aws ec2 replace-image-criteria-in-allowed-images-settings --image-criteria)")
+	}
+	data, err := os.ReadFile(o.criteriaFile)
+	if err != nil {
+		return usagef("--criteria: cannot read the criteria file: %v", err)
+	}
+	if o.criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
+		return usagef("--criteria %s: %v", o.criteriaFile, err)
+	}
+	seen := map[string]bool{}
+	var owners []string
+	for _, ow := range o.owners {
+		switch {
+		case ow == "self", ow == "amazon", ow == "aws-marketplace", ow == "aws-backup-vault", watermark.IsAccountID(ow):
+		default:
+			return usagef("--owners: %q is not an owner: use self, a 12-digit account id, amazon, aws-marketplace or aws-backup-vault", ow)
+		}
+		if !seen[ow] {
+			seen[ow] = true
+			owners = append(owners, ow)
+		}
+	}
+	o.owners = owners
+	if o.account != "" && !watermark.IsAccountID(o.account) {
+		return usagef("--account %q is not a 12-digit account id", o.account)
+	}
+	if o.at, err = parseAt(atFlag, time.Now().UTC()); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOptions, stdout, stderr io.Writer) (*simulateOutput, error) {
+	out := &simulateOutput{Region: region, Account: o.account, AccountSource: "flag", At: o.at, CriteriaFile: o.criteriaFile,
+		Owners: o.owners, Blocked: []blockedImage{}, BlockedByOwner: map[string]int{}}
+	if out.Account == "" {
+		acct, err := ownAccount(ctx, c, region)
+		if err != nil {
+			return nil, err
+		}
+		out.Account, out.AccountSource = acct, "own-image"
+	}
+
+	// In use: the AMI of every pending or running instance.
+	var (
+		inUse     map[string][]string // AMI -> instance ids
+		inUseSeen = map[string]watermark.Image{}
+	)
+	if o.inUse {
+		var reservationOwner string
+		var err error
+		inUse, reservationOwner, err = instancesByAMI(ctx, c, region)
+		if err != nil {
+			return nil, err
+		}
+		if out.Account == "" && reservationOwner != "" {
+			out.Account, out.AccountSource = reservationOwner, "instance"
+		}
+	}
+	if out.Account == "" {
+		out.AccountSource = "unknown"
+		fmt.Fprintf(stderr, "amiwatermark simulate: the account owns no image in %s (and --account was not given): no image is exempt as the account's own\n", region)
+	}
+	if !o.asJSON {
+		fmt.Fprintf(stdout, "Simulating %s in %s for account %s at %s; scanning %s\n", o.criteriaFile, region,
+			orDefault(out.Account, "(unknown)"), formatTime(o.at), scanText(o.owners))
+	}
+
+	// The scan.
+	in := &ec2.DescribeImagesInput{
+		Owners:            o.owners,
+		IncludeDeprecated: aws.Bool(true),
+		MaxResults:        aws.Int32(1000),
+	}
+	p := ec2.NewDescribeImagesPaginator(c, in)
+	seen := map[string]bool{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, describeErr(region, err)
+		}
+		for _, im := range page.Images {
+			img := toImage(im, region)
+			if seen[img.ID] { // pages never overlap on EC2; be safe anyway
+				continue
+			}
+			seen[img.ID] = true
+			if _, ok := inUse[img.ID]; ok {
+				inUseSeen[img.ID] = img
+			}
+			out.Totals.Images++
+			v := o.criteria.Evaluate(img, out.Account, o.at)
+			switch {
+			case v.Allowed && img.OwnerID == out.Account && out.Account != "":
+				out.Totals.Allowed++
+				out.Totals.Own++
+			case v.Allowed:
+				out.Totals.Allowed++
+			default:
+				out.Totals.Blocked++
+				out.BlockedByOwner[ownerKey(img)]++
+				b := blockedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
+				if !img.CreationDate.IsZero() {
+					t := img.CreationDate
+					b.CreationDate = &t
+				}
+				if o.asJSON {
+					out.Blocked = append(out.Blocked, b)
+				} else {
+					fmt.Fprintf(stdout, "BLOCKED %s %s owner=%s name=%s: %s\n", region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)
+				}
+			}
+			if o.progress && out.Totals.Images%progressEvery == 0 {
+				fmt.Fprintf(stderr, "amiwatermark simulate: %d images scanned, %d blocked so far\n", out.Totals.Images, out.Totals.Blocked)
+			}
+		}
+	}
+
+	if o.inUse {
+		rep, err := evaluateInUse(ctx, c, region, o, out.Account, inUse, inUseSeen)
+		if err != nil {
+			return nil, err
+		}
+		out.InUse = rep
+		if !o.asJSON {
+			for _, u := range rep.Images {
+				switch u.Status {
+				case "blocked":
+					fmt.Fprintf(stdout, "BLOCKED-IN-USE %s %s owner=%s name=%s instances=%s: %s\n", region, u.ImageID,
+						ownerText(watermark.Image{OwnerID: u.OwnerID, OwnerAlias: u.OwnerAlias}), quoteName(u.Name), strings.Join(u.Instances, ","), u.Reason)
+				case "not visible":
+					fmt.Fprintf(stdout, "UNKNOWN-IN-USE %s %s instances=%s: %s\n", region, u.ImageID, strings.Join(u.Instances, ","), u.Reason)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func scanText(owners []string) string {
+	if len(owners) == 0 {
+		return "every image the account can see (own, shared and public)"
+	}
+	return "images owned by " + strings.Join(owners, ", ")
+}
+
+func ownerKey(img watermark.Image) string {
+	if img.OwnerAlias != "" {
+		return img.OwnerAlias
+	}
+	return img.OwnerID
+}
+
+func ownerText(img watermark.Image) string {
+	if img.OwnerAlias != "" {
+		return img.OwnerID + "(" + img.OwnerAlias + ")"
+	}
+	return orDefault(img.OwnerID, "-")
+}
+
+// ownAccount finds the caller's account without STS: the owner of any image
+// DescribeImages returns for Owners=self. "" when the account owns none.
+func ownAccount(ctx context.Context, c *ec2.Client, region string) (string, error) {
+	p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{
+		Owners:            []string{"self"},
+		IncludeDeprecated: aws.Bool(true),
+		IncludeDisabled:   aws.Bool(true),
+		MaxResults:        aws.Int32(5),
+	})
+	for pages := 0; p.HasMorePages() && pages < 20; pages++ {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", describeErr(region, err)
+		}
+		for _, im := range page.Images {
+			if o := aws.ToString(im.OwnerId); o != "" {
+				return o, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// instancesByAMI lists the region's pending and running instances by AMI,
+// and the owner of their reservations (the caller's account).
+func instancesByAMI(ctx context.Context, c *ec2.Client, region string) (map[string][]string, string, error) {
+	out := map[string][]string{}
+	owner := ""
+	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{
+		Filters:    []types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}}},
+		MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("describing instances in %s: %s", region, errorText(err))
+		}
+		for _, r := range page.Reservations {
+			if owner == "" {
+				owner = aws.ToString(r.OwnerId)
+			}
+			for _, inst := range r.Instances {
+				if inst.State != nil && inst.State.Name != types.InstanceStateNamePending && inst.State.Name != types.InstanceStateNameRunning {
+					continue // the filter is not trusted
+				}
+				ami := aws.ToString(inst.ImageId)
+				if ami == "" {
+					continue
+				}
+				out[ami] = append(out[ami], aws.ToString(inst.InstanceId))
+			}
+		}
+	}
+	return out, owner, nil
+}
+
+// evaluateInUse evaluates the in-use AMIs; those the scan did not return
+// are described by id.
+func evaluateInUse(ctx context.Context, c *ec2.Client, region string, o *simulateOptions, account string,
+	inUse map[string][]string, seen map[string]watermark.Image) (*inUseReport, error) {
+	rep := &inUseReport{Images: []inUseImage{}}
+	var missing []string
+	for ami := range inUse {
+		if _, ok := seen[ami]; !ok {
+			missing = append(missing, ami)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		more, err := describeByID(ctx, c, region, missing)
+		if err != nil {
+			return nil, err
+		}
+		for id, img := range more {
+			seen[id] = img
+		}
+	}
+	amis := make([]string, 0, len(inUse))
+	for ami := range inUse {
+		amis = append(amis, ami)
+	}
+	sort.Strings(amis)
+	for _, ami := range amis {
+		insts := append([]string(nil), inUse[ami]...)
+		sort.Strings(insts)
+		rep.AMIs++
+		rep.Instances += len(insts)
+		u := inUseImage{ImageID: ami, Instances: insts}
+		img, ok := seen[ami]
+		switch {
+		case !ok:
+			u.Status = "not visible"
+			u.Reason = "the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria"
+			rep.NotVisible++
+		default:
+			u.OwnerID, u.OwnerAlias, u.Name = img.OwnerID, img.OwnerAlias, img.Name
+			v := o.criteria.Evaluate(img, account, o.at)
+			u.Reason = v.Reason
+			if v.Allowed {
+				u.Status = "allowed"
+				rep.Allowed++
+			} else {
+				u.Status = "blocked"
+				rep.Blocked++
+			}
+		}
+		rep.Images = append(rep.Images, u)
+	}
+	return rep, nil
+}
+
+func printSimulateTotals(w io.Writer, out *simulateOutput) {
+	t := out.Totals
+	fmt.Fprintf(w, "Total: %d images: %d allowed (%d own), %d blocked\n", t.Images, t.Allowed, t.Own, t.Blocked)
+	if len(out.BlockedByOwner) > 0 {
+		type kv struct {
+			k string
+			n int
+		}
+		var list []kv
+		for k, n := range out.BlockedByOwner {
+			list = append(list, kv{k, n})
+		}
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].n != list[j].n {
+				return list[i].n > list[j].n
+			}
+			return list[i].k < list[j].k
+		})
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = fmt.Sprintf("%s=%d", e.k, e.n)
+		}
+		fmt.Fprintf(w, "Blocked by owner: %s\n", strings.Join(parts, ", "))
+	}
+	if u := out.InUse; u != nil {
+		fmt.Fprintf(w, "In use: %d AMIs on %d instances: %d allowed, %d blocked, %d not visible\n", u.AMIs, u.Instances, u.Allowed, u.Blocked, u.NotVisible)
+	}
+}

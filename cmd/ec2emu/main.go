@@ -1,0 +1,226 @@
+// Command ec2emu runs the project's EC2 emulator (internal/ec2emu) as a
+// program, for the demo, the examples and the end-to-end tests.
+//
+//	ec2emu [--addr 127.0.0.1:0] [--state FILE] [--seed FILE]
+//	       [--default-account 123456789012] [--available-after D]
+//	       [--pending-describes N] [--not-found-describes N]
+//
+// The first line on stdout is exactly "listening on http://HOST:PORT".
+// The EC2 Query API is served on POST /, the control endpoints under /_emu/
+// (see internal/ec2emu/control.go), plus POST /_emu/save, which writes the
+// --state file now and answers {"saved":"FILE","images":N}.
+//
+// State: with --state FILE the emulator loads FILE at start when it exists
+// (a damaged file is an error, exit 1) and writes it atomically (temporary
+// file in the same directory, fsync, rename) right after start, on POST
+// /_emu/save, and after a graceful stop on SIGINT or SIGTERM. The file is
+// never left half-written, but a SIGKILL loses the changes made since the
+// last save: call POST /_emu/save before killing the process.
+//
+// Seeding: --seed FILE (a JSON array in the POST /_emu/images format) is
+// applied at start only when there is no state to load (no --state, or the
+// --state file does not exist yet), so a restart on the same state file does
+// not add the seed images twice. Delete the state file to seed again.
+//
+// The emulator has no authentication; it listens on loopback unless --addr
+// says otherwise, and warns when it does.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+)
+
+// shutdownTimeout bounds the wait for in-flight requests at stop.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type config struct {
+	addr, state, seed string
+	opts              ec2emu.Options
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	f := flag.NewFlagSet("ec2emu", flag.ContinueOnError)
+	f.SetOutput(stderr)
+	f.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address HOST:PORT (port 0: any free port)")
+	f.StringVar(&c.state, "state", "", "state file: loaded at start if it exists, written atomically at stop and on POST /_emu/save")
+	f.StringVar(&c.seed, "seed", "", "JSON file of images (POST /_emu/images format) applied at start when no state was loaded")
+	f.StringVar(&c.opts.DefaultAccount, "default-account", ec2emu.DefaultAccount, "account of requests whose access key id does not end in 12 digits")
+	f.DurationVar(&c.opts.AvailableAfter, "available-after", 0, "how long new images stay pending")
+	f.IntVar(&c.opts.PendingDescribes, "pending-describes", 0, "DescribeImages calls that see a new image pending")
+	f.IntVar(&c.opts.NotFoundDescribes, "not-found-describes", 0, "DescribeImages calls by id that answer InvalidAMIID.NotFound for a new image")
+	if err := f.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: ec2emu takes only flags (see -h)", f.Arg(0))
+	}
+	if !isAccountID(c.opts.DefaultAccount) {
+		return nil, fmt.Errorf("--default-account %q is not a 12-digit account id", c.opts.DefaultAccount)
+	}
+	if c.opts.AvailableAfter < 0 || c.opts.PendingDescribes < 0 || c.opts.NotFoundDescribes < 0 {
+		return nil, errors.New("--available-after, --pending-describes and --not-found-describes must not be negative")
+	}
+	return c, nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// run is the program; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ec2emu: "+format+"\n", a...)
+		return 1
+	}
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+	srv := ec2emu.New(c.opts)
+
+	loaded := false
+	if c.state != "" {
+		switch _, err := os.Stat(c.state); {
+		case err == nil:
+			if err := srv.LoadState(c.state); err != nil {
+				return fail("%v", err)
+			}
+			loaded = true
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return fail("--state %s: %v", c.state, err)
+		}
+	}
+	if c.seed != "" {
+		if loaded {
+			fmt.Fprintf(stderr, "ec2emu: --seed %s not applied: the state was loaded from %s (delete that file to seed again)\n", c.seed, c.state)
+		} else {
+			b, err := os.ReadFile(c.seed)
+			if err != nil {
+				return fail("--seed: %v", err)
+			}
+			imgs, err := ec2emu.ParseSeedImages(b)
+			if err != nil {
+				return fail("--seed %s: %v", c.seed, err)
+			}
+			if _, err := srv.SeedImages(imgs); err != nil {
+				return fail("--seed %s: %v", c.seed, err)
+			}
+		}
+	}
+	if c.state != "" {
+		// Write at once: this checks the path is writable before anything
+		// is served, and a restart after a SIGKILL does not seed twice.
+		if err := srv.SaveState(c.state); err != nil {
+			return fail("%v", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fail("--addr %s: %v", c.addr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(stderr, "ec2emu: warning: listening on %s, which is not a loopback address; the emulator has no authentication, anyone who can reach it can read and change its state\n", ln.Addr())
+	}
+	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
+		_ = ln.Close()
+		return fail("writing to stdout: %v", err)
+	}
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+
+	hs := &http.Server{
+		Handler:           handler(srv, c.state),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		stop() // a second signal kills the process the default way
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := hs.Shutdown(sctx); err != nil {
+			fmt.Fprintf(stderr, "ec2emu: requests still running after %s were cut off: %v\n", shutdownTimeout, err)
+			_ = hs.Close()
+		}
+		cancel()
+	case err := <-served:
+		fmt.Fprintf(stderr, "ec2emu: serving stopped: %v\n", err)
+		code = 1
+	}
+
+	if c.state == "" {
+		fmt.Fprintln(stdout, "stopped")
+		return code
+	}
+	if err := srv.SaveState(c.state); err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(stdout, "stopped; state saved to %s (%d images)\n", c.state, srv.ImageCount())
+	return code
+}
+
+// handler adds POST /_emu/save to the emulator.
+func handler(srv *ec2emu.Server, statePath string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.TrimSuffix(r.URL.Path, "/") != "/_emu/save" {
+			srv.ServeHTTP(w, r)
+			return
+		}
+		status, body := http.StatusOK, map[string]any{}
+		switch {
+		case r.Method != http.MethodPost:
+			status, body["error"] = http.StatusMethodNotAllowed, "/_emu/save accepts POST only"
+		case statePath == "":
+			status, body["error"] = http.StatusBadRequest, "no state file: start ec2emu with --state FILE to save its state"
+		default:
+			if err := srv.SaveState(statePath); err != nil {
+				status, body["error"] = http.StatusInternalServerError, err.Error()
+			} else {
+				body["saved"], body["images"] = statePath, srv.ImageCount()
+			}
+		}
+		b, _ := json.Marshal(body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(append(b, '\n'))
+	})
+}

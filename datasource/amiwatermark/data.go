@@ -1,0 +1,483 @@
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config,DatasourceOutput,WatermarkOutput
+
+// Package amiwatermark is the amiwatermark data source: it returns the newest
+// AMI that truly carries a watermark, re-checking on the client everything
+// the DescribeImages filters promise.
+package amiwatermark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer-plugin-sdk/hcl2helper"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/template/config"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+)
+
+// Config is the data source's configuration.
+type Config struct {
+	awsconfig.AccessConfig `mapstructure:",squash"`
+
+	// Watermark key patterns, ACCOUNT:NAME; an image matches when one of its
+	// watermarks matches any of them. The name part may use the wildcards
+	// `*` and `?`. The account part must be a literal 12-digit account id:
+	// AWS sets it to the account that attached the watermark, so it is the
+	// one part of a key nobody else can forge. Example:
+	// `["123456789012:golden-base"]`.
+	WatermarkKeys []string `mapstructure:"watermark_keys" required:"true"`
+	// Accept wildcards (`*`, `?`) in the account part of watermark_keys, so
+	// that watermarks attached by any account can match. Off by default;
+	// leave it off unless owners alone is what you trust.
+	AllowAnyAccount bool `mapstructure:"allow_any_account" required:"false"`
+	// The accounts whose images may be returned: `self`, 12-digit account
+	// ids, or the aliases `amazon`, `aws-marketplace`, `aws-backup-vault`.
+	// Required, because watermarks are inherited: any account that can
+	// launch your golden AMI can build an image that carries its watermark
+	// and share that image with you.
+	Owners []string `mapstructure:"owners" required:"true"`
+	// Which images carrying the watermark qualify. `attached` (default): the
+	// image the watermark was attached to, or a direct CopyImage of it (in
+	// any region). `any`: also images built with CreateImage from an
+	// instance of such an image, which inherit every watermark.
+	Lineage string `mapstructure:"lineage" required:"false"`
+	// The matching watermark must have been attached at most this many days
+	// ago (now - watermark creation time <= N × 24h).
+	MaxWatermarkAgeDays *int `mapstructure:"max_watermark_age_days" required:"false"`
+	// The source image of the matching watermark (the image it was attached
+	// to) must have been created at most this many days ago.
+	MaxSourceImageAgeDays *int `mapstructure:"max_source_image_age_days" required:"false"`
+	// The matching watermark must have been attached in a region matching
+	// this pattern (wildcards `*` and `?`), for example `us-*`.
+	SourceImageRegion string `mapstructure:"source_image_region" required:"false"`
+	// Extra DescribeImages filters, as in the amazon-ami data source: the
+	// key is the filter name (for example `name`, `tag:team`,
+	// `architecture`), the value a comma-separated list of values, ORed.
+	// EC2 validates the names.
+	Filters map[string]string `mapstructure:"filters" required:"false"`
+	// Also return deprecated images. Off by default.
+	IncludeDeprecated bool `mapstructure:"include_deprecated" required:"false"`
+	// Only return images that the account's Allowed AMIs settings allow
+	// (imageAllowed = true). The setting must be `enabled` or `audit-mode`
+	// in the region; with it disabled EC2 does not report imageAllowed and
+	// the data source fails with an error saying so.
+	AllowedOnly bool `mapstructure:"allowed_only" required:"false"`
+	// Return the newest matching image (by creation date, ties broken by the
+	// greatest image id). Defaults to true. When false, more than one
+	// matching image is an error.
+	MostRecent *bool `mapstructure:"most_recent" required:"false"`
+}
+
+// WatermarkOutput is one watermark in the output.
+type WatermarkOutput struct {
+	// The watermark key, ACCOUNT:NAME.
+	Key string `mapstructure:"key"`
+	// The account part of the key: the account that attached it.
+	Account string `mapstructure:"account"`
+	// The name part of the key.
+	Name string `mapstructure:"name"`
+	// The image the watermark was attached to.
+	SourceImageID string `mapstructure:"source_image_id"`
+	// The region of that image.
+	SourceImageRegion string `mapstructure:"source_image_region"`
+	// When that image was created (RFC 3339, UTC).
+	SourceImageCreationTime string `mapstructure:"source_image_creation_time"`
+	// When the watermark was attached (RFC 3339, UTC).
+	WatermarkCreationTime string `mapstructure:"watermark_creation_time"`
+}
+
+// DatasourceOutput is what the data source returns.
+type DatasourceOutput struct {
+	// The id of the selected AMI.
+	ID string `mapstructure:"id"`
+	// Its name.
+	Name string `mapstructure:"name"`
+	// Its description.
+	Description string `mapstructure:"description"`
+	// The region it was found in.
+	Region string `mapstructure:"region"`
+	// The account that owns it.
+	OwnerID string `mapstructure:"owner_id"`
+	// The owner alias (amazon, aws-marketplace, ...), or "".
+	OwnerAlias string `mapstructure:"owner_alias"`
+	// Its creation date as EC2 reports it.
+	CreationDate string `mapstructure:"creation_date"`
+	// Its architecture.
+	Architecture string `mapstructure:"architecture"`
+	// Its platform details.
+	PlatformDetails string `mapstructure:"platform_details"`
+	// Its root device name.
+	RootDeviceName string `mapstructure:"root_device_name"`
+	// Its virtualization type.
+	VirtualizationType string `mapstructure:"virtualization_type"`
+	// Its tags.
+	Tags map[string]string `mapstructure:"tags"`
+	// Whether the account's Allowed AMIs settings allow it; false when
+	// unknown (see image_allowed_known).
+	ImageAllowed bool `mapstructure:"image_allowed"`
+	// Whether EC2 reported imageAllowed (the setting is enabled or in audit
+	// mode).
+	ImageAllowedKnown bool `mapstructure:"image_allowed_known"`
+	// The watermark that matched watermark_keys and met every condition.
+	MatchedWatermark WatermarkOutput `mapstructure:"matched_watermark"`
+	// Every watermark on the image.
+	Watermarks []WatermarkOutput `mapstructure:"watermarks"`
+}
+
+// Datasource resolves an AMI by watermark.
+type Datasource struct {
+	config Config
+
+	patterns   []watermark.Pattern
+	owners     watermark.Owners
+	lineage    watermark.Lineage
+	filters    []ec2types.Filter // user filters, sorted by name
+	mostRecent bool
+
+	// now, when set, is the clock ages are measured against (tests).
+	// Otherwise the Date header of EC2's first DescribeImages response is
+	// used, falling back to the local clock.
+	now func() time.Time
+	// afterPage, when set, is called with each DescribeImages page once it
+	// has been processed (the benchmark measures the live heap there).
+	afterPage func(page any)
+}
+
+// ConfigSpec returns the HCL2 spec of Config.
+func (d *Datasource) ConfigSpec() hcldec.ObjectSpec { return d.config.FlatMapstructure().HCL2Spec() }
+
+// OutputSpec returns the HCL2 spec of DatasourceOutput.
+func (d *Datasource) OutputSpec() hcldec.ObjectSpec {
+	return (&DatasourceOutput{}).FlatMapstructure().HCL2Spec()
+}
+
+// Configure decodes and validates the configuration. Every problem is
+// reported at once.
+func (d *Datasource) Configure(raws ...interface{}) error {
+	if err := config.Decode(&d.config, nil, raws...); err != nil {
+		return err
+	}
+	var errs *packersdk.MultiError
+	errs = packersdk.MultiErrorAppend(errs, d.config.AccessConfig.Prepare()...)
+	errs = packersdk.MultiErrorAppend(errs, d.prepare()...)
+	if len(errs.Errors) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// maxDays is the largest day count EC2 accepts in Allowed-AMIs conditions.
+const maxDays = math.MaxInt32
+
+// prepare validates everything but the access configuration and fills the
+// parsed fields.
+func (d *Datasource) prepare() []error {
+	c := &d.config
+	var errs []error
+	if len(c.WatermarkKeys) == 0 {
+		errs = append(errs, errors.New(`watermark_keys is required: list one or more key patterns ACCOUNT:NAME, for example ["123456789012:golden-base"] (the name part may use * and ?)`))
+	}
+	var perrs []error
+	d.patterns, perrs = watermark.ParsePatterns(c.WatermarkKeys, c.AllowAnyAccount)
+	errs = append(errs, perrs...)
+
+	var oerrs []error
+	d.owners, oerrs = watermark.ParseOwners(c.Owners)
+	errs = append(errs, oerrs...)
+
+	l, err := watermark.ParseLineage(c.Lineage)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	d.lineage = l
+
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{"max_watermark_age_days", c.MaxWatermarkAgeDays}, {"max_source_image_age_days", c.MaxSourceImageAgeDays}} {
+		if f.v != nil && (*f.v < 0 || *f.v > maxDays) {
+			errs = append(errs, fmt.Errorf("%s is %d: it must be a number of days between 0 and %d", f.name, *f.v, maxDays))
+		}
+	}
+	if r := c.SourceImageRegion; r != "" {
+		for _, ch := range r {
+			if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '*' || ch == '?') {
+				errs = append(errs, fmt.Errorf("source_image_region %q is not a region pattern: use a region name such as us-east-1, or a pattern with * and ? such as us-*", r))
+				break
+			}
+		}
+	}
+
+	d.filters = nil
+	names := make([]string, 0, len(c.Filters))
+	for k := range c.Filters {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if strings.TrimSpace(k) == "" {
+			errs = append(errs, errors.New("filters has an empty filter name: use DescribeImages filter names such as name, tag:team or architecture"))
+			continue
+		}
+		var vals []string
+		for _, v := range strings.Split(c.Filters[k], ",") {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				errs = append(errs, fmt.Errorf("filters[%q] = %q has an empty value: separate values with single commas, for example \"a,b\"", k, c.Filters[k]))
+				vals = nil
+				break
+			}
+			vals = append(vals, v)
+		}
+		if vals != nil {
+			d.filters = append(d.filters, ec2types.Filter{Name: aws.String(k), Values: vals})
+		}
+	}
+
+	d.mostRecent = c.MostRecent == nil || *c.MostRecent
+	return errs
+}
+
+// Execute runs the query and returns the selected image.
+func (d *Datasource) Execute() (cty.Value, error) {
+	out, err := d.run(context.Background())
+	if err != nil {
+		return cty.NullVal(cty.EmptyObject), err
+	}
+	return hcl2helper.HCL2ValueFromConfig(out, d.OutputSpec()), nil
+}
+
+func (d *Datasource) run(ctx context.Context) (DatasourceOutput, error) {
+	awsCfg, err := d.config.AccessConfig.Config(ctx)
+	if err != nil {
+		return DatasourceOutput{}, err
+	}
+	client, err := d.config.NewEC2Client(awsCfg, "")
+	if err != nil {
+		return DatasourceOutput{}, err
+	}
+	return d.search(ctx, client, client.Options().Region)
+}
+
+// ownerGroups splits owners into the DescribeImages Owners lists to query:
+// "self" alone (so that every image it returns is known to be the caller's,
+// which is how the caller's account is learnt without STS), then the ids
+// and aliases.
+func (d *Datasource) ownerGroups() [][]string {
+	var g [][]string
+	if d.owners.Self {
+		g = append(g, []string{"self"})
+	}
+	if lit := d.owners.Literal(); len(lit) > 0 {
+		g = append(g, lit)
+	}
+	return g
+}
+
+func (d *Datasource) conditions() watermark.Conditions {
+	c := d.config
+	return watermark.Conditions{
+		Patterns:              d.patterns,
+		Owners:                d.owners,
+		Lineage:               d.lineage,
+		SourceImageRegion:     c.SourceImageRegion,
+		MaxWatermarkAgeDays:   c.MaxWatermarkAgeDays,
+		MaxSourceImageAgeDays: c.MaxSourceImageAgeDays,
+		IncludeDeprecated:     c.IncludeDeprecated,
+		AllowedOnly:           c.AllowedOnly,
+	}
+}
+
+// pageSize is the DescribeImages MaxResults.
+const pageSize = 1000
+
+// search queries region and selects the image. It keeps only the best
+// candidate (and a handful for error messages), so its memory does not grow
+// with the number of matching images.
+func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPIClient, region string) (DatasourceOutput, error) {
+	sel := watermark.NewSelector(d.conditions())
+	clock := &serverClock{}
+	nowSet := false
+
+	keyValues := make([]string, len(d.patterns))
+	for i, p := range d.patterns {
+		keyValues[i] = p.Raw
+	}
+	filters := append([]ec2types.Filter{{Name: aws.String("image-watermark.watermark-key"), Values: keyValues}}, d.filters...)
+
+	var best ec2types.Image
+	for _, group := range d.ownerGroups() {
+		selfGroup := len(group) == 1 && group[0] == "self"
+		in := &ec2.DescribeImagesInput{
+			Owners:     group,
+			Filters:    filters,
+			MaxResults: aws.Int32(pageSize),
+		}
+		if d.config.IncludeDeprecated {
+			in.IncludeDeprecated = aws.Bool(true)
+		}
+		p := ec2.NewDescribeImagesPaginator(client, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx, clock.option)
+			if err != nil {
+				return DatasourceOutput{}, d.describeError(region, group, err)
+			}
+			if !nowSet {
+				sel.SetNow(d.clockNow(clock))
+				nowSet = true
+			}
+			for i := range page.Images {
+				raw := &page.Images[i]
+				img := toImage(raw, region)
+				if selfGroup {
+					if sel.SelfAccount() == "" && img.OwnerID != "" {
+						sel.SetSelfAccount(img.OwnerID)
+					}
+				} else if self := sel.SelfAccount(); self != "" && img.OwnerID == self {
+					// Already offered by the "self" query.
+					continue
+				}
+				if sel.Offer(img).Best {
+					best = *raw
+				}
+			}
+			if d.afterPage != nil {
+				d.afterPage(page)
+			}
+		}
+	}
+
+	m, ok := sel.Best()
+	if !ok {
+		return DatasourceOutput{}, d.noMatchError(region, sel)
+	}
+	if !d.mostRecent && sel.Matches() > 1 {
+		return DatasourceOutput{}, d.ambiguousError(region, sel)
+	}
+	return output(&best, m, region), nil
+}
+
+// clockNow is the time ages are measured against.
+func (d *Datasource) clockNow(c *serverClock) time.Time {
+	if d.now != nil {
+		return d.now()
+	}
+	if t, ok := c.get(); ok {
+		return t
+	}
+	return time.Now()
+}
+
+func (d *Datasource) describeError(region string, owners []string, err error) error {
+	hint := "check the credentials, the region and the filters"
+	if s := err.Error(); strings.Contains(s, "InvalidParameterValue") || strings.Contains(s, "filter") {
+		hint = "check the names and values in filters: they are DescribeImages filter names such as name, tag:team or architecture"
+	}
+	return fmt.Errorf("amiwatermark: DescribeImages in %s (owners %s, watermark_keys %s) failed: %w; %s",
+		region, strings.Join(owners, ", "), strings.Join(d.config.WatermarkKeys, ", "), err, hint)
+}
+
+// toImage converts the fields selection looks at.
+func toImage(in *ec2types.Image, region string) watermark.Image {
+	img := watermark.Image{
+		ID:                aws.ToString(in.ImageId),
+		Region:            region,
+		OwnerID:           aws.ToString(in.OwnerId),
+		OwnerAlias:        aws.ToString(in.ImageOwnerAlias),
+		Name:              aws.ToString(in.Name),
+		State:             string(in.State),
+		Public:            aws.ToBool(in.Public),
+		CreationDate:      parseTime(in.CreationDate),
+		DeprecationTime:   parseTime(in.DeprecationTime),
+		SourceImageID:     aws.ToString(in.SourceImageId),
+		SourceImageRegion: aws.ToString(in.SourceImageRegion),
+		SourceInstanceID:  aws.ToString(in.SourceInstanceId),
+		Allowed:           in.ImageAllowed,
+	}
+	if len(in.ImageWatermarks) > 0 {
+		img.Watermarks = make([]watermark.Watermark, len(in.ImageWatermarks))
+		for i, w := range in.ImageWatermarks {
+			img.Watermarks[i] = watermark.Watermark{
+				Key:                     aws.ToString(w.WatermarkKey),
+				SourceImageID:           aws.ToString(w.SourceImageId),
+				SourceImageRegion:       aws.ToString(w.SourceImageRegion),
+				SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
+				WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
+			}
+		}
+	}
+	return img
+}
+
+// parseTime parses EC2's creationDate / deprecationTime
+// (2026-06-24T03:15:42.000Z); zero when absent or not a time.
+func parseTime(s *string) time.Time {
+	if s == nil || *s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, *s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func watermarkOutput(w watermark.Watermark) WatermarkOutput {
+	acct, name := watermark.SplitKey(w.Key)
+	return WatermarkOutput{
+		Key:                     w.Key,
+		Account:                 acct,
+		Name:                    name,
+		SourceImageID:           w.SourceImageID,
+		SourceImageRegion:       w.SourceImageRegion,
+		SourceImageCreationTime: formatTime(w.SourceImageCreationTime),
+		WatermarkCreationTime:   formatTime(w.WatermarkCreationTime),
+	}
+}
+
+func output(raw *ec2types.Image, m watermark.Match, region string) DatasourceOutput {
+	out := DatasourceOutput{
+		ID:                 aws.ToString(raw.ImageId),
+		Name:               aws.ToString(raw.Name),
+		Description:        aws.ToString(raw.Description),
+		Region:             region,
+		OwnerID:            aws.ToString(raw.OwnerId),
+		OwnerAlias:         aws.ToString(raw.ImageOwnerAlias),
+		CreationDate:       aws.ToString(raw.CreationDate),
+		Architecture:       string(raw.Architecture),
+		PlatformDetails:    aws.ToString(raw.PlatformDetails),
+		RootDeviceName:     aws.ToString(raw.RootDeviceName),
+		VirtualizationType: string(raw.VirtualizationType),
+		Tags:               map[string]string{},
+		ImageAllowed:       aws.ToBool(raw.ImageAllowed),
+		ImageAllowedKnown:  raw.ImageAllowed != nil,
+		MatchedWatermark:   watermarkOutput(m.Watermark),
+		Watermarks:         []WatermarkOutput{},
+	}
+	for _, t := range raw.Tags {
+		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	for _, w := range m.Image.Watermarks {
+		out.Watermarks = append(out.Watermarks, watermarkOutput(w))
+	}
+	return out
+}

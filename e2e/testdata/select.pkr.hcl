@@ -1,0 +1,78 @@
+# Scenarios 4 and 6: a data source whose query comes from variables, and a
+# null build that records what it selected in a manifest.
+
+variable "endpoint" {
+  type = string
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "keys" {
+  type = list(string)
+}
+
+variable "owners" {
+  type    = list(string)
+  default = ["self"]
+}
+
+variable "allow_any_account" {
+  type    = bool
+  default = false
+}
+
+variable "lineage" {
+  type    = string
+  default = "attached"
+}
+
+variable "filters" {
+  type    = map(string)
+  default = {}
+}
+
+variable "max_watermark_age_days" {
+  type    = number
+  default = null
+}
+
+variable "manifest" {
+  type    = string
+  default = "manifest.json"
+}
+
+data "amiwatermark" "image" {
+  region              = var.region
+  access_key          = "AKIDTEST111122223333"
+  secret_key          = "e2e-not-a-secret"
+  custom_endpoint_ec2 = var.endpoint
+  max_retries         = 2
+
+  watermark_keys         = var.keys
+  owners                 = var.owners
+  allow_any_account      = var.allow_any_account
+  lineage                = var.lineage
+  filters                = var.filters
+  max_watermark_age_days = var.max_watermark_age_days
+}
+
+source "null" "x" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.x"]
+
+  post-processor "manifest" {
+    output = var.manifest
+    custom_data = {
+      id          = data.amiwatermark.image.id
+      name        = data.amiwatermark.image.name
+      owner_id    = data.amiwatermark.image.owner_id
+      matched_key = data.amiwatermark.image.matched_watermark.key
+    }
+  }
+}

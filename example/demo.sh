@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# `make demo`: the example release flow, run with the real packer binary
+# against the local EC2 emulator. Nothing touches AWS.
+#
+#   1. candidate.pkr.hcl  select the newest golden base (us-east-1 and its
+#                         eu-west-1 copy) by watermark, attach `candidate`
+#   2. promote.pkr.hcl    detach `candidate`, attach `approved`
+#   3. verify.pkr.hcl     select the approved base by watermark, age and lineage
+#   4. pipeline.pkr.hcl   starts a real instance, so it is only validated (with
+#                         its data source evaluated against the emulator)
+#
+# Needs: bash, make, Go. Everything else (packer v1.9.4, the plugin, the
+# emulator) is built here; the first run spends most of its time building
+# packer once into bin/. Working files go to .demo/ (git-ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DEMO="$ROOT/.demo"
+ACCOUNT=111122223333
+ACCESS_KEY=AKIDTEST${ACCOUNT}   # the emulator acts as the account in the key's last 12 digits
+
+say() { printf '%s\n' "$*"; }
+step() { printf '\n=== %s\n' "$*"; }
+indent() { sed 's/^/    | /'; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- build
+step "Building packer v1.9.4, the plugin and the EC2 emulator"
+if ! { [ -x bin/packer ] && bin/packer version 2>/dev/null | grep -q 'Packer v1.9.4'; }; then
+	make -s packer
+fi
+[ -x bin/ec2emu ] || make -s emulator
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO/home" "$DEMO/work" "$DEMO/build"
+# Installed the way `packer plugins install` lays plugins out, in the release
+# form (no -dev suffix), so the examples' required_plugins block matches it.
+go build -ldflags "-X github.com/amiwatermark/packer-plugin-amiwatermark/version.VersionPrerelease=" \
+	-o "$DEMO/build/packer-plugin-amiwatermark" .
+desc=$("$DEMO/build/packer-plugin-amiwatermark" describe)
+ver=$(printf '%s' "$desc" | sed -E 's/.*"version":"([^"]+)".*/\1/')
+api=$(printf '%s' "$desc" | sed -E 's/.*"api_version":"([^"]+)".*/\1/')
+plugdir="$DEMO/plugins/github.com/amiwatermark/amiwatermark"
+plugfile="$plugdir/packer-plugin-amiwatermark_v${ver}_${api}_$(go env GOOS)_$(go env GOARCH)$(go env GOEXE)"
+mkdir -p "$plugdir"
+cp "$DEMO/build/packer-plugin-amiwatermark" "$plugfile"
+if command -v sha256sum >/dev/null 2>&1; then
+	sha256sum "$plugfile" | cut -d' ' -f1 | tr -d '\n' >"${plugfile}_SHA256SUM"
+else
+	shasum -a 256 "$plugfile" | cut -d' ' -f1 | tr -d '\n' >"${plugfile}_SHA256SUM"
+fi
+say "packer: $(bin/packer version | head -1); plugin: amiwatermark $ver (api $api)"
+
+# ---------------------------------------------------------------- emulator
+step "Starting the EC2 emulator with example/demo-seed.json"
+bin/ec2emu --addr 127.0.0.1:0 --seed example/demo-seed.json >"$DEMO/emulator.out" 2>"$DEMO/emulator.err" &
+EMU_PID=$!
+stop_emulator() {
+	if kill -0 "$EMU_PID" 2>/dev/null; then
+		kill -TERM "$EMU_PID" 2>/dev/null || true
+		wait "$EMU_PID" 2>/dev/null || true
+	fi
+}
+trap stop_emulator EXIT
+URL=
+for _ in $(seq 1 100); do
+	line=$(head -n 1 "$DEMO/emulator.out" 2>/dev/null || true)
+	case "$line" in
+	"listening on http://"*) URL=${line#listening on }; break ;;
+	esac
+	kill -0 "$EMU_PID" 2>/dev/null || { cat "$DEMO/emulator.err" >&2; die "the emulator exited"; }
+	sleep 0.1
+done
+[ -n "$URL" ] || die "the emulator did not print 'listening on http://HOST:PORT' within 10s"
+say "EC2 emulator at $URL (pid $EMU_PID), acting as account $ACCOUNT for access key $ACCESS_KEY."
+say
+say "Seeded images (example/demo-seed.json):"
+say "  us-east-1 ami-0b45e0000000a0901 golden-base-2026.09    owner $ACCOUNT, watermark $ACCOUNT:golden-base (older base)"
+say "  us-east-1 ami-0b45e0000000a1101 golden-base-2026.11    owner $ACCOUNT, watermark $ACCOUNT:golden-base (current base)"
+say "  us-east-1 ami-0a99e0000000a1120 app-web-2026.11.20     owner $ACCOUNT, built FROM the current base: inherited $ACCOUNT:golden-base"
+say "  us-east-1 ami-0bad00000000a1124 golden-base-2026.11.24 owner 444455556666 (shared with us), watermark 444455556666:golden-base"
+say "  eu-west-1 ami-0b45e0000000e0901 golden-base-2026.09    copy of the older base (CopyImage keeps the watermark)"
+say "  eu-west-1 ami-0b45e0000000e1101 golden-base-2026.11    copy of the current base"
+
+# ---------------------------------------------------------------- packer
+# packer runs with a private HOME and plugin directory and the emulator's
+# static credentials, so nothing from your own AWS or Packer setup is used.
+pk() {
+	(cd "$DEMO/work" && env -i PATH="$PATH" HOME="$DEMO/home" ${TMPDIR:+TMPDIR="$TMPDIR"} \
+		CHECKPOINT_DISABLE=1 PACKER_PLUGIN_PATH="$DEMO/plugins" \
+		AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY=demo-not-a-secret AWS_EC2_METADATA_DISABLED=true \
+		"$ROOT/bin/packer" "$@")
+}
+# field FILE KEY: a string value of the manifest's custom_data (last build).
+field() { sed -n -E 's/^ *"'"$2"'": "(.*)",?$/\1/p' "$1" | tail -n 1; }
+expect() { # expect WHAT GOT WANT
+	[ "$2" = "$3" ] || die "$1 is '$2', expected '$3': the plugin or the emulator misbehaved (see the output above)"
+}
+
+step "1. packer build example/candidate.pkr.hcl: select the golden base, attach 'candidate'"
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/candidate.pkr.hcl" 2>&1 | indent ||
+	die "packer build example/candidate.pkr.hcl failed (output above)"
+m="$DEMO/work/candidate-manifest.json"
+[ -f "$m" ] || die "candidate.pkr.hcl wrote no manifest"
+p_id=$(field "$m" primary_id); c_id=$(field "$m" copy_id)
+expect "the us-east-1 base" "$p_id" ami-0b45e0000000a1101
+expect "the eu-west-1 base" "$c_id" ami-0b45e0000000e1101
+say
+say "What happened:"
+say "  The data source chose $p_id ($(field "$m" primary_name), created $(field "$m" primary_created)) in us-east-1:"
+say "    it is the newest image owned by $ACCOUNT that carries $(field "$m" primary_matched_key) attached to itself."
+say "    Not chosen: ami-0a99e0000000a1120 app-web-2026.11.20 is newer and carries the same key, but inherited it"
+say "      when it was built from the base (lineage = \"attached\" skips derived images);"
+say "    ami-0bad00000000a1124 golden-base-2026.11.24 is newer still and has a watermark named golden-base,"
+say "      but its key is 444455556666:golden-base: AWS writes the attaching account into the key, so another"
+say "      account cannot forge $ACCOUNT:golden-base; ami-0b45e0000000a0901 is an older base."
+say "  In eu-west-1 it chose $c_id ($(field "$m" copy_name)), the copy of $(field "$m" copy_source_image_id)."
+say "  The post-processor attached $ACCOUNT:candidate to $p_id (us-east-1) and $c_id (eu-west-1)."
+
+step "2. packer build example/promote.pkr.hcl: the candidate passed its tests, promote it"
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/promote.pkr.hcl" 2>&1 | indent ||
+	die "packer build example/promote.pkr.hcl failed (output above)"
+say
+say "What happened:"
+say "  The data source found the newest image carrying $ACCOUNT:candidate in each region ($p_id, $c_id)."
+say "  The post-processor checked both AMIs first, then on each detached $ACCOUNT:candidate and attached"
+say "  $ACCOUNT:approved."
+
+step "3. packer build example/verify.pkr.hcl: which base may application builds use?"
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/verify.pkr.hcl" 2>&1 | indent ||
+	die "packer build example/verify.pkr.hcl failed (output above)"
+m="$DEMO/work/verify-manifest.json"
+[ -f "$m" ] || die "verify.pkr.hcl wrote no manifest"
+a_id=$(field "$m" approved_id)
+expect "the approved base" "$a_id" "$p_id"
+say
+say "What happened:"
+say "  The approved golden base is $a_id ($(field "$m" approved_name)): it carries $(field "$m" approved_key)"
+say "  attached to itself at $(field "$m" approved_at) (less than 30 days ago), is owned by $ACCOUNT"
+say "  and also carries $ACCOUNT:golden-base."
+say "  Its watermarks now: $(field "$m" all_watermarks)"
+say "  An application build (example/pipeline.pkr.hcl) would use it as source_ami; the new image would"
+say "  inherit these watermarks, and the post-processor would add $ACCOUNT:app-web."
+
+step "4. packer validate -evaluate-datasources example/pipeline.pkr.hcl: the application build"
+# Packer 1.9 warns that the template uses its bundled amazon plugin (see the
+# comment in pipeline.pkr.hcl); the warning is left out here.
+pk validate -evaluate-datasources -var "ec2_endpoint=$URL" "$ROOT/example/pipeline.pkr.hcl" >"$DEMO/validate-pipeline.log" 2>&1 ||
+	{ indent <"$DEMO/validate-pipeline.log"; die "packer validate example/pipeline.pkr.hcl failed (output above)"; }
+sed -e '/^Warning: Bundled plugins used/,/packer init/d' -e '/^$/d' "$DEMO/validate-pipeline.log" | indent
+say
+say "What happened:"
+say "  pipeline.pkr.hcl is valid, and its data source resolved source_ami against the emulator (the same"
+say "  query as verify.pkr.hcl). Its amazon-ebs build needs a real EC2 instance, so the demo stops here;"
+say "  with AWS credentials, 'packer build example/pipeline.pkr.hcl' builds app-web on $a_id and attaches"
+say "  $ACCOUNT:app-web to the new AMIs."
+
+step "Done"
+say "Three builds and one validation ran with the real packer against the emulator at $URL; it stops now."
+say "Templates: example/*.pkr.hcl. Working files: .demo/. Run the tests with: make test"

@@ -1,0 +1,192 @@
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
+
+package amiwatermark
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/packer-plugin-sdk/common"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+)
+
+// DefaultWaitTimeout is how long the post-processor waits for an AMI to
+// become available when wait_timeout is not set.
+const DefaultWaitTimeout = 30 * time.Minute
+
+// Config is the post-processor's configuration.
+type Config struct {
+	common.PackerConfig    `mapstructure:",squash"`
+	awsconfig.AccessConfig `mapstructure:",squash"`
+
+	// Watermark names to attach to every AMI of the build, 1 to 5. A name is
+	// 3-128 characters of letters, digits, spaces and `( ) [ ] . / - ' @ _`.
+	// Give the name only: AWS forms the key `ACCOUNT:NAME` from the account
+	// that owns the AMI. Names the AMI already carries (also inherited from
+	// the AMI it was built from) are skipped, so a re-run changes nothing.
+	// Required unless `detach` is given.
+	Watermarks []string `mapstructure:"watermarks" required:"true"`
+	// Watermarks to remove before attaching, for example to promote an AMI
+	// from `candidate` to `approved`. Each entry is a full key
+	// `ACCOUNT:NAME` (also a key inherited from another account) or a bare
+	// name meaning the AMI owner's key. Keys the AMI does not carry are
+	// ignored. A name can't be both in `detach` and in `watermarks`.
+	Detach []string `mapstructure:"detach" required:"false"`
+	// AMIs to watermark as a map of region to AMI id, for builds whose
+	// artifact is not an AMI from an Amazon builder (a `null` build after an
+	// external image build, an EC2 Image Builder output). When set, the
+	// build artifact is not read at all.
+	//
+	// ```hcl
+	// image_ids = {
+	//   "us-east-1" = "ami-0123456789abcdef0"
+	//   "eu-west-1" = "ami-0fedcba9876543210"
+	// }
+	// ```
+	ImageIDs map[string]string `mapstructure:"image_ids" required:"false"`
+	// Plan and report without changing anything: the attach and detach calls
+	// are made with the EC2 `DryRun` flag (which checks permissions), output
+	// lines are prefixed `[dry-run]`, and verification is skipped.
+	DryRun bool `mapstructure:"dry_run" required:"false"`
+	// Describe every AMI again after the changes and fail unless every
+	// requested key is present (with `SourceImageId` and `SourceImageRegion`
+	// of the AMI for keys attached in this run) and every detached key is
+	// gone. Defaults to `true`.
+	Verify *bool `mapstructure:"verify" required:"false"`
+	// After attaching, fail unless DescribeImages reports `imageAllowed =
+	// true` for every AMI. This needs the account's Allowed AMIs setting in
+	// `audit-mode` or `enabled` mode in each region; when the setting is
+	// disabled EC2 does not report the field and the post-processor fails
+	// saying so. Defaults to `false`.
+	RequireAllowed bool `mapstructure:"require_allowed" required:"false"`
+	// How long to wait for an AMI to appear and become `available` before
+	// failing, as a duration such as `30m`, `1h` or `90s`. New AMIs are
+	// often `pending` for minutes after a build. Defaults to `30m`.
+	WaitTimeout string `mapstructure:"wait_timeout" required:"false"`
+	// When `false`, a failure is reported as a warning and the build
+	// succeeds with its AMIs kept. This matters because Packer core
+	// deregisters a build's AMIs when the build's only post-processor fails;
+	// with `fail_on_error = false` a watermarking problem never costs the
+	// AMIs. Defaults to `true`.
+	FailOnError *bool `mapstructure:"fail_on_error" required:"false"`
+
+	waitTimeout time.Duration
+	ctx         interpolate.Context
+}
+
+// verify is the effective value of `verify` (default true).
+func (c *Config) verify() bool { return c.Verify == nil || *c.Verify }
+
+// failOnError is the effective value of `fail_on_error` (default true).
+func (c *Config) failOnError() bool { return c.FailOnError == nil || *c.FailOnError }
+
+var amiIDRE = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// IsAMIID reports whether s is an AMI id: ami- followed by 8 or 17 lowercase
+// hexadecimal digits.
+func IsAMIID(s string) bool { return amiIDRE.MatchString(s) }
+
+const amiIDHelp = "ami- followed by 8 or 17 hexadecimal digits, for example ami-0123456789abcdef0"
+
+// prepare validates the decoded configuration and sets defaults. It returns
+// every error found at once (a *packersdk.MultiError) or nil.
+func (c *Config) prepare() error {
+	var errs *packersdk.MultiError
+	add := func(format string, args ...any) {
+		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf(format, args...))
+	}
+	for _, err := range c.AccessConfig.Prepare() {
+		errs = packersdk.MultiErrorAppend(errs, err)
+	}
+
+	// watermarks
+	if len(c.Watermarks) == 0 && len(c.Detach) == 0 {
+		add("watermarks is required: list 1 to %d watermark names to attach, or set only detach to remove watermarks", watermark.MaxPerImage)
+	}
+	if len(c.Watermarks) > watermark.MaxPerImage {
+		add("watermarks has %d names: an AMI can carry at most %d watermarks, inherited ones included; list at most %d", len(c.Watermarks), watermark.MaxPerImage, watermark.MaxPerImage)
+	}
+	firstName := map[string]int{}
+	for i, name := range c.Watermarks {
+		if err := watermark.ValidateName(name); err != nil {
+			add("watermarks[%d]: %v", i, err)
+			continue
+		}
+		if j, dup := firstName[name]; dup {
+			add("watermarks[%d]: %q is listed twice (also watermarks[%d]): remove the duplicate", i, name, j)
+			continue
+		}
+		firstName[name] = i
+	}
+
+	// detach
+	firstDetach := map[string]int{}
+	for i, entry := range c.Detach {
+		if strings.Contains(entry, ":") {
+			if _, err := watermark.ParseKey(entry); err != nil {
+				add("detach[%d]: %v; write a full key ACCOUNT:NAME with the 12-digit account id, or a bare name for the AMI owner's key", i, err)
+				continue
+			}
+		} else if err := watermark.ValidateName(entry); err != nil {
+			add("detach[%d]: %v", i, err)
+			continue
+		}
+		if j, dup := firstDetach[entry]; dup {
+			add("detach[%d]: %q is listed twice (also detach[%d]): remove the duplicate", i, entry, j)
+			continue
+		}
+		firstDetach[entry] = i
+		if j, both := firstName[entry]; both {
+			add("detach[%d]: %q is also in watermarks (watermarks[%d]): a name can't be detached and attached in one run; remove it from one of the two lists", i, entry, j)
+		}
+	}
+
+	// image_ids
+	regions := make([]string, 0, len(c.ImageIDs))
+	for r := range c.ImageIDs {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	regionOf := map[string]string{}
+	for _, r := range regions {
+		id := c.ImageIDs[r]
+		if !awsconfig.ValidRegion(r) {
+			add("image_ids: %q is not a region name: write each key as a region like us-east-1", r)
+		}
+		if !IsAMIID(id) {
+			add("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiIDHelp)
+			continue
+		}
+		if prev, dup := regionOf[id]; dup {
+			add("image_ids: %s is given for both %q and %q: an AMI belongs to one region; keep only the region it lives in", id, prev, r)
+			continue
+		}
+		regionOf[id] = r
+	}
+
+	// wait_timeout
+	c.waitTimeout = DefaultWaitTimeout
+	if c.WaitTimeout != "" {
+		d, err := time.ParseDuration(c.WaitTimeout)
+		switch {
+		case err != nil:
+			add("wait_timeout %q is not a duration: write it like 30m, 1h or 90s", c.WaitTimeout)
+		case d <= 0:
+			add("wait_timeout %q must be greater than zero", c.WaitTimeout)
+		default:
+			c.waitTimeout = d
+		}
+	}
+
+	if errs == nil || len(errs.Errors) == 0 {
+		return nil
+	}
+	return errs
+}

@@ -1,0 +1,758 @@
+package amiwatermark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+)
+
+// Poll timing. Package variables so tests can shorten them.
+var (
+	// pollInitial is the first wait between two DescribeImages calls while an
+	// AMI is pending or not found yet; it grows by half each time up to
+	// pollMax.
+	pollInitial = 2 * time.Second
+	pollMax     = 15 * time.Second
+	// verifyWindow bounds how long verification retries while EC2 has not
+	// caught up with the changes yet (eventual consistency).
+	verifyWindow = 2 * time.Minute
+)
+
+// run is one PostProcess call.
+type run struct {
+	cfg *Config
+	ui  *runUI
+}
+
+// regionWork is everything known about one region during a run.
+type regionWork struct {
+	region  string
+	client  *ec2.Client
+	targets []Target
+}
+
+// described is the outcome of describing one AMI before planning.
+type described struct {
+	img   watermark.Image
+	owned bool
+	// problem, when set, means the AMI could not be planned (not found, not
+	// available in time, not visible).
+	problem string
+}
+
+// outcome is what the mutation phase did on one AMI.
+type outcome struct {
+	t        Target
+	plan     watermark.ImagePlan
+	detached []string // keys
+	attached []string // keys
+	failedOp string   // the call that failed, e.g. `attach "golden"`
+	err      error    // its error
+	notDone  []string // calls not made
+}
+
+func (o *outcome) complete() bool { return o.err == nil && len(o.notDone) == 0 }
+
+func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) {
+	var targets []Target
+	if len(r.cfg.ImageIDs) > 0 {
+		targets = targetsFromImageIDs(r.cfg.ImageIDs)
+	} else {
+		var err error
+		if targets, err = targetsFromArtifact(in); err != nil {
+			return nil, err
+		}
+	}
+	awsCfg, err := r.cfg.AccessConfig.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	regions, err := r.regions(awsCfg, targets)
+	if err != nil {
+		return nil, err
+	}
+	req := watermark.Request{Attach: r.cfg.Watermarks, Detach: r.cfg.Detach}
+	r.ui.say("%d AMI(s) in %d region(s): attach %s; detach %s", len(targets), len(regions),
+		joinOr(quoteAll(req.Attach), "nothing"), joinOr(quoteAll(req.Detach), "nothing"))
+
+	// 1. Describe every AMI, waiting until it is available.
+	desc, err := r.describeAll(ctx, regions)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. Plan every AMI; refuse the whole run on any problem.
+	plans := map[string]watermark.ImagePlan{}
+	var problems []string
+	for _, t := range targets {
+		d := desc[t.ImageID]
+		if d.problem != "" {
+			problems = append(problems, watermark.Problem{Region: t.Region, ImageID: t.ImageID, Message: d.problem}.Error())
+			continue
+		}
+		d.img.Region = t.Region
+		p := watermark.PlanImage(d.img, d.owned, req)
+		for _, pr := range p.Problems {
+			problems = append(problems, pr.Error())
+		}
+		plans[t.ImageID] = p
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("amiwatermark: nothing was changed: %d problem(s) found while planning; fix them and run again:\n  - %s",
+			len(problems), strings.Join(problems, "\n  - "))
+	}
+	for _, t := range targets {
+		p := plans[t.ImageID]
+		for _, s := range p.Skipped {
+			r.ui.amiSay(t, "skipped %s (%s)", s.Key, s.Reason())
+		}
+		for _, k := range p.DetachAbsent {
+			r.ui.amiSay(t, "detach %s: not present, nothing to do", k)
+		}
+	}
+
+	// 3. Mutate.
+	outcomes := r.mutateAll(ctx, regions, plans)
+	if err := r.mutationError(ctx, targets, outcomes); err != nil {
+		return nil, err
+	}
+
+	keys := map[string]map[string][]string{}
+	setKeys := func(t Target, ks []string) {
+		if keys[t.Region] == nil {
+			keys[t.Region] = map[string][]string{}
+		}
+		keys[t.Region][t.ImageID] = append([]string{}, ks...)
+	}
+	if r.cfg.DryRun {
+		for _, t := range targets {
+			var present []string
+			for _, w := range plans[t.ImageID].Present {
+				present = append(present, w.Key)
+			}
+			setKeys(t, present)
+		}
+		r.ui.say("nothing was changed; verification skipped")
+		return &Artifact{Input: in, Keys: keys}, nil
+	}
+
+	// 4. Verify.
+	if r.cfg.verify() || r.cfg.RequireAllowed {
+		after, err := r.verifyAll(ctx, regions, plans)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			setKeys(t, after[t.ImageID])
+		}
+	} else {
+		for _, t := range targets {
+			setKeys(t, plans[t.ImageID].KeysAfter())
+		}
+	}
+	attached, detached, skipped := 0, 0, 0
+	for _, o := range outcomes {
+		attached += len(o.attached)
+		detached += len(o.detached)
+		skipped += len(o.plan.Skipped)
+	}
+	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(targets), len(regions), attached, detached, skipped)
+	return &Artifact{Input: in, Keys: keys}, nil
+}
+
+// regions groups the targets by region and makes one client per region.
+func (r *run) regions(cfg aws.Config, targets []Target) ([]*regionWork, error) {
+	by := map[string]*regionWork{}
+	var out []*regionWork
+	for _, t := range targets {
+		w := by[t.Region]
+		if w == nil {
+			c, err := r.cfg.AccessConfig.NewEC2Client(cfg, t.Region)
+			if err != nil {
+				return nil, err
+			}
+			w = &regionWork{region: t.Region, client: c}
+			by[t.Region] = w
+			out = append(out, w)
+		}
+		w.targets = append(w.targets, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].region < out[j].region })
+	return out, nil
+}
+
+// ---- describe ----------------------------------------------------------
+
+func (r *run) describeAll(ctx context.Context, regions []*regionWork) (map[string]described, error) {
+	deadline := time.Now().Add(r.cfg.waitTimeout)
+	var mu sync.Mutex
+	all := map[string]described{}
+	errs := make([]error, len(regions))
+	var wg sync.WaitGroup
+	for i, w := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := r.describeRegion(ctx, w, deadline)
+			errs[i] = err
+			mu.Lock()
+			for id, d := range res {
+				all[id] = d
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("amiwatermark: interrupted while describing the AMIs: nothing was changed")
+	}
+	var msgs []string
+	for _, err := range errs {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) > 0 {
+		return nil, fmt.Errorf("amiwatermark: nothing was changed: the AMIs could not be described:\n  - %s", strings.Join(msgs, "\n  - "))
+	}
+	return all, nil
+}
+
+// describeRegion describes the region's AMIs with one DescribeImages call
+// (Owners = self, so an AMI in the answer is the caller's), repeating it
+// while an AMI is not found yet (a new AMI can take a moment to appear) or
+// pending, until every AMI is settled or the deadline passes. An AMI missing
+// from the answer is described once more without Owners to tell "owned by
+// another account" from "not found".
+func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.Time) (map[string]described, error) {
+	res := map[string]described{}
+	last := map[string]string{} // last state seen per AMI
+	waiting := make([]string, 0, len(w.targets))
+	for _, t := range w.targets {
+		waiting = append(waiting, t.ImageID)
+	}
+	told := map[string]string{} // what the UI was last told per AMI
+	tell := func(id, state string) {
+		if told[id] == state {
+			return
+		}
+		told[id] = state
+		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s (wait_timeout) for it to become available", state, r.cfg.waitTimeout)
+	}
+	delay := pollInitial
+	for {
+		out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: waiting, Owners: []string{"self"}})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return res, ctx.Err()
+		case err != nil && apiCode(err) == "InvalidAMIID.NotFound":
+			for _, id := range waiting {
+				if last[id] == "" || last[id] == "not found" {
+					last[id] = "not found"
+					tell(id, "not found yet (a new AMI can take a moment to appear)")
+				}
+			}
+		case err != nil:
+			return res, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(waiting, ", "), errText(err), hint(err, "ec2:DescribeImages"))
+		default:
+			got := map[string]types.Image{}
+			for _, im := range out.Images {
+				got[aws.ToString(im.ImageId)] = im
+			}
+			var still []string
+			for _, id := range waiting {
+				im, ok := got[id]
+				if !ok {
+					res[id] = r.describeForeign(ctx, w, id)
+					continue
+				}
+				img := toImage(w.region, im)
+				last[id] = img.State
+				if img.State == "pending" || img.State == "transient" {
+					tell(id, "state "+img.State)
+					still = append(still, id)
+					continue
+				}
+				if told[id] != "" {
+					r.ui.amiSay(Target{w.region, id}, "state %s", img.State)
+				}
+				res[id] = described{img: img, owned: true}
+			}
+			waiting = still
+		}
+		if len(waiting) == 0 {
+			return res, nil
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			for _, id := range waiting {
+				if last[id] == "not found" {
+					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen \"not found\": no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region, or raise wait_timeout", r.cfg.waitTimeout, w.region)}
+				} else {
+					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen %q; raise wait_timeout or check the AMI in EC2", r.cfg.waitTimeout, last[id])}
+				}
+			}
+			return res, nil
+		}
+		if err := sleep(ctx, min(delay, remaining)); err != nil {
+			return res, err
+		}
+		delay = min(delay+delay/2, pollMax)
+	}
+}
+
+// describeForeign describes an AMI that the Owners=self answer left out.
+func (r *run) describeForeign(ctx context.Context, w *regionWork, id string) described {
+	out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil {
+		if apiCode(err) == "InvalidAMIID.NotFound" {
+			return described{problem: fmt.Sprintf("not found: no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region", w.region)}
+		}
+		return described{problem: fmt.Sprintf("DescribeImages failed: %s%s", errText(err), hint(err, "ec2:DescribeImages"))}
+	}
+	for _, im := range out.Images {
+		if aws.ToString(im.ImageId) == id {
+			return described{img: toImage(w.region, im), owned: false}
+		}
+	}
+	return described{problem: fmt.Sprintf("not found: DescribeImages in %s does not return this AMI to the account of the credentials in use; check the AMI id and its region", w.region)}
+}
+
+// toImage converts the SDK's image into the domain type.
+func toImage(region string, im types.Image) watermark.Image {
+	img := watermark.Image{
+		ID:                aws.ToString(im.ImageId),
+		Region:            region,
+		OwnerID:           aws.ToString(im.OwnerId),
+		OwnerAlias:        aws.ToString(im.ImageOwnerAlias),
+		Name:              aws.ToString(im.Name),
+		Description:       aws.ToString(im.Description),
+		State:             string(im.State),
+		Public:            aws.ToBool(im.Public),
+		SourceImageID:     aws.ToString(im.SourceImageId),
+		SourceImageRegion: aws.ToString(im.SourceImageRegion),
+		SourceInstanceID:  aws.ToString(im.SourceInstanceId),
+		Allowed:           im.ImageAllowed,
+	}
+	if t, err := time.Parse(time.RFC3339, aws.ToString(im.CreationDate)); err == nil {
+		img.CreationDate = t
+	}
+	if t, err := time.Parse(time.RFC3339, aws.ToString(im.DeprecationTime)); err == nil {
+		img.DeprecationTime = t
+	}
+	for _, pc := range im.ProductCodes {
+		img.ProductCodes = append(img.ProductCodes, aws.ToString(pc.ProductCodeId))
+	}
+	for _, w := range im.ImageWatermarks {
+		img.Watermarks = append(img.Watermarks, watermark.Watermark{
+			Key:                     aws.ToString(w.WatermarkKey),
+			SourceImageID:           aws.ToString(w.SourceImageId),
+			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
+			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
+			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
+		})
+	}
+	return img
+}
+
+// ---- mutate ------------------------------------------------------------
+
+// mutateAll runs every region in parallel, and the AMIs of a region in
+// parallel; each AMI's calls run in order, detaches first. After a failed
+// call a region issues no new call; the other regions go on.
+func (r *run) mutateAll(ctx context.Context, regions []*regionWork, plans map[string]watermark.ImagePlan) map[string]*outcome {
+	outcomes := map[string]*outcome{}
+	for _, w := range regions {
+		for _, t := range w.targets {
+			outcomes[t.ImageID] = &outcome{t: t, plan: plans[t.ImageID]}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range regions {
+		var stopMu sync.Mutex
+		stopped := false
+		stop := func() { stopMu.Lock(); stopped = true; stopMu.Unlock() }
+		isStopped := func() bool { stopMu.Lock(); defer stopMu.Unlock(); return stopped }
+		for _, t := range w.targets {
+			o := outcomes[t.ImageID]
+			if o.plan.Calls() == 0 {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.mutateAMI(ctx, w.client, o, isStopped, stop)
+			}()
+		}
+	}
+	wg.Wait()
+	return outcomes
+}
+
+type call struct {
+	detach string // key
+	attach string // name
+}
+
+func (c call) String() string {
+	if c.detach != "" {
+		return fmt.Sprintf("detach %s", c.detach)
+	}
+	return fmt.Sprintf("attach %q", c.attach)
+}
+
+func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStopped func() bool, stop func()) {
+	var calls []call
+	for _, k := range o.plan.Detach {
+		calls = append(calls, call{detach: k})
+	}
+	for _, n := range o.plan.Attach {
+		calls = append(calls, call{attach: n})
+	}
+	dry := aws.Bool(r.cfg.DryRun)
+	for i, cl := range calls {
+		if isStopped() || ctx.Err() != nil {
+			for _, rest := range calls[i:] {
+				o.notDone = append(o.notDone, rest.String())
+			}
+			return
+		}
+		var err error
+		key := cl.detach
+		if cl.detach != "" {
+			_, err = c.DetachImageWatermark(ctx, &ec2.DetachImageWatermarkInput{ImageId: aws.String(o.t.ImageID), WatermarkKey: aws.String(cl.detach), DryRun: dry})
+		} else {
+			key = watermark.FormatKey(o.plan.Account, cl.attach)
+			var out *ec2.AttachImageWatermarkOutput
+			out, err = c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(o.t.ImageID), WatermarkName: aws.String(cl.attach), DryRun: dry})
+			if err == nil && aws.ToString(out.WatermarkKey) != "" {
+				key = aws.ToString(out.WatermarkKey)
+			}
+		}
+		if r.cfg.DryRun && apiCode(err) == "DryRunOperation" {
+			err = nil
+		}
+		if err != nil {
+			stop()
+			o.failedOp = cl.String()
+			o.err = err
+			for _, rest := range calls[i+1:] {
+				o.notDone = append(o.notDone, rest.String())
+			}
+			return
+		}
+		verb := "attached"
+		if cl.detach != "" {
+			verb = "detached"
+			o.detached = append(o.detached, key)
+		} else {
+			o.attached = append(o.attached, key)
+		}
+		if r.cfg.DryRun {
+			verb = "would be " + verb + " (DryRun check passed)"
+			r.ui.amiSay(o.t, "%s %s", key, verb)
+		} else {
+			r.ui.amiSay(o.t, "%s %s", verb, key)
+		}
+	}
+}
+
+// mutationError summarises a mutation phase that did not complete, per
+// region and AMI: what was done, what failed, what was not done.
+func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[string]*outcome) error {
+	failed, notDone := 0, 0
+	var failedRegions []string
+	seen := map[string]bool{}
+	for _, t := range targets {
+		o := outcomes[t.ImageID]
+		if o.err != nil {
+			failed++
+			if !seen[t.Region] {
+				seen[t.Region] = true
+				failedRegions = append(failedRegions, t.Region)
+			}
+		}
+		notDone += len(o.notDone)
+	}
+	if failed == 0 && notDone == 0 {
+		return nil
+	}
+	var b strings.Builder
+	interrupted := ctx.Err() != nil
+	if interrupted {
+		fmt.Fprintf(&b, "amiwatermark: interrupted: %d call(s) were not made", notDone)
+	} else {
+		fmt.Fprintf(&b, "amiwatermark: watermarking failed in %s: %d call(s) failed and %d were not made", strings.Join(failedRegions, ", "), failed, notDone)
+	}
+	b.WriteString("; per AMI:")
+	for _, t := range targets {
+		o := outcomes[t.ImageID]
+		fmt.Fprintf(&b, "\n  %s %s: ", t.Region, t.ImageID)
+		var parts []string
+		if o.complete() {
+			parts = append(parts, "complete")
+		}
+		if len(o.detached) > 0 {
+			parts = append(parts, "detached "+strings.Join(o.detached, ", "))
+		}
+		if len(o.attached) > 0 {
+			parts = append(parts, "attached "+strings.Join(o.attached, ", "))
+		}
+		if len(o.plan.Skipped) > 0 {
+			var ks []string
+			for _, s := range o.plan.Skipped {
+				ks = append(ks, s.Key)
+			}
+			parts = append(parts, "already present "+strings.Join(ks, ", "))
+		}
+		if o.complete() && o.plan.Calls() == 0 && len(o.plan.Skipped) == 0 {
+			parts = append(parts, "nothing to do")
+		}
+		if o.err != nil {
+			what := "FAILED"
+			if errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded) {
+				what = "INTERRUPTED (the call may or may not have taken effect)"
+			}
+			parts = append(parts, fmt.Sprintf("%s %s: %s%s", what, o.failedOp, errText(o.err), hint(o.err, opPermission(o.failedOp))))
+		}
+		if len(o.notDone) > 0 {
+			parts = append(parts, "not done: "+strings.Join(o.notDone, ", "))
+		}
+		b.WriteString(strings.Join(parts, "; "))
+	}
+	b.WriteString("\nRun again once the cause is fixed: keys already present are skipped, so only the missing calls are made.")
+	return errors.New(b.String())
+}
+
+func opPermission(op string) string {
+	if strings.HasPrefix(op, "detach") {
+		return "ec2:DetachImageWatermark"
+	}
+	return "ec2:AttachImageWatermark"
+}
+
+// ---- verify ------------------------------------------------------------
+
+type verifyProblem struct {
+	msg   string
+	final bool // retrying can't help
+}
+
+// verifyAll describes every region's AMIs again (one call per region) and
+// checks the result against the plans. It returns the keys on each AMI.
+func (r *run) verifyAll(ctx context.Context, regions []*regionWork, plans map[string]watermark.ImagePlan) (map[string][]string, error) {
+	var mu sync.Mutex
+	after := map[string][]string{}
+	var problems []string
+	var errs []string
+	var wg sync.WaitGroup
+	for _, w := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys, probs, err := r.verifyRegion(ctx, w, plans)
+			mu.Lock()
+			defer mu.Unlock()
+			for id, ks := range keys {
+				after[id] = ks
+			}
+			problems = append(problems, probs...)
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("amiwatermark: interrupted during verification: every planned change was made, but the result was not verified")
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, fmt.Errorf("amiwatermark: every planned change was made, but verification could not describe the AMIs:\n  - %s", strings.Join(errs, "\n  - "))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("amiwatermark: verification failed (the attach and detach calls succeeded):\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return after, nil
+}
+
+func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]watermark.ImagePlan) (map[string][]string, []string, error) {
+	ids := make([]string, 0, len(w.targets))
+	for _, t := range w.targets {
+		ids = append(ids, t.ImageID)
+	}
+	deadline := time.Now().Add(min(verifyWindow, r.cfg.waitTimeout))
+	delay := pollInitial
+	for {
+		out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ids})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(ids, ", "), errText(err), hint(err, "ec2:DescribeImages"))
+		}
+		got := map[string]watermark.Image{}
+		for _, im := range out.Images {
+			img := toImage(w.region, im)
+			got[img.ID] = img
+		}
+		keys := map[string][]string{}
+		var probs []verifyProblem
+		for _, t := range w.targets {
+			img, ok := got[t.ImageID]
+			if !ok {
+				probs = append(probs, verifyProblem{msg: fmt.Sprintf("%s %s: DescribeImages did not return the AMI", t.Region, t.ImageID)})
+				continue
+			}
+			for _, wm := range img.Watermarks {
+				keys[t.ImageID] = append(keys[t.ImageID], wm.Key)
+			}
+			probs = append(probs, r.checkImage(t, img, plans[t.ImageID])...)
+		}
+		if len(probs) == 0 {
+			r.ui.say("%s: verified %d AMI(s)", w.region, len(w.targets))
+			return keys, nil, nil
+		}
+		retry := false
+		for _, p := range probs {
+			if !p.final {
+				retry = true
+			}
+		}
+		remaining := time.Until(deadline)
+		if !retry || remaining <= 0 {
+			var msgs []string
+			for _, p := range probs {
+				msgs = append(msgs, p.msg)
+			}
+			return keys, msgs, nil
+		}
+		if err := sleep(ctx, min(delay, remaining)); err != nil {
+			return nil, nil, err
+		}
+		delay = min(delay+delay/2, pollMax)
+	}
+}
+
+// checkImage compares one described AMI with its plan.
+func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) []verifyProblem {
+	var probs []verifyProblem
+	add := func(final bool, format string, args ...any) {
+		probs = append(probs, verifyProblem{msg: t.Region + " " + t.ImageID + ": " + fmt.Sprintf(format, args...), final: final})
+	}
+	if r.cfg.verify() {
+		byKey := map[string]watermark.Watermark{}
+		for _, w := range img.Watermarks {
+			byKey[w.Key] = w
+		}
+		for _, k := range p.RequestedKeys() {
+			if _, ok := byKey[k]; !ok {
+				add(false, "key %s is missing although it was attached; run again to attach it", k)
+			}
+		}
+		for _, k := range p.AttachKeys() {
+			w, ok := byKey[k]
+			if !ok {
+				continue
+			}
+			if w.SourceImageID != t.ImageID || w.SourceImageRegion != t.Region {
+				add(false, "key %s reports SourceImageId %q and SourceImageRegion %q, expected %q and %q: it was not attached to this AMI; check the AMI in EC2", k, w.SourceImageID, w.SourceImageRegion, t.ImageID, t.Region)
+			}
+		}
+		for _, k := range p.Detach {
+			if _, ok := byKey[k]; ok {
+				add(false, "key %s is still present although it was detached; run again to detach it", k)
+			}
+		}
+	}
+	if r.cfg.RequireAllowed {
+		switch {
+		case img.Allowed == nil:
+			add(true, "require_allowed: DescribeImages does not report imageAllowed, which means the account's Allowed AMIs setting in %s is disabled: put it in audit-mode or enabled mode (aws ec2 enable-allowed-images-settings --allowed-images-settings-state audit-mode --region %s), or set require_allowed = false", t.Region, t.Region)
+		case !*img.Allowed:
+			add(false, "require_allowed: imageAllowed is false: the AMI with keys %s does not match the account's Allowed AMIs criteria in %s; add an image criterion that matches it (for example an ImageWatermarks entry with one of its keys) or set require_allowed = false", joinOr(keysOf(img), "none"), t.Region)
+		}
+	}
+	return probs
+}
+
+func keysOf(img watermark.Image) []string {
+	out := make([]string, 0, len(img.Watermarks))
+	for _, w := range img.Watermarks {
+		out = append(out, w.Key)
+	}
+	return out
+}
+
+// ---- helpers -----------------------------------------------------------
+
+// apiCode is the EC2 error code of err ("" when it is not an API error).
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// errText renders an SDK error compactly: "Code: message" for API errors.
+func errText(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
+	}
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	return err.Error()
+}
+
+// hint says what to do about an API error.
+func hint(err error, permission string) string {
+	switch apiCode(err) {
+	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
+		return fmt.Sprintf(" (the credentials are not allowed to call %s: grant it in IAM)", permission)
+	case "AuthFailure":
+		return " (the credentials were rejected or do not own this AMI: check the credentials and that the account owns the AMI)"
+	case "RequestLimitExceeded", "Throttling", "ThrottlingException":
+		return " (EC2 kept throttling after every retry: raise max_retries or run again later)"
+	case "ResourceLimitExceeded":
+		return " (the AMI already carries 5 watermarks, perhaps changed since it was described: detach some with `detach` and run again)"
+	case "IncorrectState":
+		return " (the AMI is no longer available: check it in EC2)"
+	case "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable":
+		return " (the AMI is gone or not visible: check the AMI id and its region)"
+	case "UnsupportedOperation":
+		return " (check the AMI: watermarks can't be attached to public AMIs)"
+	}
+	return ""
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
