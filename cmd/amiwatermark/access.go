@@ -64,10 +64,12 @@ func (a *accessFlags) accessConfig(fs *flag.FlagSet) (*awsconfig.AccessConfig, e
 // flagNames rewrites the template key names of AccessConfig errors into
 // the command's flag names.
 func flagNames(s string) string {
+	if strings.HasPrefix(s, "region ") {
+		s = "--" + s
+	}
 	r := strings.NewReplacer(
 		"custom_endpoint_ec2", "--endpoint",
 		"max_retries", "--max-retries",
-		"region ", "--region ",
 		"set region in the template", "give --region",
 	)
 	return r.Replace(s)

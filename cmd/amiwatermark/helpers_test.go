@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +38,34 @@ type emu struct {
 	t   *testing.T
 	srv *ec2emu.Server
 	url string
+
+	mu   sync.Mutex
+	reqs []string // API request bodies in arrival order
+}
+
+// distinct returns the distinct API request bodies of action received since
+// the last clearRequests, in first-arrival order. A request the SDK retried
+// (same body) counts once, so tests can count pages exactly even when a
+// connection error makes the SDK retry one (see the report on
+// "use of closed network connection" with large responses).
+func (e *emu) distinct(action string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	seen := map[string]bool{}
+	for _, b := range e.reqs {
+		if strings.HasPrefix(b, "Action="+action+"&") && !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (e *emu) clearRequests() {
+	e.mu.Lock()
+	e.reqs = nil
+	e.mu.Unlock()
 }
 
 // newEmu starts an in-process emulator and points the SDK's default
@@ -44,7 +75,20 @@ type emu struct {
 func newEmu(t *testing.T) *emu {
 	t.Helper()
 	srv := ec2emu.New(ec2emu.Options{})
-	ts := httptest.NewServer(srv)
+	e := &emu{t: t, srv: srv}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/" {
+			b, err := io.ReadAll(r.Body)
+			if err == nil {
+				e.mu.Lock()
+				e.reqs = append(e.reqs, string(b))
+				e.mu.Unlock()
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	e.url = ts.URL
 	t.Cleanup(ts.Close)
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
@@ -72,7 +116,7 @@ func newEmu(t *testing.T) *emu {
 			os.Unsetenv(k)
 		}
 	}
-	return &emu{t: t, srv: srv, url: ts.URL}
+	return e
 }
 
 // cli runs the command in-process against the emulator (--endpoint is

@@ -163,9 +163,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		_ = f.Sync()
 	}
 
+	// Request contexts derive from base; cancelling it at stop ends the
+	// injected latency of in-flight requests at once instead of making the
+	// graceful shutdown wait for it.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
 	hs := &http.Server{
 		Handler:           handler(srv, c.state),
 		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -176,6 +182,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	select {
 	case <-ctx.Done():
 		stop() // a second signal kills the process the default way
+		cancelBase()
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		if err := hs.Shutdown(sctx); err != nil {
 			fmt.Fprintf(stderr, "ec2emu: requests still running after %s were cut off: %v\n", shutdownTimeout, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
 
@@ -227,7 +228,7 @@ func BenchmarkDatasource100k(b *testing.B) {
 			// to the smithy-go body race on this busy machine.
 			bare := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 				Credentials: (&emu{url: url}).client(acctGolden, "us-east-1").Options().Credentials,
-				HTTPClient:  httpGuard{next: awshttp.NewBuildableClient(), clock: &serverClock{}}})
+				HTTPClient:  awsconfig.BufferBody(awshttp.NewBuildableClient())})
 			d := &Datasource{}
 			raw := e.config(acctGolden, "us-east-1", map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{"self"}})
 			raw["custom_endpoint_ec2"] = url

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 type doFunc func(*http.Request) (*http.Response, error)
@@ -47,17 +49,17 @@ func (b *closingBody) Close() error {
 	return nil
 }
 
-func TestHTTPGuard(t *testing.T) {
+func TestDatasourceHTTPGuard(t *testing.T) {
 	const body = "Action=DescribeImages&Version=2016-11-15"
 	clock := &serverClock{}
 	var sent io.Reader
-	g := httpGuard{clock: clock, next: doFunc(func(r *http.Request) (*http.Response, error) {
+	g := httpGuard{clock: clock, next: awsconfig.BufferBody(doFunc(func(r *http.Request) (*http.Response, error) {
 		sent = r.Body
 		if r.ContentLength != int64(len(body)) {
 			t.Errorf("ContentLength = %d", r.ContentLength)
 		}
 		return &http.Response{StatusCode: 200, Header: http.Header{"Date": {"Tue, 10 Nov 2026 23:00:00 GMT"}}, Body: http.NoBody}, nil
-	})}
+	}))}
 	orig := &closingBody{r: strings.NewReader(body)}
 	req, _ := http.NewRequest(http.MethodPost, "http://x/", orig)
 	if _, err := g.Do(req); err != nil {
@@ -96,10 +98,10 @@ func TestHTTPGuard(t *testing.T) {
 	}
 
 	// A body that fails to read is an error, not a silent empty request.
-	g3 := httpGuard{clock: &serverClock{}, next: doFunc(func(r *http.Request) (*http.Response, error) {
+	g3 := httpGuard{clock: &serverClock{}, next: awsconfig.BufferBody(doFunc(func(r *http.Request) (*http.Response, error) {
 		t.Errorf("request sent despite an unreadable body")
 		return nil, errors.New("unreachable")
-	})}
+	}))}
 	req, _ = http.NewRequest(http.MethodPost, "http://x/", io.NopCloser(errReader{}))
 	if _, err := g3.Do(req); err == nil || !strings.Contains(err.Error(), "reading the request body") {
 		t.Errorf("unreadable body: %v", err)

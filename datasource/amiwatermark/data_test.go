@@ -267,7 +267,7 @@ func TestDatasourceAgesViaClock(t *testing.T) {
 	if got, _ := e.mustRun(t, acctGolden, "us-east-1", cfg); got != id {
 		t.Fatalf("fresh watermark: %s", got)
 	}
-	e.srv.AdvanceClock(11 * 24 * time.Hour) // what POST /_emu/clock {"advance":"264h"} does
+	e.advanceClock(t, "264h") // 11 days
 	_, err := e.run(t, acctGolden, "us-east-1", cfg)
 	if err == nil || !strings.HasSuffix(err.Error(), "1 image returned by EC2 for this query was rejected:\n  1 whose matching watermark was attached more than max_watermark_age_days = 10 days ago") {
 		t.Fatalf("after 11 days: %v", err)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -149,3 +150,19 @@ func (e *emu) lyingServer(t testing.TB) string {
 }
 
 var bg = context.Background()
+
+// advanceClock moves the emulator's clock forward through its control
+// endpoint, POST /_emu/clock.
+func (e *emu) advanceClock(t testing.TB, d string) {
+	t.Helper()
+	before := e.srv.Now()
+	resp, err := http.Post(e.url+"/_emu/clock", "application/json", strings.NewReader(`{"advance":"`+d+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want, _ := time.ParseDuration(d)
+	if resp.StatusCode != 200 || e.srv.Now().Sub(before) < want {
+		t.Fatalf("POST /_emu/clock: status %d, clock %v -> %v", resp.StatusCode, before, e.srv.Now())
+	}
+}

@@ -228,8 +228,12 @@ func init() {
 }
 
 func getAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
-	if _, aerr := rq.boolParam("DryRun"); aerr != nil {
+	dry, aerr := rq.boolParam("DryRun")
+	if aerr != nil {
 		return aerr
+	}
+	if dry {
+		return errDryRun()
 	}
 	st := s.allowedSettings(rq.account, rq.region)
 	x.elem("state", allowedMode(st))

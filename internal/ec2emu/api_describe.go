@@ -147,11 +147,11 @@ func afterDescribe(img *Image, now time.Time) {
 }
 
 func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
-	if _, aerr := rq.boolParam("DryRun"); aerr != nil {
+	dry, aerr := rq.boolParam("DryRun")
+	if aerr != nil {
 		return aerr
 	}
 	ev := &describeEval{account: rq.account, region: rq.region, now: rq.now}
-	var aerr *apiError
 	if ev.inclDeprecated, aerr = rq.boolParam("IncludeDeprecated"); aerr != nil {
 		return aerr
 	}
@@ -201,6 +201,9 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 	if ev.filters, aerr = parseFilters(rq, imageFilterKinds); aerr != nil {
 		return aerr
 	}
+	if dry {
+		return errDryRun()
+	}
 	ev.settings = s.allowedSettings(rq.account, rq.region)
 	ev.mode = allowedMode(ev.settings)
 
@@ -247,24 +250,32 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 			return errImageNotFound(missing...)
 		}
 	} else {
-		for _, img := range s.st.Images {
-			if img.Region != ev.region || !after.before(img) {
-				continue
-			}
+		// Scan the region in DescribeImages order from the page position;
+		// stop once one more than a page has matched.
+		list := s.regionImages(ev.region)
+		start := 0
+		if after != nil {
+			start = sort.Search(len(list), func(i int) bool { return after.before(list[i]) })
+		}
+		for _, img := range list[start:] {
 			if ev.discoverableBy(img) && ev.selected(img, false) {
 				matches = append(matches, img)
+				if hasMax && int64(len(matches)) > maxResults {
+					break
+				}
 			}
 		}
 	}
 
 	page := matches
 	next := ""
-	if hasMax && int64(len(matches)) > maxResults {
-		page = smallestImages(matches, int(maxResults))
+	if len(ids) > 0 {
+		sort.Slice(page, func(i, j int) bool { return imageLess(page[i], page[j]) })
+	}
+	if hasMax && int64(len(page)) > maxResults {
+		page = page[:maxResults]
 		last := page[len(page)-1]
 		next = encodePageToken(last.CreationDate.UnixNano(), last.ID, ev.fingerprint(rq))
-	} else {
-		sort.Slice(page, func(i, j int) bool { return imageLess(page[i], page[j]) })
 	}
 
 	x.open("imagesSet")
@@ -299,50 +310,6 @@ func (p *pagePos) before(img *Image) bool {
 	}
 	c := img.CreationDate.UnixNano()
 	return c > p.cd || c == p.cd && img.ID > p.id
-}
-
-// smallestImages returns the k first images of the stable order, sorted,
-// in O(n log k) with a bounded max-heap.
-func smallestImages(imgs []*Image, k int) []*Image {
-	h := make([]*Image, 0, k)
-	// down restores the max-heap property from i.
-	down := func(i int) {
-		for {
-			l := 2*i + 1
-			if l >= len(h) {
-				return
-			}
-			m := l
-			if r := l + 1; r < len(h) && imageLess(h[l], h[r]) {
-				m = r
-			}
-			if !imageLess(h[i], h[m]) {
-				return
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
-	}
-	for _, img := range imgs {
-		if len(h) < k {
-			h = append(h, img)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !imageLess(h[p], h[i]) {
-					break
-				}
-				h[p], h[i] = h[i], h[p]
-				i = p
-			}
-			continue
-		}
-		if imageLess(img, h[0]) {
-			h[0] = img
-			down(0)
-		}
-	}
-	sort.Slice(h, func(i, j int) bool { return imageLess(h[i], h[j]) })
-	return h
 }
 
 // imageLess is the stable order of DescribeImages: creationDate, then id.

@@ -50,7 +50,9 @@ func TestDescribeImagesFilters(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})
 	imgs := filterFixture(t, s)
 	c := client(t, ts.URL, "us-east-1", acctA)
-	f := func(name string, values ...string) types.Filter { return types.Filter{Name: aws.String(name), Values: values} }
+	f := func(name string, values ...string) types.Filter {
+		return types.Filter{Name: aws.String(name), Values: values}
+	}
 	cases := []struct {
 		what    string
 		in      ec2.DescribeImagesInput
@@ -307,4 +309,51 @@ func TestDescribeImagesPaginationErrors(t *testing.T) {
 	tampered[3] ^= 1
 	_, err = c.DescribeImages(ctx, &ec2.DescribeImagesInput{MaxResults: aws.Int32(5), NextToken: aws.String(string(tampered))})
 	apiErr(t, err, "InvalidPaginationToken", "")
+}
+
+// The DescribeImages index follows images added through the API, seeded
+// in bulk behind its back, and a reset.
+func TestImageIndexStaysInSync(t *testing.T) {
+	s, ts := newAPIServer(t, Options{})
+	c := client(t, ts.URL, "us-east-1", acctA)
+	count := func() int { return len(describeIDs(t, c, &ec2.DescribeImagesInput{Owners: []string{"self"}})) }
+	registerImg(t, c, "one")
+	if n := count(); n != 1 {
+		t.Fatalf("%d", n)
+	}
+	registerImg(t, c, "two") // added to the index in place
+	if n := count(); n != 2 {
+		t.Fatalf("%d", n)
+	}
+	if _, err := s.SeedImages([]SeedImage{{Region: "us-east-1", Account: acctA, Name: "seeded", CreationDate: "2020-01-01T00:00:00Z"}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := describeIDs(t, c, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	if len(ids) != 3 || describeOne(t, c, ids[0]).Name == nil || *describeOne(t, c, ids[0]).Name != "seeded" {
+		t.Fatalf("after seeding: %v", ids)
+	}
+	s.Reset()
+	if n := count(); n != 0 {
+		t.Fatalf("after reset: %d", n)
+	}
+	registerImg(t, c, "three")
+	if n := count(); n != 1 {
+		t.Fatalf("after reset and register: %d", n)
+	}
+}
+
+func TestReadOnlyDryRun(t *testing.T) {
+	_, ts := newAPIServer(t, Options{})
+	c := client(t, ts.URL, "us-east-1", acctA)
+	_, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{DryRun: aws.Bool(true)})
+	if st := apiErr(t, err, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."); st != 412 {
+		t.Fatalf("status %d", st)
+	}
+	// Invalid input is reported rather than DryRunOperation.
+	_, err = c.DescribeImages(ctx, &ec2.DescribeImagesInput{DryRun: aws.Bool(true), Filters: []types.Filter{{Name: aws.String("bogus"), Values: []string{"x"}}}})
+	apiErr(t, err, "InvalidParameterValue", "The filter 'bogus' is invalid")
+	_, err = c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{DryRun: aws.Bool(true)})
+	apiErr(t, err, "DryRunOperation", "")
+	_, err = c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{DryRun: aws.Bool(true)})
+	apiErr(t, err, "DryRunOperation", "")
 }

@@ -330,7 +330,7 @@ func registerImage(s *Server, rq *request, x *xmlOut) *apiError {
 	img.EnaSupport = ena
 	img.BlockDevices = bds
 	img.Tags = tags
-	s.st.Images[img.ID] = img
+	s.putImage(img)
 	x.elem("imageId", img.ID)
 	return nil
 }
@@ -524,7 +524,7 @@ func copyImage(s *Server, rq *request, x *xmlOut) *apiError {
 		}
 		img.Tags[k] = v
 	}
-	s.st.Images[img.ID] = img
+	s.putImage(img)
 	s.rememberClientToken(rq, img.ID)
 	x.elem("imageId", img.ID)
 	return nil
@@ -614,7 +614,7 @@ func createImage(s *Server, rq *request, x *xmlOut) *apiError {
 	img.SourceImageID = inst.ImageID
 	img.SourceImageRegion = inst.Region
 	img.Tags = tags
-	s.st.Images[img.ID] = img
+	s.putImage(img)
 	x.elem("imageId", img.ID)
 	return nil
 }
@@ -766,12 +766,16 @@ func describeImageAttribute(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	if _, aerr := rq.boolParam("DryRun"); aerr != nil {
+	dry, aerr := rq.boolParam("DryRun")
+	if aerr != nil {
 		return aerr
 	}
 	img, aerr := s.lookupImage(rq, id)
 	if aerr != nil {
 		return aerr
+	}
+	if dry {
+		return errDryRun()
 	}
 	switch attr {
 	case "launchPermission":

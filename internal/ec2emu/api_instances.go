@@ -166,7 +166,8 @@ var instanceFilterNames = map[string]bool{
 }
 
 func describeInstances(s *Server, rq *request, x *xmlOut) *apiError {
-	if _, aerr := rq.boolParam("DryRun"); aerr != nil {
+	dry, aerr := rq.boolParam("DryRun")
+	if aerr != nil {
 		return aerr
 	}
 	ids := rq.list("InstanceId")
@@ -188,6 +189,9 @@ func describeInstances(s *Server, rq *request, x *xmlOut) *apiError {
 			f.pats = append(f.pats, compileGlob(v))
 		}
 		filters = append(filters, f)
+	}
+	if dry {
+		return errDryRun()
 	}
 	var insts []*Instance
 	if len(ids) > 0 {
@@ -336,7 +340,8 @@ var (
 )
 
 func describeRegions(s *Server, rq *request, x *xmlOut) *apiError {
-	if _, aerr := rq.boolParam("DryRun"); aerr != nil {
+	dry, aerr := rq.boolParam("DryRun")
+	if aerr != nil {
 		return aerr
 	}
 	all, aerr := rq.boolParam("AllRegions")
@@ -382,6 +387,9 @@ func describeRegions(s *Server, rq *request, x *xmlOut) *apiError {
 			f.pats = append(f.pats, compileGlob(v))
 		}
 		filters = append(filters, f)
+	}
+	if dry {
+		return errDryRun()
 	}
 	x.open("regionInfo")
 	for _, r := range regions {

@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -171,9 +172,12 @@ func (s *Server) ResetStats() { s.stats.reset() }
 //     error has occurred." or 503 Unavailable "The service is unavailable.
 //     Please try again shortly." (chosen at random).
 //
-// The random choices come from a generator seeded with Seed, drawn in the
-// order requests arrive, so a sequential run is reproducible. Setting faults
-// restarts the generator and the After counter.
+// The random choices come from one generator per region, seeded with Seed
+// and the region name, drawn in the order that region's requests arrive. So
+// the outcomes in a region depend only on the sequence of requests in that
+// region: a run is reproducible even when regions are called in parallel,
+// as long as each region's calls are sequential. Setting faults restarts the
+// generators and the After counter (which counts across regions).
 //
 // FailRate/FailCode/After are the "hard failure" mode: {"fail_rate":1,
 // "regions":["eu-west-1"],"actions":["AttachImageWatermark"],"after":2} lets
@@ -283,8 +287,9 @@ type faults struct {
 	cfg     Faults
 	actions map[string]bool
 	regions map[string]bool
-	rng     *rand.Rand
-	seen    int // matching calls so far
+	seed    uint64
+	rngs    map[string]*rand.Rand // per region, see Faults
+	seen    int                   // matching calls so far
 
 	base    Options // Options before the first /_emu/config change
 	hasBase bool
@@ -298,6 +303,19 @@ func (f *faults) matches(action, region string) bool {
 		return false
 	}
 	return true
+}
+
+// rng returns the generator of region, seeded from the fault seed and the
+// region name. Callers hold s.mu.
+func (f *faults) rng(region string) *rand.Rand {
+	r := f.rngs[region]
+	if r == nil {
+		h := fnv.New64a()
+		h.Write([]byte(region))
+		r = rand.New(rand.NewPCG(f.seed, h.Sum64()))
+		f.rngs[region] = r
+	}
+	return r
 }
 
 // controlLocked returns s.faults, creating it. Callers hold s.mu.
@@ -333,8 +351,8 @@ func (s *Server) SetFaults(f Faults) error {
 			c.regions[r] = true
 		}
 	}
-	seed := uint64(f.Seed)
-	c.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	c.seed = uint64(f.Seed)
+	c.rngs = map[string]*rand.Rand{}
 	return nil
 }
 
@@ -369,15 +387,16 @@ func (s *Server) injectFault(ctx context.Context, action, region string) *apiErr
 		return nil
 	}
 	cfg := f.cfg
+	rng := f.rng(region)
 	kind, unavailable := "", false
 	switch {
-	case cfg.FailRate > 0 && f.rng.Float64() < cfg.FailRate:
+	case cfg.FailRate > 0 && rng.Float64() < cfg.FailRate:
 		kind = faultFail
-	case cfg.ThrottleRate > 0 && f.rng.Float64() < cfg.ThrottleRate:
+	case cfg.ThrottleRate > 0 && rng.Float64() < cfg.ThrottleRate:
 		kind = faultThrottle
-	case cfg.ErrorRate > 0 && f.rng.Float64() < cfg.ErrorRate:
+	case cfg.ErrorRate > 0 && rng.Float64() < cfg.ErrorRate:
 		kind = faultError
-		unavailable = f.rng.IntN(2) == 1
+		unavailable = rng.IntN(2) == 1
 	}
 	s.mu.Unlock()
 
@@ -568,7 +587,7 @@ type ctlError struct {
 
 func (e *ctlError) Error() string { return e.msg }
 
-func badRequest(format string, args ...any) error {
+func ctlBadRequest(format string, args ...any) error {
 	return &ctlError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
@@ -586,21 +605,21 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	)
 	switch path {
 	case "/_emu/health":
-		if err = allow(r, http.MethodGet, http.MethodHead); err == nil {
+		if err = ctlAllow(r, http.MethodGet, http.MethodHead); err == nil {
 			s.mu.Lock()
 			out = map[string]any{"status": "ok", "now": s.now().Format(timeFormatJSON), "images": len(s.st.Images)}
 			s.mu.Unlock()
 		}
 	case "/_emu/stats":
-		if err = allow(r, http.MethodGet); err == nil {
+		if err = ctlAllow(r, http.MethodGet); err == nil {
 			out = s.Stats()
 		}
 	case "/_emu/stats/reset":
-		if err = allow(r, http.MethodPost); err == nil {
+		if err = ctlAllow(r, http.MethodPost); err == nil {
 			out = s.stats.swap()
 		}
 	case "/_emu/reset":
-		if err = allow(r, http.MethodPost); err == nil {
+		if err = ctlAllow(r, http.MethodPost); err == nil {
 			s.Reset()
 			out = map[string]string{"status": "ok"}
 		}
@@ -622,13 +641,13 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &ce) {
 			status = ce.status
 		}
-		writeJSON(w, status, map[string]string{"error": err.Error()})
+		ctlWriteJSON(w, status, map[string]string{"error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	ctlWriteJSON(w, http.StatusOK, out)
 }
 
-func allow(r *http.Request, methods ...string) error {
+func ctlAllow(r *http.Request, methods ...string) error {
 	for _, m := range methods {
 		if r.Method == m {
 			return nil
@@ -637,7 +656,7 @@ func allow(r *http.Request, methods ...string) error {
 	return &ctlError{http.StatusMethodNotAllowed, fmt.Sprintf("%s does not accept %s; use %s", r.URL.Path, r.Method, strings.Join(methods, " or "))}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func ctlWriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -648,16 +667,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// readBody reads a request body of at most max bytes; it returns nil for an
+// ctlReadBody reads a request body of at most max bytes; it returns nil for an
 // empty (or whitespace-only) body.
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+func ctlReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, max)
+	var b []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= max {
+		// Known size (bulk seeds): read into a buffer of that size at once.
+		b = make([]byte, n)
+		_, err = io.ReadFull(rd, b)
+		if err == nil {
+			// The body must end here; a longer body is a client error.
+			var one [1]byte
+			if k, _ := rd.Read(one[:]); k > 0 {
+				err = errors.New("the body is longer than its Content-Length")
+			}
+		}
+	} else {
+		b, err = io.ReadAll(rd)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, &ctlError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the body is larger than %d bytes", r.URL.Path, max)}
 		}
-		return nil, badRequest("%s: reading the body: %v", r.URL.Path, err)
+		return nil, ctlBadRequest("%s: reading the body: %v", r.URL.Path, err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
@@ -665,13 +700,13 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	return b, nil
 }
 
-// strictUnmarshal decodes one JSON value and refuses unknown fields, so a
+// ctlStrictUnmarshal decodes one JSON value and refuses unknown fields, so a
 // typo such as "throttle" instead of "throttle_rate" is an error, not a no-op.
-func strictUnmarshal(b []byte, v any) error {
+func ctlStrictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return ctlJSONError(err)
 	}
 	if dec.More() {
 		return errors.New("invalid JSON: more than one value in the body")
@@ -679,8 +714,8 @@ func strictUnmarshal(b []byte, v any) error {
 	return nil
 }
 
-// jsonError rewords encoding/json errors so they say where the problem is.
-func jsonError(err error) error {
+// ctlJSONError rewords encoding/json errors so they say where the problem is.
+func ctlJSONError(err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -689,11 +724,11 @@ func jsonError(err error) error {
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
-			field = "the body"
+			field = "the top-level value"
 		}
 		return fmt.Errorf("invalid JSON: %s must be %s, not a JSON %s (byte %d)", field, te.Type, te.Value, te.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return errors.New("invalid JSON: the body ends too early")
+		return errors.New("invalid JSON: the document ends too early (truncated?)")
 	}
 	// Errors of custom decoders (durations, watermark forms) and unknown
 	// fields: the JSON itself is fine, say what is wrong with the value.
@@ -707,38 +742,38 @@ func (s *Server) clockAnswer() map[string]string {
 }
 
 func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) (any, error) {
-	if err := allow(r, http.MethodGet, http.MethodPost); err != nil {
+	if err := ctlAllow(r, http.MethodGet, http.MethodPost); err != nil {
 		return nil, err
 	}
 	if r.Method == http.MethodGet {
 		return s.clockAnswer(), nil
 	}
-	b, err := readBody(w, r, maxControlBody)
+	b, err := ctlReadBody(w, r, maxControlBody)
 	if err != nil {
 		return nil, err
 	}
 	if b == nil {
-		return nil, badRequest(`/_emu/clock: the body is empty; send {"advance":"240h"}`)
+		return nil, ctlBadRequest(`/_emu/clock: the body is empty; send {"advance":"240h"}`)
 	}
 	var req struct {
 		Advance string `json:"advance"`
 	}
-	if err := strictUnmarshal(b, &req); err != nil {
-		return nil, badRequest("/_emu/clock: %v", err)
+	if err := ctlStrictUnmarshal(b, &req); err != nil {
+		return nil, ctlBadRequest("/_emu/clock: %v", err)
 	}
 	d, err := time.ParseDuration(req.Advance)
 	if err != nil {
-		return nil, badRequest(`/_emu/clock: advance %q is not a duration; send for example {"advance":"240h"}`, req.Advance)
+		return nil, ctlBadRequest(`/_emu/clock: advance %q is not a duration; send for example {"advance":"240h"}`, req.Advance)
 	}
 	if d < 0 {
-		return nil, badRequest("/_emu/clock: advance %s is negative; the emulator's clock only moves forward", req.Advance)
+		return nil, ctlBadRequest("/_emu/clock: advance %s is negative; the emulator's clock only moves forward", req.Advance)
 	}
 	s.AdvanceClock(d)
 	return s.clockAnswer(), nil
 }
 
 func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) (any, error) {
-	if err := allow(r, http.MethodGet, http.MethodPost, http.MethodDelete); err != nil {
+	if err := ctlAllow(r, http.MethodGet, http.MethodPost, http.MethodDelete); err != nil {
 		return nil, err
 	}
 	var f Faults
@@ -746,37 +781,37 @@ func (s *Server) handleFaults(w http.ResponseWriter, r *http.Request) (any, erro
 	case http.MethodGet:
 		return s.CurrentFaults(), nil
 	case http.MethodPost:
-		b, err := readBody(w, r, maxControlBody)
+		b, err := ctlReadBody(w, r, maxControlBody)
 		if err != nil {
 			return nil, err
 		}
 		if b != nil {
-			if err := strictUnmarshal(b, &f); err != nil {
-				return nil, badRequest("/_emu/faults: %v", err)
+			if err := ctlStrictUnmarshal(b, &f); err != nil {
+				return nil, ctlBadRequest("/_emu/faults: %v", err)
 			}
 		}
 	}
 	if err := s.SetFaults(f); err != nil {
-		return nil, badRequest("/_emu/faults: %v", err)
+		return nil, ctlBadRequest("/_emu/faults: %v", err)
 	}
 	return s.CurrentFaults(), nil
 }
 
 func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) (any, error) {
-	if err := allow(r, http.MethodGet, http.MethodPost); err != nil {
+	if err := ctlAllow(r, http.MethodGet, http.MethodPost); err != nil {
 		return nil, err
 	}
 	if r.Method == http.MethodGet {
 		return s.Config(), nil
 	}
-	b, err := readBody(w, r, maxControlBody)
+	b, err := ctlReadBody(w, r, maxControlBody)
 	if err != nil {
 		return nil, err
 	}
 	var req runtimeConfigWire
 	if b != nil {
-		if err := strictUnmarshal(b, &req); err != nil {
-			return nil, badRequest("/_emu/config: %v", err)
+		if err := ctlStrictUnmarshal(b, &req); err != nil {
+			return nil, ctlBadRequest("/_emu/config: %v", err)
 		}
 	}
 	s.mu.Lock()
@@ -785,7 +820,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) (any, erro
 	if req.AvailableAfter != nil {
 		d, err := time.ParseDuration(*req.AvailableAfter)
 		if err != nil {
-			return nil, badRequest(`/_emu/config: available_after %q is not a duration; use for example "2s"`, *req.AvailableAfter)
+			return nil, ctlBadRequest(`/_emu/config: available_after %q is not a duration; use for example "2s"`, *req.AvailableAfter)
 		}
 		c.AvailableAfter = d
 	}
@@ -796,27 +831,27 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) (any, erro
 		c.NotFoundDescribes = *req.NotFoundDescribes
 	}
 	if err := c.Validate(); err != nil {
-		return nil, badRequest("/_emu/config: %v", err)
+		return nil, ctlBadRequest("/_emu/config: %v", err)
 	}
 	s.setConfigLocked(c)
 	return c, nil
 }
 
 func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) (any, error) {
-	if err := allow(r, http.MethodPost); err != nil {
+	if err := ctlAllow(r, http.MethodPost); err != nil {
 		return nil, err
 	}
-	b, err := readBody(w, r, maxSeedBody)
+	b, err := ctlReadBody(w, r, maxSeedBody)
 	if err != nil {
 		return nil, err
 	}
 	imgs, err := ParseSeedImages(b)
 	if err != nil {
-		return nil, badRequest("/_emu/images: %v", err)
+		return nil, ctlBadRequest("/_emu/images: %v", err)
 	}
 	ids, err := s.SeedImages(imgs)
 	if err != nil {
-		return nil, badRequest("/_emu/images: %v", err)
+		return nil, ctlBadRequest("/_emu/images: %v", err)
 	}
 	return map[string][]string{"image_ids": ids}, nil
 }

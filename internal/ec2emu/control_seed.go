@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -88,6 +89,12 @@ type seedWatermarkJSON SeedWatermark
 // object form.
 func (w *SeedWatermark) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		// Fast path (bulk seeds): the decoder has checked the syntax, and
+		// a string without escapes is its bytes between the quotes.
+		*w = SeedWatermark{Key: string(b[1 : len(b)-1])}
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var k string
 		if err := json.Unmarshal(b, &k); err != nil {
@@ -190,6 +197,9 @@ func seedIsRegion(s string) bool {
 		}
 	}
 	letters := rest[:i]
+	if letters[len(letters)-1] == '-' {
+		return false
+	}
 	for j := 0; j < len(letters); j++ {
 		c := letters[j]
 		if c == '-' {
@@ -471,15 +481,52 @@ func buildSeed(i int, in *SeedImage, img *Image, now time.Time, defAccount strin
 
 // ParseSeedImages decodes a JSON array of SeedImage (the body of POST
 // /_emu/images and the program's --seed file), refusing unknown fields.
+// Errors name the entry. It decodes entry by entry into chunks, so a large
+// array is copied once rather than regrown.
 func ParseSeedImages(b []byte) ([]SeedImage, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New(`empty: give a JSON array of images, for example [{"region":"us-east-1","account":"123456789012","name":"app-1","watermarks":["golden"]}]`)
 	}
-	var imgs []SeedImage
-	if err := strictUnmarshal(b, &imgs); err != nil {
-		return nil, err
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, ctlJSONError(err)
 	}
-	return imgs, nil
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, errors.New(`the images must be a JSON array: [{"region":...,"name":...}, ...]`)
+	}
+	const chunk = 4096
+	var (
+		chunks [][]SeedImage
+		cur    = make([]SeedImage, 0, 64)
+		total  int
+	)
+	for dec.More() {
+		if len(cur) == cap(cur) {
+			chunks = append(chunks, cur)
+			cur = make([]SeedImage, 0, chunk)
+		}
+		cur = cur[:len(cur)+1]
+		if err := dec.Decode(&cur[len(cur)-1]); err != nil {
+			return nil, fmt.Errorf("images[%d]: %w", total, ctlJSONError(err))
+		}
+		total++
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return nil, ctlJSONError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: more than one value in the body")
+	}
+	if len(chunks) == 0 {
+		return cur, nil
+	}
+	out := make([]SeedImage, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return append(out, cur...), nil
 }
 
 // SeedImages adds images in bulk, all or nothing, and returns their ids in

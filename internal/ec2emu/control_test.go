@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -342,6 +343,41 @@ func TestControlFaultsReproducible(t *testing.T) {
 	}
 }
 
+// TestControlFaultsReproduciblePerRegion: interleaving regions differently
+// does not change any region's sequence of outcomes.
+func TestControlFaultsReproduciblePerRegion(t *testing.T) {
+	f := Faults{ThrottleRate: 0.4, ErrorRate: 0.2, Seed: 11}
+	run := func(order []string) map[string][]string {
+		s := New(Options{})
+		if err := s.SetFaults(f); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range order {
+			out[r] = append(out[r], faultOutcomes(s, 1, "AttachImageWatermark", r)[0])
+		}
+		return out
+	}
+	var blocks, interleaved []string
+	for _, r := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
+		for i := 0; i < 50; i++ {
+			blocks = append(blocks, r)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		interleaved = append(interleaved, "ap-south-1", "us-east-1", "eu-west-1")
+	}
+	a, b := run(blocks), run(interleaved)
+	for r, seq := range a {
+		if strings.Join(seq, ",") != strings.Join(b[r], ",") {
+			t.Errorf("%s: the outcomes depend on other regions' calls", r)
+		}
+	}
+	if strings.Join(a["us-east-1"], ",") == strings.Join(a["eu-west-1"], ",") {
+		t.Error("two regions drew the same sequence")
+	}
+}
+
 func TestControlFaultsScope(t *testing.T) {
 	s := New(Options{})
 	if err := s.SetFaults(Faults{ThrottleRate: 1, Actions: []string{"AttachImageWatermark", "DetachImageWatermark"}, Regions: []string{"eu-west-1"}}); err != nil {
@@ -598,11 +634,11 @@ func TestControlSeedValidation(t *testing.T) {
 		{"watermark bad region", `{"region":"us-east-1","name":"x1","watermarks":[{"key":"golden","source_image_region":"moon"}]}`, `watermarks[0] (key "golden"): source_image_region "moon" is not a region name`},
 		{"watermark bad time", `{"region":"us-east-1","name":"x1","watermarks":[{"key":"golden","watermark_creation_time":"now"}]}`, `watermarks[0] (key "golden"): watermark_creation_time "now" is not a time`},
 		{"watermark unknown source", `{"region":"us-east-1","name":"x1","watermarks":[{"key":"golden","source_image_id":"ami-0ddddddddddddddd1"}]}`, `watermarks[0] (key "123456789012:golden"): source_image_id ami-0ddddddddddddddd1 is neither in the emulator nor in this request`},
-		{"watermark unknown field", `{"region":"us-east-1","name":"x1","watermarks":[{"key":"golden","source":"x"}]}`, `unknown field "source"`},
-		{"watermark wrong type", `{"region":"us-east-1","name":"x1","watermarks":[42]}`, `a watermark must be a string`},
+		{"watermark unknown field", `{"region":"us-east-1","name":"x1","watermarks":[{"key":"golden","source":"x"}]}`, `images[1]: unknown field "source"`},
+		{"watermark wrong type", `{"region":"us-east-1","name":"x1","watermarks":[42]}`, `images[1]: a watermark must be a string`},
 		{"public with watermarks", `{"region":"us-east-1","name":"x1","public":true,"watermarks":["golden"]}`, `images[1] (name "x1"): is public and has watermarks`},
-		{"unknown field", `{"region":"us-east-1","nmae":"x1"}`, `unknown field "nmae"`},
-		{"wrong type", `{"region":"us-east-1","name":"x1","public":"yes"}`, `public must be bool`},
+		{"unknown field", `{"region":"us-east-1","nmae":"x1"}`, `images[1]: unknown field "nmae"`},
+		{"wrong type", `{"region":"us-east-1","name":"x1","public":"yes"}`, `images[1]: invalid JSON: public must be bool`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -667,17 +703,63 @@ func TestControlSeedGoAPI(t *testing.T) {
 	}
 }
 
+// TestControlParseSeedImagesLarge crosses the decoder's chunk boundaries and
+// checks order and content are kept.
+func TestControlParseSeedImagesLarge(t *testing.T) {
+	for _, n := range []int{0, 1, 64, 65, 4160, 4161, 10000} {
+		var b strings.Builder
+		b.WriteString("[")
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"region":"us-east-1","name":"img-%d","watermarks":["w-%d"]}`, i, i)
+		}
+		b.WriteString("]")
+		imgs, err := ParseSeedImages([]byte(b.String()))
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if len(imgs) != n {
+			t.Fatalf("n=%d: got %d images", n, len(imgs))
+		}
+		for i, img := range imgs {
+			if img.Name != fmt.Sprintf("img-%d", i) || len(img.Watermarks) != 1 || img.Watermarks[0].Key != fmt.Sprintf("w-%d", i) {
+				t.Fatalf("n=%d: entry %d = %+v", n, i, img)
+			}
+		}
+	}
+	for body, want := range map[string]string{
+		`{"region":"us-east-1"}`:                         "must be a JSON array",
+		`[{"region":"us-east-1","name":"a"},`:            "ends too early",
+		`[{"region":"us-east-1","name":"a"}] x`:          "more than one value",
+		`[{"region":"us-east-1","name":"a"},{"name":3}]`: "images[1]: invalid JSON: name must be string",
+		`[{"region":"us-east-1","name":"a\u0041"}]`:      "",
+	} {
+		imgs, err := ParseSeedImages([]byte(body))
+		if want == "" {
+			if err != nil || imgs[0].Name != "aA" {
+				t.Errorf("%s: %v %+v", body, err, imgs)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", body, err, want)
+		}
+	}
+}
+
 func TestControlSeedWatermarkJSON(t *testing.T) {
 	var ws []SeedWatermark
-	in := `["golden","111122223333:x-y",{"key":"k1","source_image_region":"us-east-1"}]`
+	in := `["golden","111122223333:x-y",{"key":"k1","source_image_region":"us-east-1"},"esc\u0041ped"]`
 	if err := json.Unmarshal([]byte(in), &ws); err != nil {
 		t.Fatal(err)
 	}
-	if len(ws) != 3 || ws[0].Key != "golden" || ws[1].Key != "111122223333:x-y" || ws[2].SourceImageRegion != "us-east-1" {
+	if len(ws) != 4 || ws[0].Key != "golden" || ws[1].Key != "111122223333:x-y" || ws[2].SourceImageRegion != "us-east-1" || ws[3].Key != "escAped" {
 		t.Fatalf("decoded %+v", ws)
 	}
 	out, _ := json.Marshal(ws)
-	if string(out) != `["golden","111122223333:x-y",{"key":"k1","source_image_region":"us-east-1"}]` {
+	if string(out) != `["golden","111122223333:x-y",{"key":"k1","source_image_region":"us-east-1"},"escAped"]` {
 		t.Errorf("round trip = %s", out)
 	}
 	for _, bad := range []string{`[1]`, `[null]`, `[["a"]]`, `[{"key":1}]`, `[{"key":"a","x":1}]`} {
@@ -754,4 +836,66 @@ func BenchmarkControlSeedImages(b *testing.B) {
 	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(per/n, "ns/image")
 	b.ReportMetric(per/float64(base.Nanoseconds()), "x-baseline")
+}
+
+// BenchmarkControlSeedImagesHTTP seeds 100 000 images per op through POST
+// /_emu/images and reports the cost per image and the ratio over the Go API
+// (SeedImages) measured once in the same run.
+func BenchmarkControlSeedImagesHTTP(b *testing.B) {
+	const n = 100_000
+	in := make([]SeedImage, n)
+	for i := range in {
+		in[i] = SeedImage{Region: "us-east-1", Account: "111122223333", Name: fmt.Sprintf("app-%06d", i),
+			CreationDate: "2026-06-01T10:00:00.000Z", Watermarks: []SeedWatermark{{Key: "golden"}}}
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	baseStart := time.Now()
+	if _, err := New(Options{}).SeedImages(in); err != nil {
+		b.Fatal(err)
+	}
+	base := time.Since(baseStart)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := New(Options{})
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("POST", "/_emu/images", bytes.NewReader(body)))
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+	}
+	b.StopTimer()
+	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(per/n, "ns/image")
+	b.ReportMetric(per/float64(base.Nanoseconds()), "x-goapi")
+}
+
+// seedRegionOracle is the rule seedIsRegion implements by hand.
+var seedRegionOracle = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+func TestControlSeedIsRegion(t *testing.T) {
+	for s, want := range map[string]bool{
+		"us-east-1": true, "eu-west-1": true, "us-gov-west-1": true, "ap-southeast-2": true, "cn-north-1": true, "il-central-10": true,
+		"": false, "us": false, "us-east": false, "us-east-": false, "us--east-1": false, "US-east-1": false, "use-ast-1": false,
+		"us-east-1a": false, "us-1": false, "us-east-x": false, "-us-east-1": false, "us-east-1-": false, "us-east1": false, "ü-east-1": false,
+		"aa-aaaa--0": false, // found by FuzzControlSeedIsRegion
+	} {
+		if got := seedIsRegion(s); got != want {
+			t.Errorf("seedIsRegion(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzControlSeedIsRegion(f *testing.F) {
+	for _, s := range []string{"us-east-1", "us-gov-west-1", "us--east-1", "us-east-", "a-b-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := seedIsRegion(s), seedRegionOracle.MatchString(s); got != want {
+			t.Fatalf("seedIsRegion(%q) = %v, the rule says %v", s, got, want)
+		}
+	})
 }

@@ -52,10 +52,10 @@ func (s *Server) SaveState(path string) error {
 	err := json.NewEncoder(&buf).Encode(stateFile{Format: stateFormat, Version: stateVersion, SavedAt: s.now(), State: s.st})
 	s.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("ec2emu: save state to %s: encoding: %w", path, err)
+		return fmt.Errorf("save state to %s: encoding: %w", path, err)
 	}
 	if err := writeFileAtomic(path, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("ec2emu: save state to %s: %w", path, err)
+		return fmt.Errorf("save state to %s: %w", path, err)
 	}
 	return nil
 }
@@ -66,11 +66,11 @@ func (s *Server) SaveState(path string) error {
 func (s *Server) LoadState(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("ec2emu: load state from %s: %w", path, err)
+		return fmt.Errorf("load state from %s: %w", path, err)
 	}
 	st, err := decodeState(b)
 	if err != nil {
-		return fmt.Errorf("ec2emu: load state from %s: %w; the file is not an ec2emu state file or is damaged: fix it or move it away to start empty", path, err)
+		return fmt.Errorf("load state from %s: %w; the file is not an ec2emu state file or is damaged: fix it or move it away to start empty", path, err)
 	}
 	s.mu.Lock()
 	s.st = st
@@ -83,7 +83,7 @@ func decodeState(b []byte) (*State, error) {
 	var f stateFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&f); err != nil {
-		return nil, jsonError(err)
+		return nil, ctlJSONError(err)
 	}
 	if dec.More() {
 		return nil, errors.New("invalid JSON: data after the state object")

@@ -75,11 +75,11 @@ func TestPersistRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.AdvanceClock(48 * time.Hour)
-	before := stateJSON(t, s)
 	seenUS, seenEU := describeAll(t, ts.URL, "us-east-1", "111122223333"), describeAll(t, ts.URL, "eu-west-1", "111122223333")
 	if !strings.Contains(seenUS, "111122223333:approved") || !strings.Contains(seenEU, aws.ToString(cp.ImageId)) {
 		t.Fatalf("setup did not take:\n%s\n%s", seenUS, seenEU)
 	}
+	before := stateJSON(t, s) // after the describes: they count down pending_describes
 
 	path := filepath.Join(t.TempDir(), "state.json")
 	if err := s.SaveState(path); err != nil {
@@ -101,11 +101,15 @@ func TestPersistRoundTrip(t *testing.T) {
 	if err := s2.LoadState(path); err != nil {
 		t.Fatal(err)
 	}
-	if after := stateJSON(t, s2); after != before {
+	after := stateJSON(t, s2)
+	if after != before {
 		t.Errorf("state after load differs:\n%s\nwant\n%s", after, before)
 	}
 	if !s2.Now().Equal(ctlBase.Add(48 * time.Hour)) {
 		t.Errorf("clock after load = %s, want the offset kept", s2.Now())
+	}
+	if !strings.Contains(after, `"pending_describes":2`) {
+		t.Errorf("the pending image's describe countdown was not kept: %s", after)
 	}
 	if got := describeAll(t, ts2.URL, "us-east-1", "111122223333"); got != seenUS {
 		t.Errorf("us-east-1 after load:\n%s\nwant\n%s", got, seenUS)
@@ -158,9 +162,9 @@ func TestPersistLoadErrors(t *testing.T) {
 		name, content, want string
 	}{
 		{"garbage", "hello", "invalid JSON at byte 1"},
-		{"empty", "", "the body ends too early"},
+		{"empty", "", "the document ends too early"},
 		{"truncated", string(valid[:len(valid)/2]), "ends too early"},
-		{"array", "[]", "invalid JSON: the body must be ec2emu.stateFile"},
+		{"array", "[]", "invalid JSON: the top-level value must be ec2emu.stateFile"},
 		{"wrong format", `{"format":"other","version":1,"state":{}}`, `format is "other", want "ec2emu-state"`},
 		{"wrong version", `{"format":"ec2emu-state","version":9,"state":{}}`, "version 9 is not supported"},
 		{"no state", `{"format":"ec2emu-state","version":1}`, `"state" is missing`},
@@ -241,20 +245,15 @@ func TestPersistConcurrentSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "state.json")
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
-	// Writers: SDK attach/copy/describe, bulk seeding, clock.
+	// Writers, a fixed amount of work each: SDK copy/describe, bulk
+	// seeding, clock moves.
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+		for i := 0; i < 40; i++ {
 			if _, err := c.CopyImage(context.Background(), &ec2.CopyImageInput{SourceImageId: aws.String(ids[0]), SourceRegion: aws.String("us-east-1"), Name: aws.String(fmt.Sprintf("copy-%d", i))}); err != nil {
 				errs <- err
 				return
@@ -267,12 +266,7 @@ func TestPersistConcurrentSave(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+		for i := 0; i < 200; i++ {
 			if _, err := s.SeedImages([]SeedImage{{Region: "eu-west-1", Name: fmt.Sprintf("seed-%d", i), Watermarks: []SeedWatermark{{Key: "golden"}}}}); err != nil {
 				errs <- err
 				return
@@ -281,22 +275,27 @@ func TestPersistConcurrentSave(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-				s.AdvanceClock(time.Second)
-			}
+		for i := 0; i < 200; i++ {
+			s.AdvanceClock(time.Second)
 		}
 	}()
-	// Savers: two at once, into the same file.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	// Savers: two at once into the same file, until the writers are done
+	// (at least 3 saves each).
 	var saves sync.WaitGroup
 	for g := 0; g < 2; g++ {
 		saves.Add(1)
 		go func() {
 			defer saves.Done()
-			for i := 0; i < 8; i++ {
+			for i := 0; ; i++ {
+				if i >= 3 {
+					select {
+					case <-done:
+						return
+					default:
+					}
+				}
 				if err := s.SaveState(path); err != nil {
 					errs <- err
 					return
@@ -314,8 +313,7 @@ func TestPersistConcurrentSave(t *testing.T) {
 		}()
 	}
 	saves.Wait()
-	close(stop)
-	wg.Wait()
+	<-done
 	close(errs)
 	for err := range errs {
 		t.Error(err)

@@ -17,6 +17,10 @@ type State struct {
 	// ClientTokens maps account/region/action/ClientToken to the id the
 	// first call produced (CopyImage, RunInstances idempotency).
 	ClientTokens map[string]string `json:"client_tokens,omitempty"`
+
+	// index orders each region's images for DescribeImages (api_index.go);
+	// derived, never persisted, rebuilt when Images changes behind its back.
+	index *imageIndex
 }
 
 func newState() *State {

@@ -44,7 +44,9 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 		t.Fatalf("listing the files of %s: %v", root, err)
 	}
 	work := filepath.Join(t.TempDir(), pluginBinary)
-	if err := copyFiles(root, work, files); err != nil {
+	// Files that vanish while the tree is copied (temporary files of other
+	// tests running at the same time) are left out of the comparison.
+	if files, err = copyFiles(root, work, files); err != nil {
 		t.Fatalf("copying the tree to %s: %v", work, err)
 	}
 
@@ -301,18 +303,26 @@ func sourceFiles(root string) ([]string, error) {
 	return files, err
 }
 
-func copyFiles(root, dst string, files []string) error {
+// copyFiles copies files from root to dst and returns those it copied:
+// a file that no longer exists is skipped.
+func copyFiles(root, dst string, files []string) ([]string, error) {
+	var copied []string
 	for _, f := range files {
 		src := filepath.Join(root, filepath.FromSlash(f))
 		to := filepath.Join(dst, filepath.FromSlash(f))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return err
+			return nil, err
 		}
-		if err := copyFile(src, to); err != nil {
-			return err
+		err := copyFile(src, to)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		copied = append(copied, f)
 	}
-	return nil
+	return copied, nil
 }
 
 func copyFile(src, dst string) error {
@@ -344,6 +354,9 @@ func compareTrees(root, work string, files []string) ([]string, error) {
 	for _, f := range files {
 		known[f] = true
 		want, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed from the tree meanwhile
+		}
 		if err != nil {
 			return nil, err
 		}

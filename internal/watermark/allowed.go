@@ -269,9 +269,17 @@ func (cr Criterion) Match(img Image, now time.Time) (bool, string) {
 	}
 	if dc := cr.DeprecationTimeCondition; dc != nil && dc.MaximumDaysSinceDeprecated != nil {
 		set = true
-		dep := img.DeprecationTime
-		if !dep.IsZero() && !dep.After(now) && !withinDays(now, dep, *dc.MaximumDaysSinceDeprecated) {
-			return false, fmt.Sprintf("deprecated more than %d days ago", *dc.MaximumDaysSinceDeprecated)
+		// Deprecated: the deprecation time has been reached. 0 excludes
+		// every deprecated image (EC2: "Set to 0 to exclude all deprecated
+		// images"), also one deprecated this very instant.
+		dep, n := img.DeprecationTime, *dc.MaximumDaysSinceDeprecated
+		if !dep.IsZero() && !dep.After(now) {
+			if n == 0 {
+				return false, "deprecated (MaximumDaysSinceDeprecated 0 excludes every deprecated image)"
+			}
+			if !withinDays(now, dep, n) {
+				return false, fmt.Sprintf("deprecated more than %d days ago", n)
+			}
 		}
 	}
 	if len(cr.ImageWatermarks) > 0 {

@@ -42,9 +42,9 @@ func TestGlob(t *testing.T) {
 		{`\?`, "?", true},
 		{`\?`, "x", false},
 		{"***a", "a", true},
-		{"é?", "éa", true},   // runes, not bytes
-		{"?", "é", true},     // one rune, two bytes
-		{"??", "é", false},   // not two bytes
+		{"é?", "éa", true}, // runes, not bytes
+		{"?", "é", true},   // one rune, two bytes
+		{"??", "é", false}, // not two bytes
 		{"*é*", "caféteria", true},
 		{"a?c", "a\xffc", true}, // an invalid byte is one rune
 		{"us-*", "us-east-1", true},
@@ -61,7 +61,7 @@ func TestGlob(t *testing.T) {
 	}
 }
 
-func TestHasWildcard(t *testing.T) {
+func TestGlobHasWildcard(t *testing.T) {
 	tests := []struct {
 		p    string
 		want bool

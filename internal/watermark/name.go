@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -41,7 +42,11 @@ func nameChar(r rune) bool {
 // name and says how to fix it.
 func ValidateName(name string) error {
 	if strings.Contains(name, ":") {
-		return fmt.Errorf("watermark name %q contains ':': give the name only (for example %q); AWS adds the account id itself and the key becomes ACCOUNT:NAME", name, name[strings.LastIndex(name, ":")+1:])
+		example := name[strings.LastIndex(name, ":")+1:]
+		if example == "" {
+			example = "golden-base"
+		}
+		return fmt.Errorf("watermark name %q contains ':': give the name only (for example %q); AWS adds the account id itself and the key becomes ACCOUNT:NAME", truncate(name), example)
 	}
 	n := len(name)
 	if n < MinNameLen || n > MaxNameLen {
@@ -61,7 +66,11 @@ func truncate(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	return s[:max] + "..."
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // Key is a watermark key: ACCOUNT:NAME.

@@ -135,7 +135,7 @@ func TestPlanImage(t *testing.T) {
 		},
 		{
 			name: "not owned", img: func() Image { i := img(); i.OwnerID = other; return i }(), owned: false,
-			req: Request{Attach: []string{"golden"}},
+			req:  Request{Attach: []string{"golden"}},
 			want: want{problems: []string{"us-east-1 ami-0123456789abcdef0: the AMI is owned by account 444455556666, not by the account of the credentials in use: only the owner can attach or detach watermarks; run with credentials of the owning account (for example with assume_role) or leave this AMI out"}},
 		},
 		{

@@ -90,8 +90,8 @@ func ParseOwners(list []string) (Owners, []error) {
 		seen = map[string]bool{}
 	)
 	if len(list) == 0 {
-		return o, []error{fmt.Errorf("owners is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). " +
-			"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can " +
+		return o, []error{fmt.Errorf("owners is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). "+
+			"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can "+
 			"build an image carrying its watermark and share it with you; only images of the listed owners are considered", strings.Join(ownerAliases, ", "))}
 	}
 	for i, s := range list {

@@ -43,7 +43,7 @@ func selPatterns(t testing.TB, any bool, raws ...string) []Pattern {
 	return ps
 }
 
-func TestParseLineage(t *testing.T) {
+func TestSelectParseLineage(t *testing.T) {
 	for in, want := range map[string]Lineage{"": LineageAttached, "attached": LineageAttached, "any": LineageAny} {
 		got, err := ParseLineage(in)
 		if err != nil || got != want {
@@ -89,7 +89,7 @@ func TestLineageOK(t *testing.T) {
 	}
 }
 
-func TestParseOwners(t *testing.T) {
+func TestSelectParseOwners(t *testing.T) {
 	o, errs := ParseOwners([]string{"self", selAcct, "amazon", "aws-marketplace", "aws-backup-vault", selAcct})
 	if len(errs) != 0 {
 		t.Fatal(errs)
@@ -124,17 +124,17 @@ func TestParseOwners(t *testing.T) {
 	}
 }
 
-func TestOwnersAllows(t *testing.T) {
+func TestSelectOwnersAllows(t *testing.T) {
 	o := Owners{Self: true, Accounts: []string{selOther}, Aliases: []string{"amazon"}}
 	tests := []struct {
 		owner, alias, self string
 		want               bool
 	}{
-		{selAcct, "", selAcct, true},    // self, known
-		{selAcct, "", "", false},        // self, unknown caller
-		{selOther, "", selAcct, true},   // listed id
-		{selThird, "", selAcct, false},  // unlisted
-		{selThird, "amazon", "", true},  // listed alias
+		{selAcct, "", selAcct, true},   // self, known
+		{selAcct, "", "", false},       // self, unknown caller
+		{selOther, "", selAcct, true},  // listed id
+		{selThird, "", selAcct, false}, // unlisted
+		{selThird, "amazon", "", true}, // listed alias
 		{selThird, "aws-marketplace", "", false},
 		{"", "", "", false},
 	}
@@ -145,7 +145,7 @@ func TestOwnersAllows(t *testing.T) {
 	}
 }
 
-func TestWithinDays(t *testing.T) {
+func TestSelectWithinDays(t *testing.T) {
 	tests := []struct {
 		t    time.Time
 		days int
@@ -156,7 +156,7 @@ func TestWithinDays(t *testing.T) {
 		{selDays(30), 30, true},
 		{selDays(30).Add(-time.Second), 30, false},
 		{selNow.Add(time.Hour), 0, true}, // future
-		{time.Time{}, 1000, false},        // unknown time
+		{time.Time{}, 1000, false},       // unknown time
 		{selDays(1), -1, false},
 		{selDays(100000), 2147483647, true},
 	}
@@ -402,7 +402,7 @@ func TestSelectorProperty(t *testing.T) {
 	}
 }
 
-func TestReasonString(t *testing.T) {
+func TestSelectReasonString(t *testing.T) {
 	if RejectLineage.String() != "lineage" || RejectOwner.String() != "owner" || Reason(99).String() != "Reason(99)" {
 		t.Errorf("Reason.String wrong")
 	}

@@ -39,7 +39,7 @@ func (t Target) String() string { return t.Region + " " + t.ImageID }
 // targetsFromArtifact returns the AMIs of the artifact, or an error that says
 // which builders are understood and how to name AMIs with image_ids.
 func targetsFromArtifact(a packersdk.Artifact) ([]Target, error) {
-	if a == nil {
+	if _, none := a.(noArtifact); a == nil || none {
 		return nil, fmt.Errorf("the post-processor received no artifact: set image_ids to name the AMIs to watermark")
 	}
 	if id := a.BuilderId(); !builderAccepted(id) {
@@ -146,8 +146,36 @@ func (a *Artifact) Files() []string { return a.Input.Files() }
 // Id delegates to the input artifact (region:ami-...,...).
 func (a *Artifact) Id() string { return a.Input.Id() }
 
-// String delegates to the input artifact.
-func (a *Artifact) String() string { return a.Input.String() }
+// String is the input artifact's description followed by the watermark keys
+// on each AMI, so that Packer's closing list of artifacts shows them.
+func (a *Artifact) String() string {
+	var b strings.Builder
+	if in := a.Input.String(); in != "" {
+		b.WriteString(in)
+		b.WriteString("\n")
+	}
+	b.WriteString("AMI watermarks:")
+	regions := make([]string, 0, len(a.Keys))
+	for r := range a.Keys {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	for _, r := range regions {
+		ids := make([]string, 0, len(a.Keys[r]))
+		for id := range a.Keys[r] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			keys := strings.Join(a.Keys[r][id], ", ")
+			if keys == "" {
+				keys = "(none)"
+			}
+			fmt.Fprintf(&b, "\n%s: %s: %s", r, id, keys)
+		}
+	}
+	return b.String()
+}
 
 // State answers "amiwatermark" with the keys per region and AMI,
 // "generated_data" with the input's generated data plus WatermarkKeys, and

@@ -53,7 +53,8 @@ type Config struct {
 	ImageIDs map[string]string `mapstructure:"image_ids" required:"false"`
 	// Plan and report without changing anything: the attach and detach calls
 	// are made with the EC2 `DryRun` flag (which checks permissions), output
-	// lines are prefixed `[dry-run]`, and verification is skipped.
+	// lines are prefixed `[dry-run]`, and verification (with the
+	// `require_allowed` check) is skipped.
 	DryRun bool `mapstructure:"dry_run" required:"false"`
 	// Describe every AMI again after the changes and fail unless every
 	// requested key is present (with `SourceImageId` and `SourceImageRegion`
@@ -149,26 +150,8 @@ func (c *Config) prepare() error {
 	}
 
 	// image_ids
-	regions := make([]string, 0, len(c.ImageIDs))
-	for r := range c.ImageIDs {
-		regions = append(regions, r)
-	}
-	sort.Strings(regions)
-	regionOf := map[string]string{}
-	for _, r := range regions {
-		id := c.ImageIDs[r]
-		if !awsconfig.ValidRegion(r) {
-			add("image_ids: %q is not a region name: write each key as a region like us-east-1", r)
-		}
-		if !IsAMIID(id) {
-			add("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiIDHelp)
-			continue
-		}
-		if prev, dup := regionOf[id]; dup {
-			add("image_ids: %s is given for both %q and %q: an AMI belongs to one region; keep only the region it lives in", id, prev, r)
-			continue
-		}
-		regionOf[id] = r
+	for _, msg := range checkImageIDs(c.ImageIDs, true) {
+		add("%s", msg)
 	}
 
 	// wait_timeout
@@ -189,4 +172,41 @@ func (c *Config) prepare() error {
 		return nil
 	}
 	return errs
+}
+
+// unknownValue is what Packer passes for a value it cannot know yet, such as
+// a data source output during `packer validate` without
+// -evaluate-datasources.
+const unknownValue = "<unknown>"
+
+// checkImageIDs validates image_ids and returns one message per problem.
+// With allowUnknown, values Packer does not know yet are accepted; they are
+// checked again when the post-processor runs.
+func checkImageIDs(ids map[string]string, allowUnknown bool) []string {
+	var msgs []string
+	regions := make([]string, 0, len(ids))
+	for r := range ids {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	regionOf := map[string]string{}
+	for _, r := range regions {
+		id := ids[r]
+		if !awsconfig.ValidRegion(r) {
+			msgs = append(msgs, fmt.Sprintf("image_ids: %q is not a region name: write each key as a region like us-east-1", r))
+		}
+		if allowUnknown && id == unknownValue {
+			continue
+		}
+		if !IsAMIID(id) {
+			msgs = append(msgs, fmt.Sprintf("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiIDHelp))
+			continue
+		}
+		if prev, dup := regionOf[id]; dup {
+			msgs = append(msgs, fmt.Sprintf("image_ids: %s is given for both %q and %q: an AMI belongs to one region; keep only the region it lives in", id, prev, r))
+			continue
+		}
+		regionOf[id] = r
+	}
+	return msgs
 }

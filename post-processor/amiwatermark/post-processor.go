@@ -49,6 +49,9 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // point of the build. forceOverride = true makes that hold even when the
 // template says keep_input_artifact = false.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, in packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
+	if in == nil {
+		in = noArtifact{}
+	}
 	r := &run{cfg: &p.config, ui: &runUI{ui: ui, dry: p.config.DryRun, redact: p.config.AccessConfig.Redact}}
 	out, err := r.do(ctx, in)
 	if err == nil {
@@ -60,7 +63,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, in pac
 		// build's only post-processor fails. The user chose to keep the AMIs
 		// over failing the build: report the failure as a warning and hand
 		// the input artifact back, kept, without an error.
-		ui.Error("amiwatermark: WARNING (fail_on_error = false, so the build continues and its AMIs are kept): " + msg)
+		ui.Error("WARNING (fail_on_error = false, so the build continues and its AMIs are kept): " + msg)
 		return in, true, true, nil
 	}
 	return in, true, true, errors.New(msg)
@@ -76,10 +79,12 @@ type runUI struct {
 }
 
 func (u *runUI) prefix() string {
+	// Packer already prefixes every line with the build and the
+	// post-processor's name.
 	if u.dry {
-		return "[dry-run] amiwatermark: "
+		return "[dry-run] "
 	}
-	return "amiwatermark: "
+	return ""
 }
 
 func (u *runUI) say(format string, args ...any) {
@@ -103,3 +108,14 @@ func joinOr(list []string, empty string) string {
 	}
 	return strings.Join(list, ", ")
 }
+
+// noArtifact stands in for a missing input artifact (possible only with
+// image_ids), so the returned artifact never dereferences nil.
+type noArtifact struct{}
+
+func (noArtifact) BuilderId() string        { return "packer.post-processor.amiwatermark" }
+func (noArtifact) Files() []string          { return nil }
+func (noArtifact) Id() string               { return "" }
+func (noArtifact) String() string           { return "no input artifact" }
+func (noArtifact) State(string) interface{} { return nil }
+func (noArtifact) Destroy() error           { return nil }

@@ -68,6 +68,9 @@ func (o *outcome) complete() bool { return o.err == nil && len(o.notDone) == 0 }
 func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) {
 	var targets []Target
 	if len(r.cfg.ImageIDs) > 0 {
+		if msgs := checkImageIDs(r.cfg.ImageIDs, false); len(msgs) > 0 {
+			return nil, fmt.Errorf("amiwatermark: nothing was changed: %s", strings.Join(msgs, "; "))
+		}
 		targets = targetsFromImageIDs(r.cfg.ImageIDs)
 	} else {
 		var err error
@@ -144,6 +147,10 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 			}
 			setKeys(t, present)
 		}
+		for _, t := range targets {
+			o := outcomes[t.ImageID]
+			r.ui.amiSay(t, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(o.plan.KeysAfter(), "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
+		}
 		r.ui.say("nothing was changed; verification skipped")
 		return &Artifact{Input: in, Keys: keys}, nil
 	}
@@ -163,10 +170,12 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 		}
 	}
 	attached, detached, skipped := 0, 0, 0
-	for _, o := range outcomes {
+	for _, t := range targets {
+		o := outcomes[t.ImageID]
 		attached += len(o.attached)
 		detached += len(o.detached)
 		skipped += len(o.plan.Skipped)
+		r.ui.amiSay(t, "carries %s (%d attached, %d detached, %d already present)", joinOr(keys[t.Region][t.ImageID], "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
 	}
 	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(targets), len(regions), attached, detached, skipped)
 	return &Artifact{Input: in, Keys: keys}, nil
@@ -253,26 +262,39 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 	}
 	delay := pollInitial
 	for {
-		out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: waiting, Owners: []string{"self"}})
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return res, ctx.Err()
-		case err != nil && apiCode(err) == "InvalidAMIID.NotFound":
-			for _, id := range waiting {
-				if last[id] == "" || last[id] == "not found" {
-					last[id] = "not found"
-					tell(id, "not found yet (a new AMI can take a moment to appear)")
+		// One call for every AMI still waiting. When EC2 answers
+		// InvalidAMIID.NotFound for some of them (its message names them),
+		// the others are described at once without them, so one AMI that
+		// has not appeared yet does not hide the state of the rest.
+		var next []string
+		batch := waiting
+		for len(batch) > 0 {
+			out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: batch, Owners: []string{"self"}})
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return res, ctx.Err()
+			case err != nil && apiCode(err) == "InvalidAMIID.NotFound":
+				named := namedIn(errText(err), batch)
+				if len(named) == 0 {
+					named = batch
 				}
+				for _, id := range named {
+					if last[id] == "" || last[id] == "not found" {
+						last[id] = "not found"
+						tell(id, "not found yet (a new AMI can take a moment to appear)")
+					}
+					next = append(next, id)
+				}
+				batch = without(batch, named)
+				continue
+			case err != nil:
+				return res, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(batch, ", "), errText(err), hint(err, "ec2:DescribeImages"))
 			}
-		case err != nil:
-			return res, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(waiting, ", "), errText(err), hint(err, "ec2:DescribeImages"))
-		default:
 			got := map[string]types.Image{}
 			for _, im := range out.Images {
 				got[aws.ToString(im.ImageId)] = im
 			}
-			var still []string
-			for _, id := range waiting {
+			for _, id := range batch {
 				im, ok := got[id]
 				if !ok {
 					res[id] = r.describeForeign(ctx, w, id)
@@ -282,7 +304,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				last[id] = img.State
 				if img.State == "pending" || img.State == "transient" {
 					tell(id, "state "+img.State)
-					still = append(still, id)
+					next = append(next, id)
 					continue
 				}
 				if told[id] != "" {
@@ -290,8 +312,9 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				}
 				res[id] = described{img: img, owned: true}
 			}
-			waiting = still
+			batch = nil
 		}
+		waiting = next
 		if len(waiting) == 0 {
 			return res, nil
 		}
@@ -421,7 +444,10 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 	for _, n := range o.plan.Attach {
 		calls = append(calls, call{attach: n})
 	}
-	dry := aws.Bool(r.cfg.DryRun)
+	var dry *bool // sent only in a dry run
+	if r.cfg.DryRun {
+		dry = aws.Bool(true)
+	}
 	for i, cl := range calls {
 		if isStopped() || ctx.Err() != nil {
 			for _, rest := range calls[i:] {
@@ -441,8 +467,16 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 				key = aws.ToString(out.WatermarkKey)
 			}
 		}
-		if r.cfg.DryRun && apiCode(err) == "DryRunOperation" {
+		note := "DryRun check passed"
+		switch code := apiCode(err); {
+		case r.cfg.DryRun && code == "DryRunOperation":
 			err = nil
+		case r.cfg.DryRun && code == "ResourceLimitExceeded" && cl.attach != "" && len(o.plan.Detach) > 0:
+			// A dry-run detach changes nothing, so EC2 still counts the
+			// keys this run would detach first; the plan has checked the
+			// limit with those detaches applied.
+			err = nil
+			note = "room is made by the detaches before it; the plan checked the 5-limit"
 		}
 		if err != nil {
 			stop()
@@ -461,7 +495,7 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 			o.attached = append(o.attached, key)
 		}
 		if r.cfg.DryRun {
-			verb = "would be " + verb + " (DryRun check passed)"
+			verb = "would be " + verb + " (" + note + ")"
 			r.ui.amiSay(o.t, "%s %s", key, verb)
 		} else {
 			r.ui.amiSay(o.t, "%s %s", verb, key)
@@ -736,6 +770,37 @@ func hint(err error, permission string) string {
 		return " (check the AMI: watermarks can't be attached to public AMIs)"
 	}
 	return ""
+}
+
+// namedIn returns the ids of list that occur in msg.
+func namedIn(msg string, list []string) []string {
+	var out []string
+	for _, id := range list {
+		if strings.Contains(msg, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// without returns list minus the ids in drop.
+func without(list, drop []string) []string {
+	var out []string
+	for _, id := range list {
+		if !contains(drop, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
