@@ -35,10 +35,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
@@ -346,6 +348,7 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 	c := ec2.New(ec2.Options{
 		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
+		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
 		RetryMaxAttempts: 10,
 	})
 	setMode := func(st types.AllowedImagesSettingsEnabledState) {
@@ -374,9 +377,9 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 
 	var (
 		compared, allowedN, ownN, rounds, emptyRounds int
-		enabledChecks                                int
-		problems                                     []string
-		total                                        int
+		enabledChecks                                 int
+		problems                                      []string
+		total                                         int
 	)
 	note := func(format string, a ...any) {
 		total++
@@ -471,5 +474,86 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 	}
 	if total > 0 {
 		t.Errorf("%d disagreements between the emulator and internal/watermark; the first %d:\n\n%s", total, len(problems), strings.Join(problems, "\n\n"))
+	}
+}
+
+// TestDifferentialValidation: criteria internal/watermark refuses, the
+// emulator refuses too (InvalidParameterValue), and the edge cases it
+// accepts, the emulator accepts. Only criteria the SDK can express are
+// listed (an empty ImageWatermarks entry, for one, is not sent at all).
+func TestDifferentialValidation(t *testing.T) {
+	srv := ec2emu.New(ec2emu.Options{})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	c := ec2.New(ec2.Options{
+		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
+		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
+		RetryMaxAttempts: 5,
+	})
+	many := func(n int, s string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = s
+			if strings.Contains(s, "%") {
+				parts[i] = fmt.Sprintf(s, i)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	tests := []struct {
+		name  string
+		json  string
+		valid bool
+	}{
+		{"ten criteria", `[` + many(10, `{"ImageProviders":["amazon"]}`) + `]`, true},
+		{"eleven criteria", `[` + many(11, `{"ImageProviders":["amazon"]}`) + `]`, false},
+		{"50 names", `[{"ImageNames":[` + many(50, `"n%d"`) + `]}]`, true},
+		{"51 names", `[{"ImageNames":[` + many(51, `"n%d"`) + `]}]`, false},
+		{"200 providers", `[{"ImageProviders":[` + many(200, `"1111222%05d"`) + `]}]`, true},
+		{"201 providers", `[{"ImageProviders":[` + many(201, `"1111222%05d"`) + `]}]`, false},
+		{"50 product codes", `[{"MarketplaceProductCodes":[` + many(50, `"pc%d"`) + `]}]`, true},
+		{"51 product codes", `[{"MarketplaceProductCodes":[` + many(51, `"pc%d"`) + `]}]`, false},
+		{"50 watermark filters", `[{"ImageWatermarks":[` + many(50, `{"WatermarkKey":"111122223333:n%d"}`) + `]}]`, true},
+		{"51 watermark filters", `[{"ImageWatermarks":[` + many(51, `{"WatermarkKey":"111122223333:n%d"}`) + `]}]`, false},
+		{"bad provider", `[{"ImageProviders":["amazn"]}]`, false},
+		{"short account", `[{"ImageProviders":["11112222333"]}]`, false},
+		{"none alone", `[{"ImageProviders":["none"]}]`, true},
+		{"none with another", `[{"ImageProviders":["none","amazon"]}]`, false},
+		{"name 128", `[{"ImageNames":["` + strings.Repeat("a", 128) + `"]}]`, true},
+		{"name 129", `[{"ImageNames":["` + strings.Repeat("a", 129) + `"]}]`, false},
+		{"name ??? ", `[{"ImageNames":["???"]}]`, true},
+		{"name a? too short", `[{"ImageNames":["a?"]}]`, false},
+		{"name with colon", `[{"ImageNames":["a:b"]}]`, false},
+		{"name all allowed chars", `[{"ImageNames":["Az09 ()[]./-'@_*?"]}]`, true},
+		{"product code 25", `[{"MarketplaceProductCodes":["` + strings.Repeat("a", 25) + `"]}]`, true},
+		{"product code 26", `[{"MarketplaceProductCodes":["` + strings.Repeat("a", 26) + `"]}]`, false},
+		{"product code dash", `[{"MarketplaceProductCodes":["a-b"]}]`, false},
+		{"days 0 and max", `[{"CreationDateCondition":{"MaximumDaysSinceCreated":0},"DeprecationTimeCondition":{"MaximumDaysSinceDeprecated":2147483647}}]`, true},
+		{"negative creation days", `[{"CreationDateCondition":{"MaximumDaysSinceCreated":-1}}]`, false},
+		{"negative deprecation days", `[{"DeprecationTimeCondition":{"MaximumDaysSinceDeprecated":-5}}]`, false},
+		{"negative watermark days", `[{"ImageWatermarks":[{"MaximumDaysSinceWatermarkCreated":-1}]}]`, false},
+		{"negative source days", `[{"ImageWatermarks":[{"WatermarkKey":"*","MaximumDaysSinceSourceImageCreated":-1}]}]`, false},
+		{"empty list", `[]`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Our side: parse without validation, then validate.
+			var crit watermark.Criteria
+			if err := json.Unmarshal([]byte(tt.json), &crit); err != nil {
+				t.Fatalf("test JSON: %v", err)
+			}
+			ourErr := crit.Validate()
+			_, emuErr := c.ReplaceImageCriteriaInAllowedImagesSettings(ctxT(t), &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{ImageCriteria: toRequest(crit)})
+			if (ourErr == nil) != tt.valid {
+				t.Errorf("internal/watermark: Validate() = %v, want valid=%v", ourErr, tt.valid)
+			}
+			if (emuErr == nil) != tt.valid {
+				t.Errorf("emulator: ReplaceImageCriteria error = %v, want valid=%v", emuErr, tt.valid)
+			}
+			if emuErr != nil && !strings.Contains(emuErr.Error(), "InvalidParameterValue") {
+				t.Errorf("emulator error %v, want InvalidParameterValue", emuErr)
+			}
+		})
 	}
 }

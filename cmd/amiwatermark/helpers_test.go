@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
 
@@ -45,9 +47,8 @@ type emu struct {
 
 // distinct returns the distinct API request bodies of action received since
 // the last clearRequests, in first-arrival order. A request the SDK retried
-// (same body) counts once, so tests can count pages exactly even when a
-// connection error makes the SDK retry one (see the report on
-// "use of closed network connection" with large responses).
+// (same body) counts once, so tests can count pages exactly even if a
+// connection error makes the SDK retry one.
 func (e *emu) distinct(action string) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -142,6 +143,7 @@ func (e *emu) client(acct, region string) *ec2.Client {
 		Region:       region,
 		BaseEndpoint: aws.String(e.url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+acct, "secret", ""),
+		HTTPClient:   awsconfig.BufferBody(awshttp.NewBuildableClient()),
 	})
 }
 

@@ -159,6 +159,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	x.finish()
 	setAPIHeaders(w, reqID)
+	// The Date header carries the emulator's clock (moved by /_emu/clock),
+	// as EC2's carries its own: clients measuring ages against the server's
+	// time see the same clock as the watermark timestamps.
+	w.Header().Set("Date", rq.now.UTC().Format(http.TimeFormat))
 	w.Header().Set("Content-Length", strconv.Itoa(len(x.b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(x.b)

@@ -1,11 +1,9 @@
 package ec2emu
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // Test accounts: the emulator takes the account from the last 12 digits of
@@ -68,37 +68,12 @@ func clientAKID(t testing.TB, url, region, akid string, optFns ...func(*ec2.Opti
 		Region:       region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider(akid, "secret", ""),
-		HTTPClient:   &http.Client{Transport: bufferedBodyTransport{sharedTransport}},
+		HTTPClient:   awsconfig.BufferBody(awshttp.NewBuildableClient()), // avoids a smithy-go/net/http race, see BufferBody
 	}
 	for _, fn := range optFns {
 		fn(&o)
 	}
 	return ec2.New(o)
-}
-
-var sharedTransport = http.DefaultTransport.(*http.Transport).Clone()
-
-// bufferedBodyTransport hands net/http a request body of its own. smithy-go
-// closes the request body as soon as the response headers arrive, and a
-// closed smithy body answers WriteTo with io.EOF; when net/http's write loop
-// does its final WriteTo after a fast server has already answered, it fails
-// the connection and the response read ends in "use of closed network
-// connection". The emulator answers within microseconds, so tests (and any
-// client of it) must avoid that race; real EC2 is slow enough not to show it.
-type bufferedBodyTransport struct{ next http.RoundTripper }
-
-func (b bufferedBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		data, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r = r.Clone(r.Context())
-		r.Body = io.NopCloser(bytes.NewReader(data))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	}
-	return b.next.RoundTrip(r)
 }
 
 // apiErr asserts err is an EC2 API error with the code (and the message,

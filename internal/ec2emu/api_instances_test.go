@@ -16,7 +16,7 @@ func TestRunDescribeTerminateInstances(t *testing.T) {
 	pending.State = "pending"
 	putImages(s, img, pending)
 	run := must(c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(img.ID), MinCount: aws.Int32(1), MaxCount: aws.Int32(2),
-		InstanceType: types.InstanceTypeT3Micro,
+		InstanceType:      types.InstanceTypeT3Micro,
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("Name"), Value: aws.String("builder")}}}}})).ok(t)
 	if len(run.Instances) != 2 || aws.ToString(run.OwnerId) != acctA || aws.ToString(run.ReservationId) == "" {
 		t.Fatalf("run: %+v", run)

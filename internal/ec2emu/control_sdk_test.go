@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // ctlEC2 is a real SDK client acting as account in region against url, with
@@ -28,6 +30,7 @@ func ctlEC2(url, region, account string, attempts int) *ec2.Client {
 		Region:       region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+account, "secret", ""),
+		HTTPClient:   awsconfig.BufferBody(awshttp.NewBuildableClient()),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = attempts
 			o.MaxBackoff = time.Millisecond
