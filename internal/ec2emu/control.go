@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,6 +70,11 @@ type stats struct {
 	actions map[string]int64
 	regions map[string]map[string]int64
 	faults  map[string]int64
+
+	// generation counts changes of the State (see Server.Generation). It
+	// lives here because stats is the one per-Server record this file owns
+	// that is never replaced; resetting the counters leaves it alone.
+	generation atomic.Uint64
 }
 
 func newStats() *stats {
@@ -151,6 +157,89 @@ func (s *Server) recordCall(action, region string) {
 
 // Stats returns a copy of the request counters.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
+// Generation is a counter of changes to the emulator's State (what SaveState
+// writes). It grows after every API request that may have changed the
+// state, once the change is made, and after seeding, clock moves, resets and
+// loads. Two equal values mean nothing was changed in between, so a program
+// that persists the state (cmd/ec2emu's write-behind) saves only when it has
+// grown; read it before SaveState to know what the saved file contains.
+//
+// "May have changed" is conservative: every action other than Describe* and
+// Get* counts (also when it fails: a save too many is harmless), and
+// DescribeImages counts when an image it can see is still pending or still
+// answers InvalidAMIID.NotFound, because describing such an image moves it
+// along (ec2-semantics.md §3.3, Options.PendingDescribes).
+func (s *Server) Generation() uint64 { return s.stats.generation.Load() }
+
+// changed records a change of the State (see Generation).
+func (s *Server) changed() { s.stats.generation.Add(1) }
+
+// readOnlyAction reports whether action never changes the State by itself.
+func readOnlyAction(action string) bool {
+	return strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "Get")
+}
+
+// describeMayChange reports whether a DescribeImages request may change the
+// State: an image it names by id (ImageId.N), or any image of its region
+// when it names none, is pending or still has NotFound answers to give.
+// Callers hold s.mu.
+func (s *Server) describeMayChange(rq *request) bool {
+	volatile := func(img *Image) bool {
+		return img != nil && (img.State == "pending" || img.NotFoundDescribes > 0)
+	}
+	named := false
+	for k, vs := range rq.form {
+		if !strings.HasPrefix(k, "ImageId.") {
+			continue
+		}
+		named = true
+		for _, id := range vs {
+			if volatile(s.st.Images[id]) {
+				return true
+			}
+		}
+	}
+	if named {
+		return false
+	}
+	for _, img := range s.regionImages(rq.region) {
+		if volatile(img) {
+			return true
+		}
+	}
+	return false
+}
+
+// init wraps the API handlers so that Generation grows after each request
+// that may have changed the State. The api_*.go files register their
+// handlers from their own init functions, which run before this one (the
+// go command hands a package's files to the compiler in file name order,
+// and init functions run in that order). Handlers run with s.mu held, so
+// the counter grows before the lock is released and before the answer is
+// written: whoever sees the answer also sees the new Generation.
+func initX() {
+	for action, h := range handlers {
+		switch {
+		case action == "DescribeImages":
+			handlers[action] = func(s *Server, rq *request, x *xmlOut) *apiError {
+				may := s.describeMayChange(rq)
+				aerr := h(s, rq, x)
+				if may {
+					s.changed()
+				}
+				return aerr
+			}
+		case readOnlyAction(action):
+		default:
+			handlers[action] = func(s *Server, rq *request, x *xmlOut) *apiError {
+				aerr := h(s, rq, x)
+				s.changed()
+				return aerr
+			}
+		}
+	}
+}
 
 // ResetStats clears the request and fault counters (nothing else).
 func (s *Server) ResetStats() { s.stats.reset() }
@@ -555,6 +644,7 @@ func (s *Server) AdvanceClock(d time.Duration) {
 	s.mu.Lock()
 	s.st.ClockOffset += d
 	s.mu.Unlock()
+	s.changed()
 }
 
 // Reset clears everything: images, instances, Allowed-AMIs settings, the
@@ -570,6 +660,7 @@ func (s *Server) Reset() {
 	s.faults = nil
 	s.mu.Unlock()
 	s.stats.reset()
+	s.changed()
 }
 
 // ---- HTTP ----

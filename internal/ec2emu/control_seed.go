@@ -602,5 +602,6 @@ func (s *Server) SeedImages(in []SeedImage) ([]string, error) {
 			w.SourceImageCreationTime = srcTimes[k]
 		}
 	}
+	s.changed()
 	return ids, nil
 }

@@ -75,6 +75,7 @@ func (s *Server) LoadState(path string) error {
 	s.mu.Lock()
 	s.st = st
 	s.mu.Unlock()
+	s.changed()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package watermark
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Request is what one post-processor run asks for on every AMI: names to
@@ -113,6 +114,30 @@ func (p ImagePlan) KeysAfter() []string {
 		}
 	}
 	return append(out, p.AttachKeys()...)
+}
+
+// ImageAfter is img as it will be once the plan is carried out at now:
+// detached watermarks gone, and one watermark per attached name with the AMI
+// itself as source, as EC2 records an attach.
+func (p ImagePlan) ImageAfter(img Image, now time.Time) Image {
+	gone := make(map[string]bool, len(p.Detach))
+	for _, k := range p.Detach {
+		gone[k] = true
+	}
+	after := img
+	after.Watermarks = make([]Watermark, 0, len(img.Watermarks)+len(p.Attach))
+	for _, w := range img.Watermarks {
+		if !gone[w.Key] {
+			after.Watermarks = append(after.Watermarks, w)
+		}
+	}
+	for _, k := range p.AttachKeys() {
+		after.Watermarks = append(after.Watermarks, Watermark{
+			Key: k, SourceImageID: img.ID, SourceImageRegion: img.Region,
+			SourceImageCreationTime: img.CreationDate, WatermarkCreationTime: now,
+		})
+	}
+	return after
 }
 
 // Calls is the number of mutating calls the plan makes.

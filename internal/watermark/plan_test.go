@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -282,4 +283,23 @@ func FuzzPlanImage(f *testing.F) {
 			t.Fatal("public image planned without problem")
 		}
 	})
+}
+
+func TestImagePlanImageAfter(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	created := now.Add(-48 * time.Hour)
+	img := Image{ID: "ami-0123456789abcdef0", Region: "eu-west-1", OwnerID: "111122223333", CreationDate: created,
+		Watermarks: []Watermark{{Key: "111122223333:candidate"}, {Key: "999988887777:base", SourceImageID: "ami-0aaaaaaaaaaaaaaaa"}}}
+	p := ImagePlan{Account: "111122223333", Detach: []string{"111122223333:candidate"}, Attach: []string{"approved"}}
+	after := p.ImageAfter(img, now)
+	want := []Watermark{
+		{Key: "999988887777:base", SourceImageID: "ami-0aaaaaaaaaaaaaaaa"},
+		{Key: "111122223333:approved", SourceImageID: img.ID, SourceImageRegion: "eu-west-1", SourceImageCreationTime: created, WatermarkCreationTime: now},
+	}
+	if !reflect.DeepEqual(after.Watermarks, want) {
+		t.Fatalf("ImageAfter watermarks = %+v\nwant %+v", after.Watermarks, want)
+	}
+	if len(img.Watermarks) != 2 || img.Watermarks[0].Key != "111122223333:candidate" {
+		t.Fatalf("ImageAfter changed its input: %+v", img.Watermarks)
+	}
 }

@@ -4,6 +4,7 @@ package amiwatermark
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -78,8 +79,26 @@ type Config struct {
 	// AMIs. Defaults to `true`.
 	FailOnError *bool `mapstructure:"fail_on_error" required:"false"`
 
-	waitTimeout time.Duration
-	ctx         interpolate.Context
+	// A JSON file of Allowed-AMIs image criteria, in the form of `aws ec2
+	// replace-image-criteria-in-allowed-images-settings --image-criteria`
+	// (an array of criteria, or an object with `ImageCriteria`). Every AMI
+	// must be allowed under these criteria, evaluated offline by the plugin
+	// exactly as EC2 evaluates them: before anything is changed (on the
+	// watermarks the AMI will carry after the run: nothing is attached when
+	// the result could not pass) and again after verification. Use it to
+	// prove that the image will launch in accounts where the policy you are
+	// about to enable applies. The AMIs are evaluated as images of another
+	// account (own AMIs are never restricted by EC2), unless
+	// `allowed_criteria_account` names the account that owns them.
+	AllowedCriteriaFile string `mapstructure:"allowed_criteria_file" required:"false"`
+	// The 12-digit account whose launches `allowed_criteria_file` is
+	// evaluated for. AMIs owned by this account are always allowed, as in
+	// EC2. Defaults to none: every AMI must match the criteria.
+	AllowedCriteriaAccount string `mapstructure:"allowed_criteria_account" required:"false"`
+
+	waitTimeout     time.Duration
+	allowedCriteria watermark.Criteria
+	ctx             interpolate.Context
 }
 
 // verify is the effective value of `verify` (default true).
@@ -152,6 +171,27 @@ func (c *Config) prepare() error {
 	// image_ids
 	for _, msg := range checkImageIDs(c.ImageIDs, true) {
 		add("%s", msg)
+	}
+
+	// allowed_criteria_file
+	c.allowedCriteria = nil
+	if c.AllowedCriteriaFile != "" {
+		data, err := os.ReadFile(c.AllowedCriteriaFile)
+		if err != nil {
+			add("allowed_criteria_file: %v: give the path of a JSON file of Allowed-AMIs image criteria", err)
+		} else if crit, err := watermark.ParseCriteriaJSON(data); err != nil {
+			add("allowed_criteria_file %s: %v", c.AllowedCriteriaFile, err)
+		} else {
+			c.allowedCriteria = crit
+		}
+	}
+	if c.AllowedCriteriaAccount != "" {
+		if !watermark.IsAccountID(c.AllowedCriteriaAccount) {
+			add("allowed_criteria_account %q is not a 12-digit account id", c.AllowedCriteriaAccount)
+		}
+		if c.AllowedCriteriaFile == "" {
+			add("allowed_criteria_account is set but allowed_criteria_file is not: set the criteria file too, or remove allowed_criteria_account")
+		}
 	}
 
 	// wait_timeout

@@ -11,32 +11,34 @@ import (
 // FlatConfig is an auto-generated flat version of Config.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatConfig struct {
-	PackerBuildName       *string                         `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
-	PackerBuilderType     *string                         `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
-	PackerCoreVersion     *string                         `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
-	PackerDebug           *bool                           `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
-	PackerForce           *bool                           `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
-	PackerOnError         *string                         `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
-	PackerUserVars        map[string]string               `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
-	PackerSensitiveVars   []string                        `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
-	Region                *string                         `mapstructure:"region" required:"false" cty:"region" hcl:"region"`
-	AccessKey             *string                         `mapstructure:"access_key" required:"false" cty:"access_key" hcl:"access_key"`
-	SecretKey             *string                         `mapstructure:"secret_key" required:"false" cty:"secret_key" hcl:"secret_key"`
-	Token                 *string                         `mapstructure:"token" required:"false" cty:"token" hcl:"token"`
-	Profile               *string                         `mapstructure:"profile" required:"false" cty:"profile" hcl:"profile"`
-	SharedCredsFile       *string                         `mapstructure:"shared_credentials_file" required:"false" cty:"shared_credentials_file" hcl:"shared_credentials_file"`
-	AssumeRole            *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
-	CustomEndpointEc2     *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
-	MaxRetries            *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
-	InsecureSkipTLSVerify *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
-	Watermarks            []string                        `mapstructure:"watermarks" required:"true" cty:"watermarks" hcl:"watermarks"`
-	Detach                []string                        `mapstructure:"detach" required:"false" cty:"detach" hcl:"detach"`
-	ImageIDs              map[string]string               `mapstructure:"image_ids" required:"false" cty:"image_ids" hcl:"image_ids"`
-	DryRun                *bool                           `mapstructure:"dry_run" required:"false" cty:"dry_run" hcl:"dry_run"`
-	Verify                *bool                           `mapstructure:"verify" required:"false" cty:"verify" hcl:"verify"`
-	RequireAllowed        *bool                           `mapstructure:"require_allowed" required:"false" cty:"require_allowed" hcl:"require_allowed"`
-	WaitTimeout           *string                         `mapstructure:"wait_timeout" required:"false" cty:"wait_timeout" hcl:"wait_timeout"`
-	FailOnError           *bool                           `mapstructure:"fail_on_error" required:"false" cty:"fail_on_error" hcl:"fail_on_error"`
+	PackerBuildName        *string                         `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
+	PackerBuilderType      *string                         `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
+	PackerCoreVersion      *string                         `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
+	PackerDebug            *bool                           `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
+	PackerForce            *bool                           `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
+	PackerOnError          *string                         `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
+	PackerUserVars         map[string]string               `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
+	PackerSensitiveVars    []string                        `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
+	Region                 *string                         `mapstructure:"region" required:"false" cty:"region" hcl:"region"`
+	AccessKey              *string                         `mapstructure:"access_key" required:"false" cty:"access_key" hcl:"access_key"`
+	SecretKey              *string                         `mapstructure:"secret_key" required:"false" cty:"secret_key" hcl:"secret_key"`
+	Token                  *string                         `mapstructure:"token" required:"false" cty:"token" hcl:"token"`
+	Profile                *string                         `mapstructure:"profile" required:"false" cty:"profile" hcl:"profile"`
+	SharedCredsFile        *string                         `mapstructure:"shared_credentials_file" required:"false" cty:"shared_credentials_file" hcl:"shared_credentials_file"`
+	AssumeRole             *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
+	CustomEndpointEc2      *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
+	MaxRetries             *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
+	InsecureSkipTLSVerify  *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
+	Watermarks             []string                        `mapstructure:"watermarks" required:"true" cty:"watermarks" hcl:"watermarks"`
+	Detach                 []string                        `mapstructure:"detach" required:"false" cty:"detach" hcl:"detach"`
+	ImageIDs               map[string]string               `mapstructure:"image_ids" required:"false" cty:"image_ids" hcl:"image_ids"`
+	DryRun                 *bool                           `mapstructure:"dry_run" required:"false" cty:"dry_run" hcl:"dry_run"`
+	Verify                 *bool                           `mapstructure:"verify" required:"false" cty:"verify" hcl:"verify"`
+	RequireAllowed         *bool                           `mapstructure:"require_allowed" required:"false" cty:"require_allowed" hcl:"require_allowed"`
+	WaitTimeout            *string                         `mapstructure:"wait_timeout" required:"false" cty:"wait_timeout" hcl:"wait_timeout"`
+	FailOnError            *bool                           `mapstructure:"fail_on_error" required:"false" cty:"fail_on_error" hcl:"fail_on_error"`
+	AllowedCriteriaFile    *string                         `mapstructure:"allowed_criteria_file" required:"false" cty:"allowed_criteria_file" hcl:"allowed_criteria_file"`
+	AllowedCriteriaAccount *string                         `mapstructure:"allowed_criteria_account" required:"false" cty:"allowed_criteria_account" hcl:"allowed_criteria_account"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -77,6 +79,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"require_allowed":            &hcldec.AttrSpec{Name: "require_allowed", Type: cty.Bool, Required: false},
 		"wait_timeout":               &hcldec.AttrSpec{Name: "wait_timeout", Type: cty.String, Required: false},
 		"fail_on_error":              &hcldec.AttrSpec{Name: "fail_on_error", Type: cty.Bool, Required: false},
+		"allowed_criteria_file":      &hcldec.AttrSpec{Name: "allowed_criteria_file", Type: cty.String, Required: false},
+		"allowed_criteria_account":   &hcldec.AttrSpec{Name: "allowed_criteria_account", Type: cty.String, Required: false},
 	}
 	return s
 }

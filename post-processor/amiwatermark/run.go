@@ -110,6 +110,12 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 		for _, pr := range p.Problems {
 			problems = append(problems, pr.Error())
 		}
+		if p.OK() {
+			if msg := r.criteriaProblem(p.ImageAfter(d.img, time.Now().UTC())); msg != "" {
+				problems = append(problems, watermark.Problem{Region: t.Region, ImageID: t.ImageID,
+					Message: msg + " (evaluated on the watermarks the AMI would carry after this run)"}.Error())
+			}
+		}
 		plans[t.ImageID] = p
 	}
 	if len(problems) > 0 {
@@ -156,7 +162,7 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 	}
 
 	// 4. Verify.
-	if r.cfg.verify() || r.cfg.RequireAllowed {
+	if r.cfg.verify() || r.cfg.RequireAllowed || r.cfg.allowedCriteria != nil {
 		after, err := r.verifyAll(ctx, regions, plans)
 		if err != nil {
 			return nil, err
@@ -709,6 +715,9 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 			}
 		}
 	}
+	if msg := r.criteriaProblem(img); msg != "" {
+		add(false, "%s", msg)
+	}
 	if r.cfg.RequireAllowed {
 		switch {
 		case img.Allowed == nil:
@@ -718,6 +727,20 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 		}
 	}
 	return probs
+}
+
+// criteriaProblem evaluates allowed_criteria_file on img; "" when the
+// option is not set or the AMI is allowed.
+func (r *run) criteriaProblem(img watermark.Image) string {
+	if r.cfg.allowedCriteria == nil {
+		return ""
+	}
+	v := r.cfg.allowedCriteria.Evaluate(img, r.cfg.AllowedCriteriaAccount, time.Now().UTC())
+	if v.Allowed {
+		return ""
+	}
+	return fmt.Sprintf("allowed_criteria_file %s: the AMI with keys %s would be blocked by these Allowed-AMIs criteria (%s); attach a watermark the criteria accept, or change the criteria",
+		r.cfg.AllowedCriteriaFile, joinOr(keysOf(img), "none"), v.Reason)
 }
 
 func keysOf(img watermark.Image) []string {
