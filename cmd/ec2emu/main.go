@@ -1,9 +1,10 @@
 // Command ec2emu runs the project's EC2 emulator (internal/ec2emu) as a
 // program, for the demo, the examples and the end-to-end tests.
 //
-//	ec2emu [--addr 127.0.0.1:0] [--state FILE] [--seed FILE]
-//	       [--default-account 123456789012] [--available-after D]
-//	       [--pending-describes N] [--not-found-describes N]
+//	ec2emu [--addr 127.0.0.1:0] [--state FILE] [--write-behind 100ms]
+//	       [--seed FILE] [--default-account 123456789012]
+//	       [--available-after D] [--pending-describes N]
+//	       [--not-found-describes N]
 //
 // The first line on stdout is exactly "listening on http://HOST:PORT".
 // The EC2 Query API is served on POST /, the control endpoints under /_emu/
@@ -12,10 +13,19 @@
 //
 // State: with --state FILE the emulator loads FILE at start when it exists
 // (a damaged file is an error, exit 1) and writes it atomically (temporary
-// file in the same directory, fsync, rename) right after start, on POST
-// /_emu/save, and after a graceful stop on SIGINT or SIGTERM. The file is
-// never left half-written, but a SIGKILL loses the changes made since the
-// last save: call POST /_emu/save before killing the process.
+// file in the same directory, fsync, rename) right after start, after every
+// change (write-behind, below), on POST /_emu/save, and after a graceful stop
+// on SIGINT or SIGTERM. The file is never left half-written.
+//
+// Write-behind: after an API call or control request that changed the state
+// (attach, detach, copy, register, deregister, settings, tags, instances,
+// seeding, clock, reset, and describes that move a pending image along), the
+// state is written within the --write-behind delay (default 100ms; changes
+// made during the delay are written together). So once a client has had
+// its answer and that delay (plus the time of one save) has passed, even a
+// SIGKILL loses nothing. --write-behind 0 turns it off: then only POST
+// /_emu/save and a graceful stop write the file, and a SIGKILL loses the
+// changes made since the last save.
 //
 // Seeding: --seed FILE (a JSON array in the POST /_emu/images format) is
 // applied at start only when there is no state to load (no --state, or the
@@ -48,12 +58,16 @@ import (
 // shutdownTimeout bounds the wait for in-flight requests at stop.
 const shutdownTimeout = 10 * time.Second
 
+// defaultWriteBehind is the default --write-behind delay.
+const defaultWriteBehind = 100 * time.Millisecond
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 type config struct {
 	addr, state, seed string
+	writeBehind       time.Duration
 	opts              ec2emu.Options
 }
 
@@ -62,7 +76,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	f := flag.NewFlagSet("ec2emu", flag.ContinueOnError)
 	f.SetOutput(stderr)
 	f.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address HOST:PORT (port 0: any free port)")
-	f.StringVar(&c.state, "state", "", "state file: loaded at start if it exists, written atomically at stop and on POST /_emu/save")
+	f.StringVar(&c.state, "state", "", "state file: loaded at start if it exists, written atomically after every change (see --write-behind), on POST /_emu/save and at stop")
+	f.DurationVar(&c.writeBehind, "write-behind", defaultWriteBehind, "with --state: write the state this long after a change, so a SIGKILL after that loses nothing (0: only on POST /_emu/save and at stop)")
 	f.StringVar(&c.seed, "seed", "", "JSON file of images (POST /_emu/images format) applied at start when no state was loaded")
 	f.StringVar(&c.opts.DefaultAccount, "default-account", ec2emu.DefaultAccount, "account of requests whose access key id does not end in 12 digits")
 	f.DurationVar(&c.opts.AvailableAfter, "available-after", 0, "how long new images stay pending")
@@ -79,6 +94,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.opts.AvailableAfter < 0 || c.opts.PendingDescribes < 0 || c.opts.NotFoundDescribes < 0 {
 		return nil, errors.New("--available-after, --pending-describes and --not-found-describes must not be negative")
+	}
+	if c.writeBehind < 0 || c.writeBehind > time.Minute {
+		return nil, fmt.Errorf("--write-behind %s is out of range: give 0 (off) up to 1m, for example 100ms", c.writeBehind)
 	}
 	return c, nil
 }
@@ -175,6 +193,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopSaver := func() {}
+	if c.state != "" && c.writeBehind > 0 {
+		stopSaver = startWriteBehind(srv, c.state, c.writeBehind, stderr)
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
@@ -194,6 +216,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 
+	stopSaver()
 	if c.state == "" {
 		fmt.Fprintln(stdout, "stopped")
 		return code
@@ -230,4 +253,63 @@ func handler(srv *ec2emu.Server, statePath string) http.Handler {
 		w.WriteHeader(status)
 		_, _ = w.Write(append(b, '\n'))
 	})
+}
+
+// writeBehindPoll is how often the write-behind loop looks at the state's
+// Generation; a change is written at most this much later than the delay.
+const writeBehindPoll = 10 * time.Millisecond
+
+// startWriteBehind writes the state to path within delay of every change
+// (ec2emu.Server.Generation): once a change is seen, further changes during
+// delay are gathered, then one save writes them all. A failed save is
+// reported on stderr and tried again after delay. The returned function
+// stops the loop and waits for a save in progress to finish.
+func startWriteBehind(srv *ec2emu.Server, path string, delay time.Duration, stderr io.Writer) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		saved := srv.Generation() // the state was written at start
+		poll := min(writeBehindPoll, delay)
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		var dirtySince time.Time // zero: nothing unsaved seen yet
+		failing := false
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				g := srv.Generation()
+				if g == saved {
+					dirtySince = time.Time{}
+					continue
+				}
+				if dirtySince.IsZero() {
+					dirtySince = now
+				}
+				if now.Sub(dirtySince) < delay-poll/2 {
+					continue
+				}
+				// g is read before the snapshot, so the file holds at
+				// least every change up to g.
+				if err := srv.SaveState(path); err != nil {
+					if !failing {
+						fmt.Fprintf(stderr, "ec2emu: write-behind: %v (trying again after every change; POST /_emu/save to retry now)\n", err)
+					}
+					failing = true
+					dirtySince = now
+					continue
+				}
+				if failing {
+					fmt.Fprintf(stderr, "ec2emu: write-behind: %s saved again\n", path)
+				}
+				failing = false
+				saved, dirtySince = g, time.Time{}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
 }

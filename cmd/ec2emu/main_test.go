@@ -275,7 +275,9 @@ func TestProgramStateSurvivesRestart(t *testing.T) {
 
 func TestProgramSaveEndpointSurvivesKill(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	e := startEmu(t, "--state", state)
+	// Without write-behind, only the save endpoint (and a graceful stop)
+	// write the file.
+	e := startEmu(t, "--state", state, "--write-behind", "0")
 	if code, m := e.control("POST", "/_emu/images", `[{"region":"us-east-1","account":"111122223333","name":"kept","watermarks":["golden"]}]`); code != 200 {
 		t.Fatalf("seeding: %d %v", code, m)
 	}
@@ -286,8 +288,8 @@ func TestProgramSaveEndpointSurvivesKill(t *testing.T) {
 	if code, m := e.control("GET", "/_emu/save", ""); code != 405 || !strings.Contains(m["error"].(string), "POST") {
 		t.Errorf("GET /_emu/save = %d %v", code, m)
 	}
-	// A change after the save is lost on SIGKILL (documented); the file
-	// stays complete.
+	// With --write-behind 0, a change after the save is lost on SIGKILL
+	// (documented); the file stays complete.
 	if code, _ := e.control("POST", "/_emu/images", `[{"region":"us-east-1","account":"111122223333","name":"lost"}]`); code != 200 {
 		t.Fatal("second seed failed")
 	}
@@ -388,6 +390,7 @@ func TestProgramStartErrors(t *testing.T) {
 		{"bad seed", []string{"--seed", badSeed}, []string{"--seed " + badSeed, `images[0] (name "x"): watermarks[0] (key "no")`}},
 		{"bad account", []string{"--default-account", "abc"}, []string{`--default-account "abc" is not a 12-digit account id`}},
 		{"negative", []string{"--pending-describes", "-1"}, []string{"must not be negative"}},
+		{"write-behind negative", []string{"--write-behind", "-1s"}, []string{"--write-behind -1s is out of range"}},
 		{"extra arg", []string{"serve"}, []string{`unexpected argument "serve"`}},
 		{"unknown flag", []string{"--port", "1"}, []string{"flag provided but not defined: -port"}},
 		{"bad addr", []string{"--addr", "127.0.0.1:notaport"}, []string{"--addr 127.0.0.1:notaport"}},
@@ -427,8 +430,11 @@ func TestProgramParseFlags(t *testing.T) {
 		t.Errorf("parsed %+v", c)
 	}
 	c, err = parseFlags(nil, io.Discard)
-	if err != nil || c.addr != "127.0.0.1:0" {
+	if err != nil || c.addr != "127.0.0.1:0" || c.writeBehind != 100*time.Millisecond {
 		t.Errorf("defaults: %+v %v", c, err)
+	}
+	if c, err = parseFlags([]string{"--write-behind", "0"}, io.Discard); err != nil || c.writeBehind != 0 {
+		t.Errorf("--write-behind 0: %+v %v", c, err)
 	}
 }
 

@@ -220,9 +220,25 @@ func (d *Datasource) prepare() []error {
 		}
 	}
 
-	d.filters = nil
-	names := make([]string, 0, len(c.Filters))
-	for k := range c.Filters {
+	var ferrs []error
+	d.filters, ferrs = parseFilters(c.Filters)
+	errs = append(errs, ferrs...)
+
+	d.mostRecent = c.MostRecent == nil || *c.MostRecent
+	return errs
+}
+
+// parseFilters turns the filters map (filter name -> comma-separated
+// values) into DescribeImages filters sorted by name, values trimmed of
+// spaces and in the order given. An empty name or an empty value is an
+// error naming the filter; such a filter is left out. It never panics.
+func parseFilters(m map[string]string) ([]ec2types.Filter, []error) {
+	var (
+		out  []ec2types.Filter
+		errs []error
+	)
+	names := make([]string, 0, len(m))
+	for k := range m {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -232,31 +248,50 @@ func (d *Datasource) prepare() []error {
 			continue
 		}
 		var vals []string
-		for _, v := range strings.Split(c.Filters[k], ",") {
+		for _, v := range strings.Split(m[k], ",") {
 			v = strings.TrimSpace(v)
 			if v == "" {
-				errs = append(errs, fmt.Errorf("filters[%q] = %q has an empty value: separate values with single commas, for example \"a,b\"", k, c.Filters[k]))
+				errs = append(errs, fmt.Errorf("filters[%q] = %q has an empty value: separate values with single commas, for example \"a,b\"", k, m[k]))
 				vals = nil
 				break
 			}
 			vals = append(vals, v)
 		}
 		if vals != nil {
-			d.filters = append(d.filters, ec2types.Filter{Name: aws.String(k), Values: vals})
+			out = append(out, ec2types.Filter{Name: aws.String(k), Values: vals})
 		}
 	}
-
-	d.mostRecent = c.MostRecent == nil || *c.MostRecent
-	return errs
+	return out, errs
 }
 
-// Execute runs the query and returns the selected image.
+// Execute runs the query and returns the selected image. An error never
+// quotes a configured credential (see redactedError).
 func (d *Datasource) Execute() (cty.Value, error) {
 	out, err := d.run(context.Background())
 	if err != nil {
-		return cty.NullVal(cty.EmptyObject), err
+		return cty.NullVal(cty.EmptyObject), redact(&d.config.AccessConfig, err)
 	}
 	return hcl2helper.HCL2ValueFromConfig(out, d.OutputSpec()), nil
+}
+
+// redactedError is an error whose text has the configured credentials
+// replaced by "[redacted]": EC2 answers, proxies and endpoints can quote
+// what they were sent, and Packer prints the data source's error. It keeps
+// the original error for errors.Is/As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func redact(c *awsconfig.AccessConfig, err error) error {
+	msg := c.Redact(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
 }
 
 func (d *Datasource) run(ctx context.Context) (DatasourceOutput, error) {

@@ -331,6 +331,7 @@ func registerImage(s *Server, rq *request, x *xmlOut) *apiError {
 	img.BlockDevices = bds
 	img.Tags = tags
 	s.putImage(img)
+	s.recordImageSnapshots(img, "", rq.now)
 	x.elem("imageId", img.ID)
 	return nil
 }
@@ -423,14 +424,21 @@ func deregisterImage(s *Server, rq *request, x *xmlOut) *apiError {
 	img.SharedWith = nil
 	x.elemBool("return", true)
 	if delSnaps {
+		s.recordImageSnapshots(img, "", img.CreationDate)
 		x.open("deleteSnapshotResultSet")
 		for _, bd := range img.BlockDevices {
 			if bd.SnapshotID == "" {
 				continue
 			}
+			code := "success"
+			if s.snapshotInUse(img.Region, bd.SnapshotID) {
+				code = "error-snapshot-in-use"
+			} else if sn := s.st.Snapshots[bd.SnapshotID]; sn != nil {
+				sn.Deleted, sn.Tags = true, nil
+			}
 			x.open("item")
 			x.elem("snapshotId", bd.SnapshotID)
-			x.elem("returnCode", "success")
+			x.elem("returnCode", code)
 			x.close("item")
 		}
 		x.close("deleteSnapshotResultSet")
@@ -525,6 +533,7 @@ func copyImage(s *Server, rq *request, x *xmlOut) *apiError {
 		img.Tags[k] = v
 	}
 	s.putImage(img)
+	s.recordImageSnapshots(img, "Copied for DestinationAmi "+img.ID+" from SourceAmi "+src.ID, rq.now)
 	s.rememberClientToken(rq, img.ID)
 	x.elem("imageId", img.ID)
 	return nil
@@ -582,14 +591,30 @@ func createImage(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
+	snapTags, aerr := rq.tagSpecs("snapshot")
+	if aerr != nil {
+		return aerr
+	}
 	inst, aerr := s.lookupInstance(rq, instID)
 	if aerr != nil {
 		return aerr
 	}
+	s.settleInstance(inst, rq.now)
 	if inst.State == "terminated" || inst.State == "shutting-down" {
 		return errBad("IncorrectInstanceState", "The instance '%s' is %s and cannot be imaged. Launch a new instance and try again.", instID, inst.State)
 	}
+	if inst.State == "pending" {
+		// EC2's answer; the amazon-ebs builder retries on it.
+		return errBad("InvalidParameterValue", "Invalid value '%s' for instanceId. Instance is not in state 'running' or 'stopping' or 'stopped'", instID)
+	}
 	if aerr := validateAMIName(name); aerr != nil {
+		return aerr
+	}
+	src := s.st.Images[inst.ImageID]
+	// The image's block devices: one snapshot per volume of the instance,
+	// changed by BlockDeviceMapping.N (api_ebs_images.go).
+	devs, aerr := s.planImageDevices(rq, inst, src)
+	if aerr != nil {
 		return aerr
 	}
 	if aerr := s.checkNameFree(rq.account, rq.region, name); aerr != nil {
@@ -600,13 +625,17 @@ func createImage(s *Server, rq *request, x *xmlOut) *apiError {
 	}
 	img := s.newImage(rq, name)
 	img.Description = rq.get("Description")
-	if src := s.st.Images[inst.ImageID]; src != nil {
+	if src != nil {
 		copyImageAttrs(img, src)
-		img.BlockDevices = s.copyBlockDevices(src.BlockDevices, false)
 	}
-	if len(img.BlockDevices) == 0 {
-		img.BlockDevices = []BlockDevice{{DeviceName: rootDeviceName(img), SnapshotID: s.newSnapshotID(), VolumeSize: 8, VolumeType: "gp3", DeleteOnTermination: true}}
+	if inst.RootDeviceName != "" {
+		img.RootDeviceName = inst.RootDeviceName
+		img.RootDeviceType = "ebs"
 	}
+	if inst.EnaSupport != nil {
+		img.EnaSupport = *inst.EnaSupport
+	}
+	img.BlockDevices = s.materializeImageDevices(img, inst, devs, snapTags, rq.now)
 	// §4.8: the watermarks the launch image carried when the instance was
 	// launched, unchanged.
 	img.Watermarks = copyWatermarks(inst.LaunchWatermarks)
@@ -683,7 +712,12 @@ func modifyImageAttribute(s *Server, rq *request, x *xmlOut) *apiError {
 			case "remove":
 				removes = append(removes, list...)
 			case "":
-				return errMissing("OperationType")
+				// Packer's amazon builders send UserId.N / UserGroup.N along
+				// with the LaunchPermission.Add form and no OperationType;
+				// EC2 takes the LaunchPermission form then.
+				if len(adds) == 0 && len(removes) == 0 {
+					return errMissing("OperationType")
+				}
 			default:
 				return errInvalidValue("OperationType", truncateForMsg(op), "Valid values are add and remove.")
 			}
@@ -849,7 +883,10 @@ func (s *Server) taggable(rq *request, id string) (*map[string]string, *apiError
 		}
 		return &inst.Tags, nil
 	}
-	return nil, errBad("InvalidID", "The ID '%s' is not valid: the emulator tags images (ami-...) and instances (i-...).", truncateForMsg(id))
+	if m, ok, aerr := s.taggableEBS(rq, id); ok {
+		return m, aerr
+	}
+	return nil, errBad("InvalidID", "The ID '%s' is not valid: the emulator tags images (ami-...), instances (i-...), volumes (vol-...), snapshots (snap-...), security groups (sg-...), key pairs (key-...), VPCs (vpc-...) and subnets (subnet-...).", truncateForMsg(id))
 }
 
 func createTags(s *Server, rq *request, x *xmlOut) *apiError {

@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
 // Minimal instances (§3.9): enough to launch from an AMI (with the
@@ -73,10 +74,18 @@ func runInstances(s *Server, rq *request, x *xmlOut) *apiError {
 	if img.State != "available" {
 		return errBad("InvalidAMIID.Unavailable", "The image id '[%s]' is not available for launch: it is %s. Wait until it is available.", id, img.State)
 	}
+	itype := orDefault(rq.get("InstanceType"), "m1.small")
+	if !validInstanceType(itype) {
+		return errBad("InvalidParameterValue", "Invalid value '%s' for InstanceType. Give an instance type such as t3.micro.", truncateForMsg(itype))
+	}
+	// Key pair, network, security groups and volumes (api_ebs_instances.go).
+	plan, aerr := s.planLaunch(rq, img, maxCount)
+	if aerr != nil {
+		return aerr
+	}
 	if dry {
 		return errDryRun()
 	}
-	itype := orDefault(rq.get("InstanceType"), "m1.small")
 	resID := s.newReservationID()
 	for i := int64(0); i < maxCount; i++ {
 		inst := &Instance{
@@ -97,6 +106,7 @@ func runInstances(s *Server, rq *request, x *xmlOut) *apiError {
 			}
 		}
 		s.st.Instances[inst.ID] = inst
+		s.applyLaunch(rq, inst, plan)
 	}
 	s.rememberClientToken(rq, resID)
 	writeReservation(x, s, resID, rq.account)
@@ -136,26 +146,31 @@ func writeInstance(x *xmlOut, s *Server, inst *Instance, launchIndex int64) {
 	x.open("item")
 	x.elem("instanceId", inst.ID)
 	x.elem("imageId", inst.ImageID)
-	x.open("instanceState")
-	x.elemInt("code", instanceStateCodes[inst.State])
-	x.elem("name", inst.State)
-	x.close("instanceState")
+	writeInstanceState(x, "instanceState", inst.State)
 	x.elem("instanceType", inst.InstanceType)
 	x.elemTime("launchTime", inst.LaunchTime, layoutCreationDate)
 	x.elemInt("amiLaunchIndex", launchIndex)
 	x.open("placement")
-	x.elem("availabilityZone", inst.Region+"a")
+	az := orDefault(inst.AvailabilityZone, inst.Region+"a")
+	x.elem("availabilityZone", az)
+	x.elem("availabilityZoneId", azID(az))
 	x.elem("tenancy", "default")
 	x.close("placement")
+	writeInstanceDetails(x, s, inst)
 	arch, rootName := "x86_64", "/dev/xvda"
 	if img := s.st.Images[inst.ImageID]; img != nil {
 		arch, rootName = imageArch(img), rootDeviceName(img)
+	}
+	if inst.RootDeviceName != "" {
+		rootName = inst.RootDeviceName
 	}
 	x.elem("architecture", arch)
 	x.elem("rootDeviceType", "ebs")
 	x.elem("rootDeviceName", rootName)
 	x.elem("virtualizationType", "hvm")
 	x.elem("hypervisor", "xen")
+	x.elem("platformDetails", "Linux/UNIX")
+	x.elem("usageOperation", "RunInstances")
 	writeTagSet(x, inst.Tags)
 	x.close("item")
 }
@@ -181,7 +196,7 @@ func describeInstances(s *Server, rq *request, x *xmlOut) *apiError {
 		f := imageFilter{name: name}
 		if strings.HasPrefix(name, "tag:") && len(name) > 4 {
 			f.tagKey = name[4:]
-		} else if !instanceFilterNames[name] {
+		} else if _, detail := s.instanceFilterValues(&Instance{}, name); !instanceFilterNames[name] && !detail {
 			return errBad("InvalidParameterValue", "The filter '%s' is invalid", truncateForMsg(name))
 		}
 		f.values = rq.list(p + ".Value")
@@ -217,10 +232,12 @@ func describeInstances(s *Server, rq *request, x *xmlOut) *apiError {
 			}
 		}
 	}
-	// Filter, then group by reservation.
+	// Settle transitional states whose time is up, filter, then group by
+	// reservation.
 	kept := insts[:0:0]
 	for _, inst := range insts {
-		if instanceMatches(inst, filters) {
+		s.settleInstance(inst, rq.now)
+		if s.instanceMatches(inst, filters) {
 			kept = append(kept, inst)
 		}
 	}
@@ -250,10 +267,15 @@ func describeInstances(s *Server, rq *request, x *xmlOut) *apiError {
 		i = j
 	}
 	x.close("reservationSet")
+	// Each answer that reported a transitional state counts (stopping is
+	// seen once, then stopped).
+	for _, inst := range kept {
+		s.reportedInstance(inst, rq.now)
+	}
 	return nil
 }
 
-func instanceMatches(inst *Instance, filters []imageFilter) bool {
+func (s *Server) instanceMatches(inst *Instance, filters []imageFilter) bool {
 	for i := range filters {
 		f := &filters[i]
 		var ok bool
@@ -275,6 +297,13 @@ func instanceMatches(inst *Instance, filters []imageFilter) bool {
 				ok = ok || globAny(f.pats, k)
 			}
 		default:
+			if f.tagKey == "" {
+				vals, _ := s.instanceFilterValues(inst, f.name)
+				for _, v := range vals {
+					ok = ok || globAny(f.pats, v)
+				}
+				break
+			}
 			v, has := inst.Tags[f.tagKey]
 			ok = has && globAny(f.pats, v)
 		}
@@ -307,19 +336,17 @@ func terminateInstances(s *Server, rq *request, x *xmlOut) *apiError {
 	}
 	x.open("instancesSet")
 	for _, inst := range insts {
+		s.settleInstance(inst, rq.now)
 		prev := inst.State
-		inst.State = "terminated"
-		x.open("item")
-		x.elem("instanceId", inst.ID)
-		x.open("currentState")
-		x.elemInt("code", instanceStateCodes["terminated"])
-		x.elem("name", "terminated")
-		x.close("currentState")
-		x.open("previousState")
-		x.elemInt("code", instanceStateCodes[prev])
-		x.elem("name", prev)
-		x.close("previousState")
-		x.close("item")
+		if prev != "terminated" {
+			// Terminated at once (no shutting-down phase); volumes with
+			// DeleteOnTermination go, the others are detached.
+			inst.State = "terminated"
+			inst.SettleDescribes, inst.SettleAt = 0, time.Time{}
+			inst.StateReason = "Client.UserInitiatedShutdown"
+			s.releaseTerminated(inst, rq.now)
+		}
+		writeStateChange(x, inst.ID, prev, "terminated")
 	}
 	x.close("instancesSet")
 	return nil

@@ -218,7 +218,7 @@ func (s *Server) describeMayChange(rq *request) bool {
 // and init functions run in that order). Handlers run with s.mu held, so
 // the counter grows before the lock is released and before the answer is
 // written: whoever sees the answer also sees the new Generation.
-func initX() {
+func init() {
 	for action, h := range handlers {
 		switch {
 		case action == "DescribeImages":

@@ -195,23 +195,33 @@ func (c *Config) prepare() error {
 	}
 
 	// wait_timeout
-	c.waitTimeout = DefaultWaitTimeout
-	if c.WaitTimeout != "" {
-		d, err := time.ParseDuration(c.WaitTimeout)
-		switch {
-		case err != nil:
-			add("wait_timeout %q is not a duration: write it like 30m, 1h or 90s", c.WaitTimeout)
-		case d <= 0:
-			add("wait_timeout %q must be greater than zero", c.WaitTimeout)
-		default:
-			c.waitTimeout = d
-		}
+	if d, err := parseWaitTimeout(c.WaitTimeout); err != nil {
+		add("%v", err)
+		c.waitTimeout = DefaultWaitTimeout
+	} else {
+		c.waitTimeout = d
 	}
 
 	if errs == nil || len(errs.Errors) == 0 {
 		return nil
 	}
 	return errs
+}
+
+// parseWaitTimeout parses wait_timeout: "" is DefaultWaitTimeout, anything
+// else a Go duration greater than zero. It never panics.
+func parseWaitTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultWaitTimeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("wait_timeout %q is not a duration: write it like 30m, 1h or 90s", s)
+	case d <= 0:
+		return 0, fmt.Errorf("wait_timeout %q must be greater than zero", s)
+	}
+	return d, nil
 }
 
 // unknownValue is what Packer passes for a value it cannot know yet, such as

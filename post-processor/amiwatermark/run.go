@@ -82,6 +82,10 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 	if err != nil {
 		return nil, err
 	}
+	if r.cfg.InsecureSkipTLSVerify {
+		// Also in the log (awsconfig); the UI is what a user sees.
+		r.ui.say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
+	}
 	regions, err := r.regions(awsCfg, targets)
 	if err != nil {
 		return nil, err
