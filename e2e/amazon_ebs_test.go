@@ -78,10 +78,6 @@ func ctx30(t *testing.T) context.Context {
 
 // builtAMIs finds the AMIs a build made through the SDK: the images of
 // the account named prefix-* in each region (one per region expected).
-//
-// (The manifest post-processor cannot be used for the ids when it runs
-// after amiwatermark in one chain: with Packer 1.9.4 the artifact that
-// amiwatermark hands on reports an empty id; see the report of issue 8.)
 func builtAMIs(t *testing.T, akid, prefix string, regions ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -102,6 +98,12 @@ func builtAMIs(t *testing.T, akid, prefix string, regions ...string) map[string]
 // manifestData returns the custom data of the last build of a manifest and
 // checks it came from the amazon-ebs build.
 func manifestData(t *testing.T, path string) map[string]string {
+	return manifestBuild(t, path).CustomData
+}
+
+// manifestBuild returns the last build of a manifest and checks it came
+// from the amazon-ebs build.
+func manifestBuild(t *testing.T, path string) manifestEntry {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -115,7 +117,7 @@ func manifestData(t *testing.T, path string) map[string]string {
 	if last.BuilderType != "amazon-ebs" {
 		t.Errorf("manifest builder_type = %q, want amazon-ebs", last.BuilderType)
 	}
-	return last.CustomData
+	return last
 }
 
 // apiCode returns the EC2 error code of err ("" for nil or non-API errors).
@@ -247,9 +249,15 @@ func TestAmazonEBSPipeline(t *testing.T) {
 	mustSucceed(t, r)
 	mustContain(t, r, "Found Image ID: "+ebsBaseID, "Copying to: eu-west-1", "app-release")
 
-	custom := manifestData(t, filepath.Join(dir, "manifest.json"))
+	entry := manifestBuild(t, filepath.Join(dir, "manifest.json"))
+	custom := entry.CustomData
 	amis := builtAMIs(t, testAccessKey, "app", "us-east-1", "eu-west-1")
 	mustContain(t, r, "us-east-1: "+amis["us-east-1"], "eu-west-1: "+amis["eu-west-1"])
+	// The artifact amiwatermark hands on keeps the build's identity: the
+	// next post-processor sees the AMIs.
+	if want := "eu-west-1:" + amis["eu-west-1"] + ",us-east-1:" + amis["us-east-1"]; entry.ArtifactID != want {
+		t.Errorf("manifest artifact_id = %q, want %q", entry.ArtifactID, want)
+	}
 	if custom["base_id"] != ebsBaseID {
 		t.Errorf("the data source picked %q, want the newest golden base %s", custom["base_id"], ebsBaseID)
 	}

@@ -629,14 +629,16 @@ func build(t *testing.T, dir, template string, kv ...string) result {
 }
 
 // manifest is what the manifest post-processor writes.
+type manifestEntry struct {
+	Name        string            `json:"name"`
+	BuilderType string            `json:"builder_type"`
+	ArtifactID  string            `json:"artifact_id"`
+	CustomData  map[string]string `json:"custom_data"`
+}
+
 type manifest struct {
-	Builds []struct {
-		Name        string            `json:"name"`
-		BuilderType string            `json:"builder_type"`
-		ArtifactID  string            `json:"artifact_id"`
-		CustomData  map[string]string `json:"custom_data"`
-	} `json:"builds"`
-	LastRunUUID string `json:"last_run_uuid"`
+	Builds      []manifestEntry `json:"builds"`
+	LastRunUUID string          `json:"last_run_uuid"`
 }
 
 // readManifest returns the custom_data of the last build in the manifest.

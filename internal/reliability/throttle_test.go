@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/post-processor/amiwatermark"
 )
 
 // throttleRuns is the number of runs (seeds) of the main scenario.
@@ -159,6 +160,11 @@ func throttleRun(t *testing.T, seed int, row *Row, mu *sync.Mutex) {
 	took := time.Since(runStart)
 	st := w.srv.Stats()
 	calls, logical := w.wire.counts()
+	w.wire.mu.Lock()
+	if !reflect.DeepEqual(w.wire.accessKeys, map[string]bool{accessKey: true}) || !reflect.DeepEqual(w.wire.tokens, map[string]bool{sessionToken: true}) {
+		t.Errorf("the requests did not all carry the configured access key and session token: %d keys, %d tokens", len(w.wire.accessKeys), len(w.wire.tokens))
+	}
+	w.wire.mu.Unlock()
 	w.setFaults(t, ec2emu.Faults{})
 
 	mu.Lock()
@@ -175,7 +181,7 @@ func throttleRun(t *testing.T, seed int, row *Row, mu *sync.Mutex) {
 	checkFleet(t, w, fleet)
 
 	// The artifact's state lists the final keys.
-	state, _ := out.State("amiwatermark").(map[string]map[string][]string)
+	state := amiwatermark.KeysFromState(out.State("amiwatermark"))
 	for _, f := range fleet {
 		if got := sorted(state[f.region][f.id]); !reflect.DeepEqual(got, f.want) {
 			t.Errorf("State(amiwatermark)[%s][%s] = %v, want %v", f.region, f.id, got, f.want)
@@ -198,11 +204,6 @@ func throttleRun(t *testing.T, seed int, row *Row, mu *sync.Mutex) {
 	if retries, faults := calls-logical, st.Faults["throttle"]+st.Faults["error"]; retries != faults {
 		t.Errorf("%d retried attempts for %d injected faults (throttle %d, error %d)", retries, faults, st.Faults["throttle"], st.Faults["error"])
 	}
-	w.wire.mu.Lock()
-	if !reflect.DeepEqual(w.wire.accessKeys, map[string]bool{accessKey: true}) || !reflect.DeepEqual(w.wire.tokens, map[string]bool{sessionToken: true}) {
-		t.Errorf("the requests did not all carry the configured access key and session token: %d keys, %d tokens", len(w.wire.accessKeys), len(w.wire.tokens))
-	}
-	w.wire.mu.Unlock()
 	if st.Faults["throttle"] == 0 {
 		t.Errorf("no throttling was injected: %v", st.Faults)
 	}

@@ -117,90 +117,183 @@ func clip(s string) string {
 }
 
 // StateKey is the artifact state key under which the watermark keys are
-// published: State(StateKey) is a map[string]map[string][]string of
-// region -> AMI id -> keys on the AMI after the run.
+// published: State(StateKey) is a map[string]string from "region:ami-id" (the
+// form of an Amazon artifact's id) to the comma-separated keys on that AMI
+// after the run. The value is a map[string]string because artifact state
+// crosses Packer's RPC boundary with encoding/gob, which only carries
+// registered types.
 const StateKey = "amiwatermark"
 
 // GeneratedKeysName is the name added to the artifact's generated_data: the
-// keys on the build's AMIs after the run, comma-separated.
+// keys on the build's AMIs after the run, comma-separated, for Go code and
+// plugins that read the artifact's state.
 const GeneratedKeysName = "WatermarkKeys"
 
-// Artifact is what the post-processor returns: the input artifact (the same
-// AMIs, the same builder id) plus the watermark keys in its state.
+// snapshotStates are the state names of the input artifact the output
+// artifact answers for: the generated data, and the metadata Packer's
+// registry integrations read from Amazon artifacts.
+var snapshotStates = []string{"atlas.artifact.metadata", "par.artifact.metadata"}
+
+// Artifact is what the post-processor returns: the input artifact's identity
+// (the same AMIs, the same builder id) plus the watermark keys in its state.
+//
+// Everything is copied from the input when the artifact is made: inside the
+// plugin the input artifact is an RPC client whose connection Packer closes
+// once PostProcess returns, so asking it later (as the next post-processor in
+// the chain does, through this artifact) would answer empty values.
 type Artifact struct {
-	// Input is the artifact the post-processor received.
-	Input packersdk.Artifact
+	builderID string
+	id        string
+	files     []string
+	desc      string
+	generated map[string]string
+	states    map[string]interface{}
 	// Keys is region -> AMI id -> the keys on the AMI after the run.
 	Keys map[string]map[string][]string
 }
 
 var _ packersdk.Artifact = (*Artifact)(nil)
 
+// NewArtifact copies what it needs of in and adds keys.
+func NewArtifact(in packersdk.Artifact, keys map[string]map[string][]string) *Artifact {
+	a := &Artifact{
+		builderID: in.BuilderId(),
+		id:        in.Id(),
+		files:     append([]string(nil), in.Files()...),
+		desc:      in.String(),
+		generated: map[string]string{},
+		states:    map[string]interface{}{},
+		Keys:      copyKeys(keys),
+	}
+	switch gd := in.State("generated_data").(type) {
+	case map[interface{}]interface{}:
+		for k, v := range gd {
+			ks, kok := k.(string)
+			vs, vok := v.(string)
+			if kok && vok {
+				a.generated[ks] = vs
+			}
+		}
+	case map[string]interface{}:
+		for k, v := range gd {
+			if s, ok := v.(string); ok {
+				a.generated[k] = s
+			}
+		}
+	case map[string]string:
+		for k, v := range gd {
+			a.generated[k] = v
+		}
+	}
+	a.generated[GeneratedKeysName] = strings.Join(allKeys(keys), ",")
+	for _, name := range snapshotStates {
+		if v := in.State(name); v != nil {
+			a.states[name] = v
+		}
+	}
+	return a
+}
+
 // BuilderId is the input's builder id, so later post-processors that read
 // Amazon artifacts (manifest, another amiwatermark) keep working.
-func (a *Artifact) BuilderId() string { return a.Input.BuilderId() }
+func (a *Artifact) BuilderId() string { return a.builderID }
 
-// Files delegates to the input artifact.
-func (a *Artifact) Files() []string { return a.Input.Files() }
+// Files are the input artifact's files.
+func (a *Artifact) Files() []string { return append([]string(nil), a.files...) }
 
-// Id delegates to the input artifact (region:ami-...,...).
-func (a *Artifact) Id() string { return a.Input.Id() }
+// Id is the input artifact's id (region:ami-...,...).
+func (a *Artifact) Id() string { return a.id }
 
 // String is the input artifact's description followed by the watermark keys
 // on each AMI, so that Packer's closing list of artifacts shows them.
 func (a *Artifact) String() string {
 	var b strings.Builder
-	if in := a.Input.String(); in != "" {
-		b.WriteString(in)
+	if a.desc != "" {
+		b.WriteString(a.desc)
 		b.WriteString("\n")
 	}
 	b.WriteString("AMI watermarks:")
-	regions := make([]string, 0, len(a.Keys))
-	for r := range a.Keys {
-		regions = append(regions, r)
-	}
-	sort.Strings(regions)
-	for _, r := range regions {
-		ids := make([]string, 0, len(a.Keys[r]))
-		for id := range a.Keys[r] {
-			ids = append(ids, id)
+	for _, e := range a.entries() {
+		keys := e.keys
+		if keys == "" {
+			keys = "(none)"
 		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			keys := strings.Join(a.Keys[r][id], ", ")
-			if keys == "" {
-				keys = "(none)"
-			}
-			fmt.Fprintf(&b, "\n%s: %s: %s", r, id, keys)
-		}
+		fmt.Fprintf(&b, "\n%s: %s: %s", e.region, e.id, keys)
 	}
 	return b.String()
 }
 
-// State answers "amiwatermark" with the keys per region and AMI,
-// "generated_data" with the input's generated data plus WatermarkKeys, and
-// delegates every other name to the input artifact.
+type keyEntry struct{ region, id, keys string }
+
+// entries lists the AMIs sorted by region and id with their joined keys.
+func (a *Artifact) entries() []keyEntry {
+	var out []keyEntry
+	for r, amis := range a.Keys {
+		for id, keys := range amis {
+			out = append(out, keyEntry{region: r, id: id, keys: strings.Join(keys, ", ")})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].region != out[j].region {
+			return out[i].region < out[j].region
+		}
+		return out[i].id < out[j].id
+	})
+	return out
+}
+
+// State answers StateKey with the keys per AMI, "generated_data" with the
+// input's generated data (its string values) plus WatermarkKeys, and the
+// input's registry metadata; anything else is nil.
 func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case StateKey:
-		return copyKeys(a.Keys)
-	case "generated_data":
-		out := map[string]interface{}{}
-		if in, ok := a.Input.State("generated_data").(map[string]interface{}); ok {
-			for k, v := range in {
-				out[k] = v
+		out := map[string]string{}
+		for r, amis := range a.Keys {
+			for id, keys := range amis {
+				out[r+":"+id] = strings.Join(keys, ",")
 			}
 		}
-		out[GeneratedKeysName] = strings.Join(allKeys(a.Keys), ",")
+		return out
+	case "generated_data":
+		out := make(map[string]interface{}, len(a.generated))
+		for k, v := range a.generated {
+			out[k] = v
+		}
 		return out
 	}
-	return a.Input.State(name)
+	return a.states[name]
+}
+
+// KeysFromState turns the value of State(StateKey) back into region -> AMI
+// id -> keys; nil when v is not such a value.
+func KeysFromState(v interface{}) map[string]map[string][]string {
+	m, ok := v.(map[string]string)
+	if !ok {
+		return nil
+	}
+	out := map[string]map[string][]string{}
+	for target, joined := range m {
+		region, id, ok := strings.Cut(target, ":")
+		if !ok {
+			continue
+		}
+		if out[region] == nil {
+			out[region] = map[string][]string{}
+		}
+		var keys []string
+		if joined != "" {
+			keys = strings.Split(joined, ",")
+		}
+		out[region][id] = keys
+	}
+	return out
 }
 
 // Destroy does nothing. The AMIs belong to the input artifact, whose
 // lifetime stays with Packer core: the post-processor returns keep = true,
 // so core keeps (and never destroys) the input artifact, and destroying the
-// AMIs through this wrapper would deregister the very images just
+// AMIs through this artifact would deregister the very images just
 // watermarked.
 func (a *Artifact) Destroy() error { return nil }
 

@@ -124,41 +124,45 @@ func TestTargetsFromArtifact(t *testing.T) {
 
 func TestOutputArtifact(t *testing.T) {
 	in := &testArtifact{builderID: "mitchellh.amazonebs", id: "us-east-1:ami-12345678", state: map[string]interface{}{
-		"generated_data":       map[string]interface{}{"SourceAMI": "ami-87654321"},
-		"atlas.artifact.board": "x",
+		"generated_data":        map[string]interface{}{"SourceAMI": "ami-87654321", "Count": 3},
+		"par.artifact.metadata": "x",
+		"other":                 "y",
 	}}
 	keys := map[string]map[string][]string{"us-east-1": {"ami-12345678": {"111122223333:golden", "444455556666:base"}}}
-	a := &Artifact{Input: in, Keys: keys}
-	if a.BuilderId() != "mitchellh.amazonebs" || a.Id() != in.id || !reflect.DeepEqual(a.Files(), []string{"f"}) {
-		t.Fatal("artifact does not delegate to the input")
+	a := NewArtifact(in, keys)
+	// The input is an RPC client that stops answering once PostProcess
+	// returns: everything must have been copied already.
+	in.builderID, in.id, in.state = "", "", nil
+	if a.BuilderId() != "mitchellh.amazonebs" || a.Id() != "us-east-1:ami-12345678" || !reflect.DeepEqual(a.Files(), []string{"f"}) {
+		t.Fatalf("artifact does not carry the input's identity: %q %q %v", a.BuilderId(), a.Id(), a.Files())
 	}
-	if want := in.String() + "\nAMI watermarks:\nus-east-1: ami-12345678: 111122223333:golden, 444455556666:base"; a.String() != want {
+	if want := "AMIs were created: us-east-1:ami-12345678\nAMI watermarks:\nus-east-1: ami-12345678: 111122223333:golden, 444455556666:base"; a.String() != want {
 		t.Fatalf("String() = %q, want %q", a.String(), want)
 	}
-	if got := a.State("amiwatermark"); !reflect.DeepEqual(got, keys) {
-		t.Fatalf("State(amiwatermark) = %v", got)
+	want := map[string]string{"us-east-1:ami-12345678": "111122223333:golden,444455556666:base"}
+	if got := a.State("amiwatermark"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("State(amiwatermark) = %#v, want %#v", got, want)
 	}
-	got := a.State("amiwatermark").(map[string]map[string][]string)
-	got["us-east-1"]["ami-12345678"][0] = "changed"
-	if keys["us-east-1"]["ami-12345678"][0] != "111122223333:golden" {
-		t.Fatal("State returns the artifact's own map")
+	keys["us-east-1"]["ami-12345678"][0] = "changed"
+	if got := a.State("amiwatermark"); !reflect.DeepEqual(got, want) {
+		t.Fatal("the artifact shares the caller's key map")
 	}
 	gd := a.State("generated_data").(map[string]interface{})
-	if gd["SourceAMI"] != "ami-87654321" || gd["WatermarkKeys"] != "111122223333:golden,444455556666:base" {
+	if !reflect.DeepEqual(gd, map[string]interface{}{"SourceAMI": "ami-87654321", "WatermarkKeys": "111122223333:golden,444455556666:base"}) {
 		t.Fatalf("generated_data = %v", gd)
 	}
-	if _, ok := in.state["generated_data"].(map[string]interface{})["WatermarkKeys"]; ok {
-		t.Fatal("generated_data of the input was modified")
-	}
-	if a.State("atlas.artifact.board") != "x" {
-		t.Fatal("other state is not delegated")
+	if a.State("par.artifact.metadata") != "x" || a.State("other") != nil {
+		t.Fatal("registry metadata is not kept, or other state is answered")
 	}
 	if err := a.Destroy(); err != nil || in.destroyed {
 		t.Fatal("Destroy must be a no-op")
 	}
 	// An input without generated_data still yields WatermarkKeys.
-	b := &Artifact{Input: &testArtifact{builderID: "packer.null"}, Keys: keys}
-	if gd := b.State("generated_data").(map[string]interface{}); gd["WatermarkKeys"] != "111122223333:golden,444455556666:base" {
+	b := NewArtifact(&testArtifact{builderID: "packer.null"}, map[string]map[string][]string{"eu-west-1": {"ami-87654321": nil}})
+	if gd := b.State("generated_data").(map[string]interface{}); gd["WatermarkKeys"] != "" || len(gd) != 1 {
 		t.Fatalf("generated_data = %v", gd)
+	}
+	if !strings.HasSuffix(b.String(), "eu-west-1: ami-87654321: (none)") {
+		t.Fatalf("String() = %q", b.String())
 	}
 }

@@ -186,7 +186,7 @@ func TestPostProcessorTwoRegions(t *testing.T) {
 	if out.BuilderId() != "mitchellh.amazonebs" || out.Id() != in.Id() {
 		t.Errorf("artifact %s %s", out.BuilderId(), out.Id())
 	}
-	keys := out.State("amiwatermark").(map[string]map[string][]string)
+	keys := KeysFromState(out.State("amiwatermark"))
 	for region, id := range map[string]string{"us-east-1": east, "eu-west-1": west} {
 		got := append([]string{}, keys[region][id]...)
 		sort.Strings(got)
@@ -280,7 +280,7 @@ func TestPostProcessorDetachThenAttach(t *testing.T) {
 	if !strings.Contains(s, "detach 111122223333:never: not present, nothing to do") {
 		t.Errorf("UI does not report the absent key:\n%s", s)
 	}
-	if got := out.State("amiwatermark").(map[string]map[string][]string)["us-east-1"][id]; len(got) != 5 {
+	if got := KeysFromState(out.State("amiwatermark"))["us-east-1"][id]; len(got) != 5 {
 		t.Errorf("state keys = %v", got)
 	}
 }
@@ -322,7 +322,7 @@ func TestPostProcessorDryRun(t *testing.T) {
 	if !strings.Contains(ui.String(), "eu-west-1 "+id2+": "+testAccount+":golden would be attached") {
 		t.Errorf("UI:\n%s", ui)
 	}
-	if got := out.State("amiwatermark").(map[string]map[string][]string)["eu-west-1"][id2]; len(got) != 0 {
+	if got := KeysFromState(out.State("amiwatermark"))["eu-west-1"][id2]; len(got) != 0 {
 		t.Errorf("dry-run state for an untouched AMI = %v", got)
 	}
 }
@@ -597,7 +597,7 @@ func TestPostProcessorVerifyOff(t *testing.T) {
 	if n := e.calls("DescribeImages"); n != 1 {
 		t.Errorf("describes = %d, want 1 (no verify)", n)
 	}
-	if got := out.State("amiwatermark").(map[string]map[string][]string)["us-east-1"][id]; !reflect.DeepEqual(got, []string{testAccount + ":golden"}) {
+	if got := KeysFromState(out.State("amiwatermark"))["us-east-1"][id]; !reflect.DeepEqual(got, []string{testAccount + ":golden"}) {
 		t.Errorf("state = %v", got)
 	}
 }

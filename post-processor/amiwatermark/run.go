@@ -162,7 +162,7 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 			r.ui.amiSay(t, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(o.plan.KeysAfter(), "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
 		}
 		r.ui.say("nothing was changed; verification skipped")
-		return &Artifact{Input: in, Keys: keys}, nil
+		return NewArtifact(in, keys), nil
 	}
 
 	// 4. Verify.
@@ -188,7 +188,7 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 		r.ui.amiSay(t, "carries %s (%d attached, %d detached, %d already present)", joinOr(keys[t.Region][t.ImageID], "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
 	}
 	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(targets), len(regions), attached, detached, skipped)
-	return &Artifact{Input: in, Keys: keys}, nil
+	return NewArtifact(in, keys), nil
 }
 
 // regions groups the targets by region and makes one client per region.
