@@ -75,6 +75,24 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	f := flag.NewFlagSet("ec2emu", flag.ContinueOnError)
 	f.SetOutput(stderr)
+	f.Usage = func() {
+		fmt.Fprint(f.Output(), `Usage: ec2emu [flags]
+
+Runs the EC2 emulator: the EC2 Query API on POST /, control endpoints under
+/_emu/ (health, stats, reset, clock, faults, config, images, save). The first
+stdout line is "listening on http://HOST:PORT".
+
+With --state FILE the state is loaded from FILE at start (when it exists) and
+written to it atomically after every change (write-behind: within the
+--write-behind delay of the change, default 100ms), on POST /_emu/save and on
+SIGINT/SIGTERM. Once a change has been answered and the delay has passed, a
+SIGKILL loses nothing. --write-behind 0 writes only on POST /_emu/save and at
+a graceful stop.
+
+Flags:
+`)
+		f.PrintDefaults()
+	}
 	f.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address HOST:PORT (port 0: any free port)")
 	f.StringVar(&c.state, "state", "", "state file: loaded at start if it exists, written atomically after every change (see --write-behind), on POST /_emu/save and at stop")
 	f.DurationVar(&c.writeBehind, "write-behind", defaultWriteBehind, "with --state: write the state this long after a change, so a SIGKILL after that loses nothing (0: only on POST /_emu/save and at stop)")

@@ -115,3 +115,16 @@ func TestProgramWriteBehindReportsFailures(t *testing.T) {
 	}
 	e.stop(syscall.SIGKILL)
 }
+
+// TestProgramHelpDocumentsWriteBehind: -h explains what --state writes when.
+func TestProgramHelpDocumentsWriteBehind(t *testing.T) {
+	var buf strings.Builder
+	if _, err := parseFlags([]string{"-h"}, &buf); err == nil {
+		t.Fatal("-h: want flag.ErrHelp")
+	}
+	for _, want := range []string{"Usage: ec2emu [flags]", "written to it atomically after every change (write-behind", "SIGKILL loses nothing", "-write-behind duration", "(default 100ms)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("help does not contain %q:\n%s", want, buf.String())
+		}
+	}
+}

@@ -1,4 +1,5 @@
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config,DatasourceOutput,WatermarkOutput
+//go:generate go tool packer-sdc struct-markdown
 
 // Package amiwatermark is the amiwatermark data source: it returns the newest
 // AMI that truly carries a watermark, re-checking on the client everything

@@ -1,4 +1,5 @@
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type AccessConfig,AssumeRoleConfig
+//go:generate go tool packer-sdc struct-markdown
 
 // Package awsconfig holds the AWS access configuration shared by the
 // amiwatermark post-processor and data source. Its keys are those of

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// Minimal instances (§3.9): enough to launch from an AMI (with the
-// Allowed-AMIs check), describe, terminate and CreateImage from. Also
+// Instances (§3.9): launch from an AMI (with the Allowed-AMIs check),
+// describe, terminate and CreateImage from. The launch details the
+// amazon-ebs builder needs (key pair, network, security groups, volumes,
+// the stop/start state machine) are in api_ebs_instances.go. Also
 // DescribeRegions.
 
 func init() {
