@@ -414,7 +414,7 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 		}
 		allowedIDs := map[string]bool{}
 		for _, im := range imgs {
-			img := toImage(im, dRegion)
+			img := awsconfig.Image(&im, dRegion)
 			if img.Allowed == nil {
 				note("round %d: %s: imageAllowed missing in audit-mode", round, img.ID)
 				continue

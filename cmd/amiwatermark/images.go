@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -38,61 +39,12 @@ func describeByID(ctx context.Context, c *ec2.Client, region string, ids []strin
 				return nil, describeErr(region, err)
 			}
 			for _, im := range page.Images {
-				img := toImage(im, region)
+				img := awsconfig.Image(&im, region)
 				out[img.ID] = img
 			}
 		}
 	}
 	return out, nil
-}
-
-// toImage converts an EC2 image into the domain type.
-func toImage(im types.Image, region string) watermark.Image {
-	img := watermark.Image{
-		ID:                aws.ToString(im.ImageId),
-		Region:            region,
-		OwnerID:           aws.ToString(im.OwnerId),
-		OwnerAlias:        aws.ToString(im.ImageOwnerAlias),
-		Name:              aws.ToString(im.Name),
-		Description:       aws.ToString(im.Description),
-		State:             string(im.State),
-		Public:            aws.ToBool(im.Public),
-		CreationDate:      parseAWSTime(aws.ToString(im.CreationDate)),
-		DeprecationTime:   parseAWSTime(aws.ToString(im.DeprecationTime)),
-		SourceImageID:     aws.ToString(im.SourceImageId),
-		SourceImageRegion: aws.ToString(im.SourceImageRegion),
-		SourceInstanceID:  aws.ToString(im.SourceInstanceId),
-		Allowed:           im.ImageAllowed,
-	}
-	for _, pc := range im.ProductCodes {
-		if id := aws.ToString(pc.ProductCodeId); id != "" {
-			img.ProductCodes = append(img.ProductCodes, id)
-		}
-	}
-	for _, w := range im.ImageWatermarks {
-		img.Watermarks = append(img.Watermarks, watermark.Watermark{
-			Key:                     aws.ToString(w.WatermarkKey),
-			SourceImageID:           aws.ToString(w.SourceImageId),
-			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
-			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
-			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
-		})
-	}
-	return img
-}
-
-// parseAWSTime parses creationDate / deprecationTime (2026-06-24T03:15:42.000Z);
-// zero when empty or not a time.
-func parseAWSTime(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
 }
 
 // Lineage of one watermark on one image.

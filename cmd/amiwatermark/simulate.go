@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -265,7 +266,7 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 			return nil, describeErr(region, err)
 		}
 		for _, im := range page.Images {
-			img := toImage(im, region)
+			img := awsconfig.Image(&im, region)
 			if seen[img.ID] { // pages never overlap on EC2; be safe anyway
 				continue
 			}

@@ -376,7 +376,7 @@ func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPICli
 			}
 			for i := range page.Images {
 				raw := &page.Images[i]
-				img := toImage(raw, region)
+				img := awsconfig.Image(raw, region)
 				if selfGroup {
 					if sel.SelfAccount() == "" && img.OwnerID != "" {
 						sel.SetSelfAccount(img.OwnerID)
@@ -423,51 +423,6 @@ func (d *Datasource) describeError(region string, owners []string, err error) er
 	}
 	return fmt.Errorf("amiwatermark: DescribeImages in %s (owners %s, watermark_keys %s) failed: %w; %s",
 		region, strings.Join(owners, ", "), strings.Join(d.config.WatermarkKeys, ", "), err, hint)
-}
-
-// toImage converts the fields selection looks at.
-func toImage(in *ec2types.Image, region string) watermark.Image {
-	img := watermark.Image{
-		ID:                aws.ToString(in.ImageId),
-		Region:            region,
-		OwnerID:           aws.ToString(in.OwnerId),
-		OwnerAlias:        aws.ToString(in.ImageOwnerAlias),
-		Name:              aws.ToString(in.Name),
-		State:             string(in.State),
-		Public:            aws.ToBool(in.Public),
-		CreationDate:      parseTime(in.CreationDate),
-		DeprecationTime:   parseTime(in.DeprecationTime),
-		SourceImageID:     aws.ToString(in.SourceImageId),
-		SourceImageRegion: aws.ToString(in.SourceImageRegion),
-		SourceInstanceID:  aws.ToString(in.SourceInstanceId),
-		Allowed:           in.ImageAllowed,
-	}
-	if len(in.ImageWatermarks) > 0 {
-		img.Watermarks = make([]watermark.Watermark, len(in.ImageWatermarks))
-		for i, w := range in.ImageWatermarks {
-			img.Watermarks[i] = watermark.Watermark{
-				Key:                     aws.ToString(w.WatermarkKey),
-				SourceImageID:           aws.ToString(w.SourceImageId),
-				SourceImageRegion:       aws.ToString(w.SourceImageRegion),
-				SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
-				WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
-			}
-		}
-	}
-	return img
-}
-
-// parseTime parses EC2's creationDate / deprecationTime
-// (2026-06-24T03:15:42.000Z); zero when absent or not a time.
-func parseTime(s *string) time.Time {
-	if s == nil || *s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, *s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 func formatTime(t time.Time) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -310,7 +311,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 					res[id] = r.describeForeign(ctx, w, id)
 					continue
 				}
-				img := toImage(w.region, im)
+				img := awsconfig.Image(&im, w.region)
 				last[id] = img.State
 				if img.State == "pending" || img.State == "transient" {
 					tell(id, "state "+img.State)
@@ -357,47 +358,10 @@ func (r *run) describeForeign(ctx context.Context, w *regionWork, id string) des
 	}
 	for _, im := range out.Images {
 		if aws.ToString(im.ImageId) == id {
-			return described{img: toImage(w.region, im), owned: false}
+			return described{img: awsconfig.Image(&im, w.region), owned: false}
 		}
 	}
 	return described{problem: fmt.Sprintf("not found: DescribeImages in %s does not return this AMI to the account of the credentials in use; check the AMI id and its region", w.region)}
-}
-
-// toImage converts the SDK's image into the domain type.
-func toImage(region string, im types.Image) watermark.Image {
-	img := watermark.Image{
-		ID:                aws.ToString(im.ImageId),
-		Region:            region,
-		OwnerID:           aws.ToString(im.OwnerId),
-		OwnerAlias:        aws.ToString(im.ImageOwnerAlias),
-		Name:              aws.ToString(im.Name),
-		Description:       aws.ToString(im.Description),
-		State:             string(im.State),
-		Public:            aws.ToBool(im.Public),
-		SourceImageID:     aws.ToString(im.SourceImageId),
-		SourceImageRegion: aws.ToString(im.SourceImageRegion),
-		SourceInstanceID:  aws.ToString(im.SourceInstanceId),
-		Allowed:           im.ImageAllowed,
-	}
-	if t, err := time.Parse(time.RFC3339, aws.ToString(im.CreationDate)); err == nil {
-		img.CreationDate = t
-	}
-	if t, err := time.Parse(time.RFC3339, aws.ToString(im.DeprecationTime)); err == nil {
-		img.DeprecationTime = t
-	}
-	for _, pc := range im.ProductCodes {
-		img.ProductCodes = append(img.ProductCodes, aws.ToString(pc.ProductCodeId))
-	}
-	for _, w := range im.ImageWatermarks {
-		img.Watermarks = append(img.Watermarks, watermark.Watermark{
-			Key:                     aws.ToString(w.WatermarkKey),
-			SourceImageID:           aws.ToString(w.SourceImageId),
-			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
-			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
-			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
-		})
-	}
-	return img
 }
 
 // ---- mutate ------------------------------------------------------------
@@ -647,7 +611,7 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 		}
 		got := map[string]watermark.Image{}
 		for _, im := range out.Images {
-			img := toImage(w.region, im)
+			img := awsconfig.Image(&im, w.region)
 			got[img.ID] = img
 		}
 		keys := map[string][]string{}
