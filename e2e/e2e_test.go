@@ -441,7 +441,8 @@ func noMatchConditions() []string {
 // TestExamples validates every template in example/ (pipeline.pkr.hcl starts
 // a real instance, so it is only validated and inspected) and runs the demo
 // flow on example/demo-seed.json: candidate, verify (fails: nothing approved
-// yet), promote, verify. The examples take their credentials from the
+// yet), promote, verify, the amazon-ebs application build of
+// emulated-pipeline.pkr.hcl, and verify again. The examples take their credentials from the
 // environment, as a user's would.
 func TestExamples(t *testing.T) {
 	resetEmulator(t)
@@ -461,7 +462,7 @@ func TestExamples(t *testing.T) {
 		lookalike   = "ami-0bad00000000a1124"
 	)
 
-	for _, name := range []string{"pipeline", "candidate", "promote", "verify"} {
+	for _, name := range []string{"pipeline", "candidate", "promote", "verify", "emulated-pipeline"} {
 		t.Run("validate_"+name, func(t *testing.T) {
 			r := run("", append(append([]string{"validate"}, ep...), example(name+".pkr.hcl"))...)
 			mustSucceed(t, r)
@@ -515,6 +516,33 @@ func TestExamples(t *testing.T) {
 		t.Errorf("verify.pkr.hcl: all_watermarks = %q, want %q", m["all_watermarks"], want)
 	}
 	wantKeys(t, "us-east-1", lookalike, otherAccount+":golden-base")
+
+	// The application build of the demo: amazon-ebs on the approved base
+	// (CreateImage + CopyImage inherit its keys), then app-web attached.
+	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("emulated-pipeline.pkr.hcl"))...)
+	mustSucceed(t, r)
+	entry := manifestBuild(t, filepath.Join(dir, "emulated-pipeline-manifest.json"))
+	if entry.CustomData["base_id"] != basePrimary {
+		t.Errorf("emulated-pipeline.pkr.hcl built on %q, want the approved base %s", entry.CustomData["base_id"], basePrimary)
+	}
+	targets := strings.Split(entry.ArtifactID, ",")
+	if len(targets) != 2 {
+		t.Fatalf("emulated-pipeline artifact_id %q: want one AMI in each of 2 regions", entry.ArtifactID)
+	}
+	for _, target := range targets {
+		region, id, _ := strings.Cut(target, ":")
+		img := wantKeys(t, region, id, key("golden-base"), key("approved"), key("app-web"))
+		if w := watermarkOf(t, img, key("approved")); aws.ToString(w.SourceImageId) != basePrimary {
+			t.Errorf("%s %s: inherited %s has source %s, want the base %s", region, id, key("approved"), aws.ToString(w.SourceImageId), basePrimary)
+		}
+	}
+	// The application AMIs carry approved (inherited) and are newer, yet the
+	// base is still the answer of verify.pkr.hcl (lineage = "attached").
+	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
+	mustSucceed(t, r)
+	if m = readManifest(t, filepath.Join(dir, "verify-manifest.json")); m["approved_id"] != basePrimary {
+		t.Errorf("after the application build verify.pkr.hcl selected %q, want the base %s", m["approved_id"], basePrimary)
+	}
 }
 
 // TestTemplatesFormatted keeps every template in e2e/testdata and example/

@@ -6,8 +6,13 @@
 #                         eu-west-1 copy) by watermark, attach `candidate`
 #   2. promote.pkr.hcl    detach `candidate`, attach `approved`
 #   3. verify.pkr.hcl     select the approved base by watermark, age and lineage
-#   4. pipeline.pkr.hcl   starts a real instance, so it is only validated (with
-#                         its data source evaluated against the emulator)
+#   4. pipeline.pkr.hcl   installs software over SSH on a real instance, so it
+#                         is only validated (its data source evaluated against
+#                         the emulator)
+#   5. emulated-pipeline.pkr.hcl  the same flow without SSH: amazon-ebs on the
+#                         approved base (CreateImage, CopyImage), then attach
+#                         `app-web`; `amiwatermark inspect` shows the result
+#   6. verify.pkr.hcl     again: the base is still the base
 #
 # Needs: bash, make, Go. Everything else (packer v1.9.4, the plugin, the
 # emulator) is built here; the first run spends most of its time building
@@ -152,10 +157,38 @@ sed -e '/^Warning: Bundled plugins used/,/packer init/d' -e '/^$/d' "$DEMO/valid
 say
 say "What happened:"
 say "  pipeline.pkr.hcl is valid, and its data source resolved source_ami against the emulator (the same"
-say "  query as verify.pkr.hcl). Its amazon-ebs build needs a real EC2 instance, so the demo stops here;"
-say "  with AWS credentials, 'packer build example/pipeline.pkr.hcl' builds app-web on $a_id and attaches"
-say "  $ACCOUNT:app-web to the new AMIs."
+say "  query as verify.pkr.hcl). It installs software over SSH, which needs a real EC2 instance; the next"
+say "  step runs the same flow without the SSH part."
+
+step "5. packer build example/emulated-pipeline.pkr.hcl: amazon-ebs on the approved base, then attach 'app-web'"
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/emulated-pipeline.pkr.hcl" 2>&1 |
+	sed -e '/^Warning: Bundled plugins used/,/packer init/d' | indent ||
+	die "packer build example/emulated-pipeline.pkr.hcl failed (output above)"
+m="$DEMO/work/emulated-pipeline-manifest.json"
+[ -f "$m" ] || die "emulated-pipeline.pkr.hcl wrote no manifest"
+expect "the base of the application build" "$(field "$m" base_id)" "$a_id"
+artifact=$(field "$m" artifact_id)
+case "$artifact" in *us-east-1:ami-*) ;; *) die "the manifest's artifact_id is '$artifact', expected the new AMIs" ;; esac
+say
+say "What happened:"
+say "  Packer's amazon-ebs builder launched an instance from $a_id, imaged it and copied the AMI to"
+say "  eu-west-1: $artifact. Both new AMIs inherited the base's watermarks; the"
+say "  post-processor then attached $ACCOUNT:app-web to each. As 'amiwatermark inspect' (the CLI in"
+say "  cmd/amiwatermark) shows, the inherited keys keep the base as their source:"
+go build -o "$DEMO/build/amiwatermark" ./cmd/amiwatermark
+(env -i PATH="$PATH" HOME="$DEMO/home" AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY=demo-not-a-secret \
+	AWS_EC2_METADATA_DISABLED=true "$DEMO/build/amiwatermark" inspect --endpoint "$URL" "$artifact") 2>&1 | indent ||
+	die "amiwatermark inspect failed (output above)"
+
+step "6. packer build example/verify.pkr.hcl again: the base is still the base"
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/verify.pkr.hcl" >"$DEMO/verify-again.log" 2>&1 ||
+	{ indent <"$DEMO/verify-again.log"; die "packer build example/verify.pkr.hcl failed (output above)"; }
+m="$DEMO/work/verify-manifest.json"
+expect "the approved base after the application build" "$(field "$m" approved_id)" "$a_id"
+say "  The new application AMIs are newer and carry $ACCOUNT:approved too (inherited), yet the data"
+say "  source still answers $a_id: with lineage = \"attached\" only the image the key was attached to"
+say "  (or a direct copy of it) counts, so an application image never becomes anybody's base."
 
 step "Done"
-say "Three builds and one validation ran with the real packer against the emulator at $URL; it stops now."
+say "Five builds and one validation ran with the real packer against the emulator at $URL; it stops now."
 say "Templates: example/*.pkr.hcl. Working files: .demo/. Run the tests with: make test"
