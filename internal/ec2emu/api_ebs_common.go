@@ -226,3 +226,56 @@ func writeInstanceState(x *xmlOut, name, state string) {
 	x.elem("name", state)
 	x.close(name)
 }
+
+// describeParams reads what the Describe actions of the network and storage
+// resources share, in EC2's order of checks: the ids of idParam (each must
+// start with prefix, else the malformed code), the filters (names from
+// known), MaxResults (not together with ids) and DryRun.
+func describeParams(rq *request, idParam, prefix, malformed string, known map[string]bool) ([]string, []resFilter, *apiError) {
+	ids, aerr := rq.idsParam(idParam, prefix, malformed)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	filters, aerr := parseResFilters(rq, known)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if aerr := checkMaxResults(rq, len(ids) > 0); aerr != nil {
+		return nil, nil, aerr
+	}
+	if dry, aerr := rq.boolParam("DryRun"); aerr != nil {
+		return nil, nil, aerr
+	} else if dry {
+		return nil, nil, errDryRun()
+	}
+	return ids, filters, nil
+}
+
+// callerResources picks from m the resources visible accepts (the caller's,
+// in the request's region): the ids asked for, where any that is not there
+// makes a notFoundCode error listing them all, or, without ids, every such
+// resource in id order.
+func callerResources[T any](m map[string]*T, ids []string, visible func(*T) bool, notFoundCode, what string) ([]*T, *apiError) {
+	var list []*T
+	if len(ids) > 0 {
+		var missing []string
+		for _, id := range ids {
+			r := m[id]
+			if r == nil || !visible(r) {
+				missing = append(missing, id)
+				continue
+			}
+			list = append(list, r)
+		}
+		if len(missing) > 0 {
+			return nil, notFoundList(notFoundCode, what, missing)
+		}
+		return list, nil
+	}
+	for _, id := range sortedKeys(m) {
+		if r := m[id]; visible(r) {
+			list = append(list, r)
+		}
+	}
+	return list, nil
+}

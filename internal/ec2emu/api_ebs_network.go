@@ -201,43 +201,15 @@ var vpcFilterNames = map[string]bool{
 func dhcpOptionsID(vpcID string) string { return "dopt-" + strings.TrimPrefix(vpcID, "vpc-") }
 
 func describeVpcs(s *Server, rq *request, x *xmlOut) *apiError {
-	ids, aerr := rq.idsParam("VpcId", "vpc-", "InvalidVpcID.Malformed")
+	ids, filters, aerr := describeParams(rq, "VpcId", "vpc-", "InvalidVpcID.Malformed", vpcFilterNames)
 	if aerr != nil {
 		return aerr
-	}
-	filters, aerr := parseResFilters(rq, vpcFilterNames)
-	if aerr != nil {
-		return aerr
-	}
-	if aerr := checkMaxResults(rq, len(ids) > 0); aerr != nil {
-		return aerr
-	}
-	if dry, aerr := rq.boolParam("DryRun"); aerr != nil {
-		return aerr
-	} else if dry {
-		return errDryRun()
 	}
 	s.defaultVpc(rq.account, rq.region)
-	var list []*Vpc
-	if len(ids) > 0 {
-		var missing []string
-		for _, id := range ids {
-			v := s.st.Vpcs[id]
-			if v == nil || v.Owner != rq.account || v.Region != rq.region {
-				missing = append(missing, id)
-				continue
-			}
-			list = append(list, v)
-		}
-		if len(missing) > 0 {
-			return notFoundList("InvalidVpcID.NotFound", "vpc ID", missing)
-		}
-	} else {
-		for _, id := range sortedKeys(s.st.Vpcs) {
-			if v := s.st.Vpcs[id]; v.Owner == rq.account && v.Region == rq.region {
-				list = append(list, v)
-			}
-		}
+	list, aerr := callerResources(s.st.Vpcs, ids, func(v *Vpc) bool { return v.Owner == rq.account && v.Region == rq.region },
+		"InvalidVpcID.NotFound", "vpc ID")
+	if aerr != nil {
+		return aerr
 	}
 	x.open("vpcSet")
 	for _, v := range list {
@@ -330,43 +302,17 @@ func availableIPs(sn *Subnet) int {
 }
 
 func describeSubnets(s *Server, rq *request, x *xmlOut) *apiError {
-	ids, aerr := rq.idsParam("SubnetId", "subnet-", "InvalidSubnetID.Malformed")
+	ids, filters, aerr := describeParams(rq, "SubnetId", "subnet-", "InvalidSubnetID.Malformed", subnetFilterNames)
 	if aerr != nil {
 		return aerr
-	}
-	filters, aerr := parseResFilters(rq, subnetFilterNames)
-	if aerr != nil {
-		return aerr
-	}
-	if aerr := checkMaxResults(rq, len(ids) > 0); aerr != nil {
-		return aerr
-	}
-	if dry, aerr := rq.boolParam("DryRun"); aerr != nil {
-		return aerr
-	} else if dry {
-		return errDryRun()
 	}
 	s.defaultVpc(rq.account, rq.region)
-	var list []*Subnet
-	if len(ids) > 0 {
-		var missing []string
-		for _, id := range ids {
-			sn := s.st.Subnets[id]
-			if sn == nil || sn.Owner != rq.account || sn.Region != rq.region {
-				missing = append(missing, id)
-				continue
-			}
-			list = append(list, sn)
-		}
-		if len(missing) > 0 {
-			return notFoundList("InvalidSubnetID.NotFound", "subnet ID", missing)
-		}
-	} else {
-		for _, id := range sortedKeys(s.st.Subnets) {
-			if sn := s.st.Subnets[id]; sn.Owner == rq.account && sn.Region == rq.region {
-				list = append(list, sn)
-			}
-		}
+	list, aerr := callerResources(s.st.Subnets, ids, func(sn *Subnet) bool { return sn.Owner == rq.account && sn.Region == rq.region },
+		"InvalidSubnetID.NotFound", "subnet ID")
+	if aerr != nil {
+		return aerr
+	}
+	if len(ids) == 0 {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].AvailabilityZone < list[j].AvailabilityZone })
 	}
 	x.open("subnetSet")

@@ -130,43 +130,16 @@ var volumeFilterNames = map[string]bool{
 }
 
 func describeVolumes(s *Server, rq *request, x *xmlOut) *apiError {
-	ids, aerr := rq.idsParam("VolumeId", "vol-", "InvalidVolumeID.Malformed")
+	ids, filters, aerr := describeParams(rq, "VolumeId", "vol-", "InvalidVolumeID.Malformed", volumeFilterNames)
 	if aerr != nil {
 		return aerr
-	}
-	filters, aerr := parseResFilters(rq, volumeFilterNames)
-	if aerr != nil {
-		return aerr
-	}
-	if aerr := checkMaxResults(rq, len(ids) > 0); aerr != nil {
-		return aerr
-	}
-	if dry, aerr := rq.boolParam("DryRun"); aerr != nil {
-		return aerr
-	} else if dry {
-		return errDryRun()
 	}
 	s.ensureEBSMaps()
-	var list []*Volume
-	if len(ids) > 0 {
-		var missing []string
-		for _, id := range ids {
-			v := s.st.Volumes[id]
-			if v == nil || v.Owner != rq.account || v.Region != rq.region || !volumeListed(v, rq.now) {
-				missing = append(missing, id)
-				continue
-			}
-			list = append(list, v)
-		}
-		if len(missing) > 0 {
-			return notFoundList("InvalidVolume.NotFound", "volume", missing)
-		}
-	} else {
-		for _, id := range sortedKeys(s.st.Volumes) {
-			if v := s.st.Volumes[id]; v.Owner == rq.account && v.Region == rq.region && volumeListed(v, rq.now) {
-				list = append(list, v)
-			}
-		}
+	list, aerr := callerResources(s.st.Volumes, ids, func(v *Volume) bool {
+		return v.Owner == rq.account && v.Region == rq.region && volumeListed(v, rq.now)
+	}, "InvalidVolume.NotFound", "volume")
+	if aerr != nil {
+		return aerr
 	}
 	x.open("volumeSet")
 	for _, v := range list {
