@@ -306,22 +306,17 @@ func enableAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
 	if v != allowedEnabled && v != allowedAuditMode {
 		return errInvalidValue("AllowedImagesSettingsState", truncateForMsg(v), "Valid values are enabled and audit-mode.")
 	}
-	dry, aerr := rq.boolParam("DryRun")
-	if aerr != nil {
-		return aerr
-	}
-	if s.allowedSettings(rq.account, rq.region).ManagedBy == managedByDeclarativePolicy {
-		return errManagedByPolicy(rq.account, rq.region)
-	}
-	if dry {
-		return errDryRun()
-	}
-	s.allowedSettingsForUpdate(rq.account, rq.region).State = v
-	x.elem("allowedImagesSettingsState", v)
-	return nil
+	return s.setAllowedState(rq, x, v)
 }
 
 func disableAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
+	// The criteria are kept, just not applied.
+	return s.setAllowedState(rq, x, allowedDisabled)
+}
+
+// setAllowedState is what Enable and Disable share once the new state is
+// known: DryRun, the declarative-policy lock, then the change.
+func (s *Server) setAllowedState(rq *request, x *xmlOut, state string) *apiError {
 	dry, aerr := rq.boolParam("DryRun")
 	if aerr != nil {
 		return aerr
@@ -332,9 +327,8 @@ func disableAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
 	if dry {
 		return errDryRun()
 	}
-	// The criteria are kept, just not applied.
-	s.allowedSettingsForUpdate(rq.account, rq.region).State = allowedDisabled
-	x.elem("allowedImagesSettingsState", allowedDisabled)
+	s.allowedSettingsForUpdate(rq.account, rq.region).State = state
+	x.elem("allowedImagesSettingsState", state)
 	return nil
 }
 

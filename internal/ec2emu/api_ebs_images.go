@@ -272,12 +272,9 @@ func enableImageDeprecation(s *Server, rq *request, x *xmlOut) *apiError {
 	}
 	// EC2 rounds seconds to the nearest minute.
 	at = at.UTC().Round(time.Minute)
-	img, aerr := s.lookupImage(rq, id)
+	img, aerr := s.lookupOwnImage(rq, id)
 	if aerr != nil {
 		return aerr
-	}
-	if img.Owner != rq.account {
-		return errNotAuthorized(id)
 	}
 	if !at.After(rq.now) {
 		return errInvalidValue("DeprecateAt", atS, "The deprecation time must be in the future.")
@@ -302,12 +299,9 @@ func disableImageDeprecation(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	img, aerr := s.lookupImage(rq, id)
+	img, aerr := s.lookupOwnImage(rq, id)
 	if aerr != nil {
 		return aerr
-	}
-	if img.Owner != rq.account {
-		return errNotAuthorized(id)
 	}
 	if dry {
 		return errDryRun()

@@ -103,6 +103,19 @@ func (s *Server) lookupImage(rq *request, id string) (*Image, *apiError) {
 	return img, nil
 }
 
+// lookupOwnImage is lookupImage for actions only the image's owner may
+// take: an image of another account is AuthFailure. Callers hold s.mu.
+func (s *Server) lookupOwnImage(rq *request, id string) (*Image, *apiError) {
+	img, aerr := s.lookupImage(rq, id)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if img.Owner != rq.account {
+		return nil, errNotAuthorized(id)
+	}
+	return img, nil
+}
+
 // newImage makes a new AMI owned by the caller in the request region,
 // pending or available according to the run-time options. The caller
 // fills in the rest and stores it. Callers hold s.mu.
@@ -249,12 +262,9 @@ func detachImageWatermark(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	img, aerr := s.lookupImage(rq, id)
+	img, aerr := s.lookupOwnImage(rq, id)
 	if aerr != nil {
 		return aerr
-	}
-	if img.Owner != rq.account {
-		return errNotAuthorized(id)
 	}
 	if dry {
 		return errDryRun()
@@ -406,12 +416,9 @@ func deregisterImage(s *Server, rq *request, x *xmlOut) *apiError {
 	if img != nil && img.Region == rq.region && img.State == "deregistered" && img.Owner == rq.account {
 		return errImageUnavailable(id)
 	}
-	img, aerr = s.lookupImage(rq, id)
+	img, aerr = s.lookupOwnImage(rq, id)
 	if aerr != nil {
 		return aerr
-	}
-	if img.Owner != rq.account {
-		return errNotAuthorized(id)
 	}
 	if dry {
 		return errDryRun()
@@ -663,12 +670,9 @@ func modifyImageAttribute(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	img, aerr := s.lookupImage(rq, id)
+	img, aerr := s.lookupOwnImage(rq, id)
 	if aerr != nil {
 		return aerr
-	}
-	if img.Owner != rq.account {
-		return errNotAuthorized(id)
 	}
 
 	var adds, removes []launchPermChange
