@@ -17,6 +17,9 @@ type State struct {
 	// ClientTokens maps account/region/action/ClientToken to the id the
 	// first call produced (CopyImage, RunInstances idempotency).
 	ClientTokens map[string]string `json:"client_tokens,omitempty"`
+	// Sessions are the temporary credentials AssumeRole handed out, by
+	// access key id (sts.go).
+	Sessions map[string]*Session `json:"sessions,omitempty"`
 
 	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
