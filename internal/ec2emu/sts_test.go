@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 const (
@@ -28,13 +28,11 @@ const (
 
 func stsServer(t *testing.T) string {
 	t.Helper()
-	ts := httptest.NewServer(ec2emu.New(ec2emu.Options{}))
-	t.Cleanup(ts.Close)
-	return ts.URL
+	return emutest.NewServer(t, emutest.Options{}).URL
 }
 
 func stsClient(url string, creds aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: creds})
+	return emutest.STSClient(url, "us-east-1", creds)
 }
 
 func static(akid string) aws.CredentialsProvider {
@@ -125,7 +123,7 @@ func TestSTSAssumeRoleActsAsRoleAccount(t *testing.T) {
 		t.Errorf("UserId %q, want ROLEID:packer", aws.ToString(who.UserId))
 	}
 
-	e := ec2.New(ec2.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url), Credentials: provider})
+	e := emutest.EC2Client(url, "eu-west-1", provider)
 	reg, err := e.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("as-role")})
 	if err != nil {
 		t.Fatal(err)
@@ -230,14 +228,12 @@ func TestUnknownServiceRefused(t *testing.T) {
 // TestSTSFaultsAndStats: STS calls are counted and get injected faults in
 // STS's own throttling code.
 func TestSTSFaultsAndStats(t *testing.T) {
-	s := ec2emu.New(ec2emu.Options{})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	srv := emutest.NewServer(t, emutest.Options{})
+	s := srv.Emulator
 	if err := s.SetFaults(ec2emu.Faults{ThrottleRate: 1, Actions: []string{"GetCallerIdentity"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL), Credentials: static("AKIDTEST" + userAcct),
-		RetryMaxAttempts: 1})
+	c := srv.STS("us-east-1", userAcct, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
 	_, err := c.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	wantAPIError(t, err, "Throttling", http.StatusBadRequest)
 	if n := s.Stats().Actions["GetCallerIdentity"]; n != 1 {
