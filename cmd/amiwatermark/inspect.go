@@ -76,7 +76,7 @@ type watermarkReport struct {
 	// AgeSeconds is At - WatermarkCreationTime.
 	AgeSeconds int64 `json:"age_seconds"`
 	// Lineage is attached, copied or derived.
-	Lineage string `json:"lineage"`
+	Lineage watermark.Origin `json:"lineage"`
 }
 
 func newImageReport(img watermark.Image, at time.Time) imageReport {
@@ -102,7 +102,7 @@ func newImageReport(img watermark.Image, at time.Time) imageReport {
 			SourceImageID: w.SourceImageID, SourceImageRegion: w.SourceImageRegion,
 			SourceImageCreationTime: w.SourceImageCreationTime.UTC(), WatermarkCreationTime: w.WatermarkCreationTime.UTC(),
 			AgeSeconds: int64(at.Sub(w.WatermarkCreationTime) / time.Second),
-			Lineage:    lineageOf(img, w),
+			Lineage:    watermark.OriginOf(img, w),
 		})
 	}
 	return r

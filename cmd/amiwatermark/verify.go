@@ -195,31 +195,37 @@ func (o *verifyOptions) check(img watermark.Image) []string {
 	return fails
 }
 
+// failureText says why w fails the verify condition r.
+func (o *verifyOptions) failureText(r watermark.Reason, img watermark.Image, w watermark.Watermark) string {
+	switch r {
+	case watermark.RejectWatermarkAge:
+		if w.WatermarkCreationTime.IsZero() {
+			return "its watermark creation time is unknown"
+		}
+		return fmt.Sprintf("it was attached %s ago (%s), more than %s", formatAge(o.at.Sub(w.WatermarkCreationTime)), formatTime(w.WatermarkCreationTime), formatAgeFlag(*o.maxAge))
+	case watermark.RejectSourceImageAge:
+		if w.SourceImageCreationTime.IsZero() {
+			return "its source image creation time is unknown"
+		}
+		return fmt.Sprintf("its source image %s was created %s ago (%s), more than %s", orDefault(w.SourceImageID, "-"), formatAge(o.at.Sub(w.SourceImageCreationTime)), formatTime(w.SourceImageCreationTime), formatAgeFlag(*o.maxSourceAge))
+	case watermark.RejectLineage:
+		return "lineage is derived, not attached: " + lineageWhy(img, w)
+	}
+	return r.String()
+}
+
 // checkPattern returns "" when one watermark of img matches p and meets
 // every watermark condition, else why not.
 func (o *verifyOptions) checkPattern(img watermark.Image, p watermark.Pattern) string {
+	limits := watermark.WatermarkLimits{MaxWatermarkAge: o.maxAge, MaxSourceImageAge: o.maxSourceAge, Lineage: watermark.Lineage(o.lineage)}
 	var whys []string
 	for _, w := range img.Watermarks {
 		if !p.MatchKey(w.Key) {
 			continue
 		}
 		var bad []string
-		if o.maxAge != nil {
-			if w.WatermarkCreationTime.IsZero() {
-				bad = append(bad, "its watermark creation time is unknown")
-			} else if age := o.at.Sub(w.WatermarkCreationTime); age > *o.maxAge {
-				bad = append(bad, fmt.Sprintf("it was attached %s ago (%s), more than %s", formatAge(age), formatTime(w.WatermarkCreationTime), formatAgeFlag(*o.maxAge)))
-			}
-		}
-		if o.maxSourceAge != nil {
-			if w.SourceImageCreationTime.IsZero() {
-				bad = append(bad, "its source image creation time is unknown")
-			} else if age := o.at.Sub(w.SourceImageCreationTime); age > *o.maxSourceAge {
-				bad = append(bad, fmt.Sprintf("its source image %s was created %s ago (%s), more than %s", orDefault(w.SourceImageID, "-"), formatAge(age), formatTime(w.SourceImageCreationTime), formatAgeFlag(*o.maxSourceAge)))
-			}
-		}
-		if o.lineage == string(watermark.LineageAttached) && lineageOf(img, w) == lineageDerived {
-			bad = append(bad, "lineage is derived, not attached: "+lineageWhy(img, w))
+		for _, r := range limits.Failures(img, w, o.at) {
+			bad = append(bad, o.failureText(r, img, w))
 		}
 		if len(bad) == 0 {
 			return ""

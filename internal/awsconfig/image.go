@@ -46,6 +46,17 @@ func Image(im *types.Image, region string) watermark.Image {
 			}
 		}
 	}
+	if sr := im.ScanResults; sr != nil {
+		img.ScanResults = &watermark.ScanResults{
+			FindingScanDate:                aws.ToTime(sr.FindingScanDate),
+			HighestFindingSeverity:         watermark.Severity(sr.HighestFindingSeverityLabel),
+			CriticalFixAvailableSince:      aws.ToTime(sr.CriticalFixAvailableSince),
+			HighFixAvailableSince:          aws.ToTime(sr.HighFixAvailableSince),
+			MediumFixAvailableSince:        aws.ToTime(sr.MediumFixAvailableSince),
+			LowFixAvailableSince:           aws.ToTime(sr.LowFixAvailableSince),
+			InformationalFixAvailableSince: aws.ToTime(sr.InformationalFixAvailableSince),
+		}
+	}
 	return img
 }
 
