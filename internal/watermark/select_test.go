@@ -446,4 +446,3 @@ func TestOriginOf(t *testing.T) {
 		}
 	}
 }
-
