@@ -198,6 +198,10 @@ type Conditions struct {
 	IncludeDeprecated bool
 	// AllowedOnly: accept only images whose imageAllowed is true.
 	AllowedOnly bool
+	// Scan: the image's Amazon Inspector scan results must meet this
+	// condition (the Allowed-AMIs ScanResultCondition rule: an image that
+	// was never scanned fails it); nil: no condition.
+	Scan *ScanResultCondition
 	// Now is the time ages and deprecation are measured against.
 	Now time.Time
 	// Keep is how many of the newest matches to remember for Newest
@@ -225,6 +229,9 @@ const (
 	RejectAllowedUnknown
 	// RejectNotAllowed: AllowedOnly, and imageAllowed is false.
 	RejectNotAllowed
+	// RejectScan: the image's scan results fail Scan (or it was never
+	// scanned).
+	RejectScan
 	// RejectSourceRegion: the matching watermark's SourceImageRegion does
 	// not match SourceImageRegion.
 	RejectSourceRegion
@@ -241,7 +248,7 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	"owner", "key", "state", "deprecated", "allowed-unknown", "not-allowed",
+	"owner", "key", "state", "deprecated", "allowed-unknown", "not-allowed", "scan-results",
 	"source-image-region", "watermark-age", "source-image-age", "lineage",
 }
 
@@ -380,6 +387,11 @@ func (s *Selector) check(img Image) (Watermark, Reason, bool) {
 			return Watermark{}, RejectNotAllowed, false
 		}
 	}
+	if c.Scan != nil {
+		if ok, _ := c.Scan.Check(img.ScanResults, c.Now); !ok {
+			return Watermark{}, RejectScan, false
+		}
+	}
 	worst := Reason(-1)
 	for _, w := range img.Watermarks {
 		if !s.keyMatches(w.Key) {
@@ -488,6 +500,10 @@ func (s *Selector) keepNewest(m Match) {
 func cloneImage(img Image) Image {
 	img.Watermarks = append([]Watermark(nil), img.Watermarks...)
 	img.ProductCodes = append([]string(nil), img.ProductCodes...)
+	if img.ScanResults != nil {
+		sr := *img.ScanResults
+		img.ScanResults = &sr
+	}
 	if img.Allowed != nil {
 		a := *img.Allowed
 		img.Allowed = &a
