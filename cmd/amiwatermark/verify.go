@@ -75,6 +75,15 @@ type verifyOptions struct {
 
 const lineageAny = "any"
 
+// cliNames spells the domain rules' terms with the CLI's flags.
+var cliNames = watermark.Names{
+	watermark.TermKeys:             "--require-key",
+	watermark.TermAllowAnyAccount:  "--allow-any-account",
+	watermark.TermEnableAnyAccount: "give --allow-any-account",
+	watermark.TermLineage:          "--lineage",
+	watermark.TermOwners:           "--owners",
+}
+
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("verify", verifyUsage, stderr)
 	var (
@@ -169,8 +178,7 @@ func verifyFlags(keys []string, maxAge, maxSrcAge, lineageArg, criteriaFile, acc
 	for _, k := range keys {
 		p, err := watermark.ParsePattern(k, allowAny)
 		if err != nil {
-			msg := strings.ReplaceAll(err.Error(), "set allow_any_account = true", "give --allow-any-account")
-			return nil, usagef("--require-key: %s", msg)
+			return nil, usagef("--require-key: %s", watermark.Render(err, cliNames))
 		}
 		o.patterns = append(o.patterns, p)
 	}

@@ -26,7 +26,10 @@ func ParseLineage(s string) (Lineage, error) {
 	case LineageAny:
 		return LineageAny, nil
 	}
-	return "", fmt.Errorf("lineage %q is not valid: use %q (the default: only the image the watermark was attached to, or a direct copy of it) or %q (also images built from it with CreateImage, which inherit its watermarks)", truncate(s), LineageAttached, LineageAny)
+	msg := func(n Names) string {
+		return fmt.Sprintf("%s %q is not valid: use %q (the default: only the image the watermark was attached to, or a direct copy of it) or %q (also images built from it with CreateImage, which inherit its watermarks)", n.Of(TermLineage), truncate(s), LineageAttached, LineageAny)
+	}
+	return "", fieldError(TermLineage, -1, msg)
 }
 
 // Origin says how a watermark came to be on an image.
@@ -109,9 +112,11 @@ func ParseOwners(list []string) (Owners, []error) {
 		seen = map[string]bool{}
 	)
 	if len(list) == 0 {
-		return o, []error{fmt.Errorf("owners is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). "+
-			"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can "+
-			"build an image carrying its watermark and share it with you; only images of the listed owners are considered", strings.Join(ownerAliases, ", "))}
+		return o, []error{fieldError(TermOwners, -1, func(n Names) string {
+			return fmt.Sprintf("%s is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). "+
+				"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can "+
+				"build an image carrying its watermark and share it with you; only images of the listed owners are considered", n.Of(TermOwners), strings.Join(ownerAliases, ", "))
+		})}
 	}
 	for i, s := range list {
 		if seen[s] {
@@ -126,7 +131,10 @@ func ParseOwners(list []string) (Owners, []error) {
 		case isOwnerAlias(s):
 			o.Aliases = append(o.Aliases, s)
 		default:
-			errs = append(errs, fmt.Errorf("owners[%d] %q is not an owner: use \"self\", a 12-digit account id, or one of the aliases %s (wildcards are not allowed)", i, truncate(s), strings.Join(ownerAliases, ", ")))
+			i, s := i, s
+			errs = append(errs, fieldError(TermOwners, i, func(n Names) string {
+				return fmt.Sprintf("%s[%d] %q is not an owner: use \"self\", a 12-digit account id, or one of the aliases %s (wildcards are not allowed)", n.Of(TermOwners), i, truncate(s), strings.Join(ownerAliases, ", "))
+			}))
 		}
 	}
 	return o, errs
