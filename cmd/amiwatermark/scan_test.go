@@ -231,3 +231,39 @@ func TestVerifyCriteriaDeclarativePolicy(t *testing.T) {
 	wantCode(t, code, 2, out, errOut)
 	wantContains(t, "stderr", errOut, `ec2_attributes.allowed_images_settings.image_criteria.criteria_1: unknown key "allowed_image_provider"`)
 }
+
+// TestSimulateInUseDeregistered: an instance runs from a shared image that
+// carries the golden watermark; its owner deregisters it. DescribeImages no
+// longer shows it, but DescribeInstanceImageMetadata still reports it with
+// its watermarks, so the criteria can still be judged.
+func TestSimulateInUseDeregistered(t *testing.T) {
+	e := newEmu(t)
+	now := e.seedSimulate()
+	ctx := ctxT(t)
+	me := e.client(acctMe, regionEast)
+	out, err := me.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(amiOtherApp), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := aws.ToString(out.Instances[0].InstanceId)
+	if _, err := e.client(acctOther, regionEast).DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(amiOtherApp)}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, stdout, errOut := e.cli("simulate", "--region", regionEast, "--at", ts(now), "--criteria", crit, "--owners", "amazon", "--in-use")
+	wantCode(t, code, 0, stdout, errOut)
+	wantLines(t, stdout,
+		"Simulating "+crit+" in us-east-1 for account 111122223333 at "+formatTime(now)+"; scanning images owned by amazon",
+		"UNKNOWN-IN-USE us-east-1 "+amiOtherApp+" instances="+inst+": the AMI is not visible to the account (deregistered, no longer shared, or disabled): "+
+			"new launches from it fail whatever the criteria; by its instance metadata the criteria would allow it: criterion 2 matches",
+		"Total: 2 images: 2 allowed (0 own), 0 blocked",
+		"In use: 1 AMIs on 1 instances: 0 allowed, 0 blocked, 1 not visible",
+	)
+	// The requests show where the answer came from.
+	if n := len(e.distinct("DescribeInstanceImageMetadata")); n != 1 {
+		t.Errorf("%d DescribeInstanceImageMetadata requests, want 1", n)
+	}
+	if n := len(e.distinct("DescribeInstances")); n != 0 {
+		t.Errorf("%d DescribeInstances requests, want 0", n)
+	}
+}

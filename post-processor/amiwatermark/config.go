@@ -82,7 +82,13 @@ type Config struct {
 
 	// A JSON file of Allowed-AMIs image criteria, in the form of `aws ec2
 	// replace-image-criteria-in-allowed-images-settings --image-criteria`
-	// (an array of criteria, or an object with `ImageCriteria`). Every AMI
+	// (an array of criteria, or an object with `ImageCriteria` such as the
+	// output of `aws ec2 get-allowed-images-settings`), or an AWS
+	// Organizations declarative policy with
+	// `ec2_attributes.allowed_images_settings` (converted with the mapping
+	// in the CLI documentation's "Criteria files"). Every field of the API is
+	// read, `ScanResultCondition` included; field names are case-sensitive
+	// and unknown or repeated keys are errors. Every AMI
 	// must be allowed under these criteria, evaluated offline by the plugin
 	// exactly as EC2 evaluates them: before anything is changed (on the
 	// watermarks the AMI will carry after the run: nothing is attached when
