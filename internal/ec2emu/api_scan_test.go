@@ -361,3 +361,32 @@ func TestDescribeInstanceImageMetadata(t *testing.T) {
 	_, err = c.DescribeInstanceImageMetadata(ctx, &ec2.DescribeInstanceImageMetadataInput{MaxResults: aws.Int32(5), NextToken: aws.String("bogus")})
 	apiErr(t, err, "InvalidPaginationToken", "")
 }
+
+// TestScanResultsPersist: --state keeps the scan results and the scan
+// condition of the criteria across a restart.
+func TestScanResultsPersist(t *testing.T) {
+	c, s, full, _, never := scanSeed(t)
+	setAllowed(t, c, types.AllowedImagesSettingsEnabledStateAuditMode, types.ImageCriterionRequest{
+		ImageProviders: []string{acctB}, ScanResultCondition: allScanCondition()})
+	path := t.TempDir() + "/state.json"
+	if err := s.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	s2, ts2 := newAPIServer(t, Options{})
+	if err := s2.LoadState(path); err != nil {
+		t.Fatal(err)
+	}
+	c2 := client(t, ts2.URL, "us-east-1", acctA)
+	before, after := describeOne(t, c, full).ScanResults, describeOne(t, c2, full).ScanResults
+	if after == nil || ts3339(after.CriticalFixAvailableSince) != ts3339(before.CriticalFixAvailableSince) ||
+		after.HighestFindingSeverityLabel != before.HighestFindingSeverityLabel || !after.FindingScanDate.Equal(*before.FindingScanDate) {
+		t.Fatalf("scan results after a restart: %+v, before %+v", after, before)
+	}
+	if describeOne(t, c2, never).ScanResults != nil {
+		t.Fatal("an unscanned image gained scan results")
+	}
+	sc := must(c2.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})).ok(t).ImageCriteria[0].ScanResultCondition
+	if sc == nil || sc.MaximumSeverityLabel != types.SeverityLabelHigh || aws.ToInt32(sc.MaxDaysSinceInformationalFixAvailable) != 2147483647 {
+		t.Fatalf("scan condition after a restart: %+v", sc)
+	}
+}
