@@ -221,20 +221,22 @@ func (o *simulateOptions) validate(atFlag string) error {
 	if o.criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
 		return usagef("--criteria %s: %v", o.criteriaFile, err)
 	}
-	seen := map[string]bool{}
-	var owners []string
-	for _, ow := range o.owners {
-		switch {
-		case ow == "self", ow == "amazon", ow == "aws-marketplace", ow == "aws-backup-vault", watermark.IsAccountID(ow):
-		default:
-			return usagef("--owners: %q is not an owner: use self, a 12-digit account id, amazon, aws-marketplace or aws-backup-vault", ow)
+	if len(o.owners) > 0 {
+		// The owners rule of the data source (watermark.ParseOwners); the
+		// list keeps the order given, without duplicates.
+		if _, errs := watermark.ParseOwners(o.owners); len(errs) > 0 {
+			return usagef("%s", watermark.Render(errs[0], cliNames))
 		}
-		if !seen[ow] {
-			seen[ow] = true
-			owners = append(owners, ow)
+		seen := map[string]bool{}
+		var owners []string
+		for _, ow := range o.owners {
+			if !seen[ow] {
+				seen[ow] = true
+				owners = append(owners, ow)
+			}
 		}
+		o.owners = owners
 	}
-	o.owners = owners
 	if o.account != "" && !watermark.IsAccountID(o.account) {
 		return usagef("--account %q is not a 12-digit account id", o.account)
 	}

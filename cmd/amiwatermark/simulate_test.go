@@ -260,7 +260,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"no criteria", []string{"--region", regionEast}, "--criteria FILE is required"},
 		{"bad criteria", []string{"--region", regionEast, "--criteria", bad}, "criterion 1: ImageWatermarks[1] sets no field"},
 		{"unreadable criteria", []string{"--region", regionEast, "--criteria", bad + ".missing"}, "--criteria: cannot read the criteria file"},
-		{"bad owner", []string{"--region", regionEast, "--criteria", good, "--owners", "self,amzn"}, `--owners: "amzn" is not an owner`},
+		{"bad owner", []string{"--region", regionEast, "--criteria", good, "--owners", "self,amzn"}, `amiwatermark simulate: --owners[1] "amzn" is not an owner: use "self", a 12-digit account id, or one of the aliases amazon, aws-marketplace, aws-backup-vault (wildcards are not allowed)`},
 		{"bad account", []string{"--region", regionEast, "--criteria", good, "--account", "12345"}, `--account "12345" is not a 12-digit account id`},
 		{"positional", []string{"--region", regionEast, "--criteria", good, amiGolden}, `unexpected argument "` + amiGolden + `"`},
 		{"no region", []string{"--criteria", good}, "no region: give --region or set AWS_REGION"},
