@@ -2,14 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
@@ -113,51 +114,33 @@ type amiRef struct {
 
 func (r amiRef) String() string { return r.Region + " " + r.ID }
 
-var (
-	amiIDRE  = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
-)
-
 // parseAMIArgs reads AMI arguments: ami-ID (in the default region),
 // REGION:ami-ID, or a Packer artifact id / manifest artifact_id
-// "us-east-1:ami-1,eu-west-1:ami-2". Duplicates are dropped, order kept.
-// An AMI without a region when there is no default region is an error.
+// "us-east-1:ami-1,eu-west-1:ami-2" (amiref.ParseList, leniently: empty
+// entries skipped, repeats dropped, order kept). An AMI without a region
+// when there is no default region is an error.
 func parseAMIArgs(args []string, defRegion string) ([]amiRef, error) {
-	if len(args) == 0 {
-		return nil, usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0")
-	}
-	var (
-		out  []amiRef
-		seen = map[amiRef]bool{}
-	)
-	for _, arg := range args {
-		for _, part := range strings.Split(arg, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			region, id, hasRegion := strings.Cut(part, ":")
-			if !hasRegion {
-				region, id = defRegion, part
-			}
-			if !amiIDRE.MatchString(id) {
-				return nil, usagef("%q is not an AMI id: write ami- and 8 or 17 lowercase hex digits, optionally prefixed with REGION: (us-east-1:ami-0123456789abcdef0)", part)
-			}
-			if hasRegion && !regionRE.MatchString(region) {
-				return nil, usagef("%q: %q is not a region name: write it like us-east-1:ami-0123456789abcdef0", part, region)
-			}
-			if region == "" {
-				return nil, usagef("no region for %s: give --region, set AWS_REGION, or write REGION:%s", id, id)
-			}
-			ref := amiRef{Region: region, ID: id}
-			if !seen[ref] {
-				seen[ref] = true
-				out = append(out, ref)
-			}
+	refs, err := amiref.ParseList(strings.Join(args, ","), amiref.Options{DefaultRegion: defRegion, SkipEmpty: true, DropRepeats: true})
+	var e *amiref.Error
+	if errors.As(err, &e) {
+		switch e.Problem {
+		case amiref.EmptyList:
+			return nil, usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0")
+		case amiref.NoRegion:
+			return nil, usagef("no region for %s: give --region, set AWS_REGION, or write REGION:%s", e.Value, e.Value)
+		case amiref.BadRegion:
+			return nil, usagef("%q: %q is not a region name: write it like us-east-1:ami-0123456789abcdef0", e.Text, e.Value)
+		case amiref.BadAMIID:
+			return nil, usagef("%q is not an AMI id: write ami- and 8 or 17 lowercase hex digits, optionally prefixed with REGION: (us-east-1:ami-0123456789abcdef0)", e.Text)
 		}
+		return nil, usagef("%v", err)
 	}
-	if len(out) == 0 {
-		return nil, usagef("no AMI given: name one or more AMIs")
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	out := make([]amiRef, len(refs))
+	for i, r := range refs {
+		out[i] = amiRef{Region: r.Region, ID: r.ImageID}
 	}
 	return out, nil
 }

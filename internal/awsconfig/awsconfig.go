@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 )
 
 const (
@@ -133,7 +135,7 @@ func (c *AccessConfig) Prepare() []error {
 			errs = append(errs, fmt.Errorf("custom_endpoint_ec2 %q is not a URL: write it as https://host[:port] or http://host:port", c.CustomEndpointEc2))
 		}
 	}
-	if c.Region != "" && !ValidRegion(c.Region) {
+	if c.Region != "" && !amiref.ValidRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q is not a region name: write it like us-east-1", c.Region))
 	}
 	ar := c.AssumeRole
@@ -147,21 +149,6 @@ func (c *AccessConfig) Prepare() []error {
 		errs = append(errs, fmt.Errorf("assume_role.duration_seconds is %d: it must be between 900 and 43200", ar.DurationSeconds))
 	}
 	return errs
-}
-
-// ValidRegion reports whether r looks like an AWS region name (us-east-1,
-// us-gov-west-1, eu-central-2): lowercase letters, digits and dashes, with at
-// least one dash.
-func ValidRegion(r string) bool {
-	if len(r) < 3 || len(r) > 40 || !strings.Contains(r, "-") {
-		return false
-	}
-	for _, ch := range r {
-		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Secrets returns the configured credential values that must never appear

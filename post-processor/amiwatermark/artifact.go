@@ -7,7 +7,7 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 )
 
 // acceptedBuilders are the artifacts whose Id() is region:ami-...,...
@@ -70,50 +70,20 @@ func sortTargets(ts []Target) {
 }
 
 // ParseArtifactID parses the Id() of an Amazon AMI artifact:
-// "region:ami-...,region:ami-...". Each entry is split on its first colon and
-// trimmed of spaces. Empty ids or entries, entries without a region, region
-// names and AMI ids of the wrong form, and repeated AMIs are errors. The
-// result keeps the order of the id. It never panics.
+// "region:ami-...,region:ami-..." (amiref.ParseList: entries trimmed of
+// spaces; empty ids or entries, entries without a region, region names and
+// AMI ids of the wrong form, and repeated AMIs are errors). The result keeps
+// the order of the id. It never panics.
 func ParseArtifactID(id string) ([]Target, error) {
-	shown := clip(id)
-	if strings.TrimSpace(id) == "" {
-		return nil, fmt.Errorf("the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids")
+	refs, err := amiref.ParseList(id, amiref.Options{})
+	if err != nil {
+		return nil, err
 	}
-	var out []Target
-	seen := map[string]int{} // ami id -> entry number
-	for i, entry := range strings.Split(id, ",") {
-		n := i + 1
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			return nil, fmt.Errorf("artifact id %q: entry %d is empty: expected REGION:AMI_ID entries separated by commas", shown, n)
-		}
-		region, ami, ok := strings.Cut(entry, ":")
-		region, ami = strings.TrimSpace(region), strings.TrimSpace(ami)
-		if !ok {
-			return nil, fmt.Errorf("artifact id %q: entry %d %q has no region: expected REGION:AMI_ID, for example us-east-1:ami-0123456789abcdef0", shown, n, clip(entry))
-		}
-		if !awsconfig.ValidRegion(region) {
-			return nil, fmt.Errorf("artifact id %q: entry %d: %q is not a region name (expected REGION:AMI_ID, for example us-east-1:ami-0123456789abcdef0)", shown, n, clip(region))
-		}
-		if !IsAMIID(ami) {
-			return nil, fmt.Errorf("artifact id %q: entry %d: %q is not an AMI id (expected %s)", shown, n, clip(ami), amiIDHelp)
-		}
-		if first, dup := seen[ami]; dup {
-			return nil, fmt.Errorf("artifact id %q: entry %d repeats %s (already entry %d): an AMI can be listed once", shown, n, ami, first)
-		}
-		seen[ami] = n
-		out = append(out, Target{Region: region, ImageID: ami})
+	out := make([]Target, len(refs))
+	for i, r := range refs {
+		out[i] = Target{Region: r.Region, ImageID: r.ImageID}
 	}
 	return out, nil
-}
-
-// clip keeps error messages readable for very long input.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }
 
 // StateKey is the artifact state key under which the watermark keys are

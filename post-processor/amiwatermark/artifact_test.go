@@ -1,6 +1,7 @@
 package amiwatermark
 
 import (
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"reflect"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func FuzzParseArtifactID(f *testing.F) {
 		seen := map[string]bool{}
 		var parts []string
 		for _, tg := range ts {
-			if !IsAMIID(tg.ImageID) || tg.Region == "" || seen[tg.ImageID] {
+			if !amiref.IsAMIID(tg.ImageID) || tg.Region == "" || seen[tg.ImageID] {
 				t.Fatalf("bad target %+v from %q", tg, id)
 			}
 			seen[tg.ImageID] = true

@@ -6,7 +6,6 @@ package amiwatermark
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
@@ -82,7 +82,13 @@ type Config struct {
 
 	// A JSON file of Allowed-AMIs image criteria, in the form of `aws ec2
 	// replace-image-criteria-in-allowed-images-settings --image-criteria`
-	// (an array of criteria, or an object with `ImageCriteria`). Every AMI
+	// (an array of criteria, or an object with `ImageCriteria` such as the
+	// output of `aws ec2 get-allowed-images-settings`), or an AWS
+	// Organizations declarative policy with
+	// `ec2_attributes.allowed_images_settings` (converted with the mapping
+	// in the CLI documentation's "Criteria files"). Every field of the API is
+	// read, `ScanResultCondition` included; field names are case-sensitive
+	// and unknown or repeated keys are errors. Every AMI
 	// must be allowed under these criteria, evaluated offline by the plugin
 	// exactly as EC2 evaluates them: before anything is changed (on the
 	// watermarks the AMI will carry after the run: nothing is attached when
@@ -107,14 +113,6 @@ func (c *Config) verify() bool { return c.Verify == nil || *c.Verify }
 
 // failOnError is the effective value of `fail_on_error` (default true).
 func (c *Config) failOnError() bool { return c.FailOnError == nil || *c.FailOnError }
-
-var amiIDRE = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-
-// IsAMIID reports whether s is an AMI id: ami- followed by 8 or 17 lowercase
-// hexadecimal digits.
-func IsAMIID(s string) bool { return amiIDRE.MatchString(s) }
-
-const amiIDHelp = "ami- followed by 8 or 17 hexadecimal digits, for example ami-0123456789abcdef0"
 
 // prepare validates the decoded configuration and sets defaults. It returns
 // every error found at once (a *packersdk.MultiError) or nil.
@@ -243,14 +241,14 @@ func checkImageIDs(ids map[string]string, allowUnknown bool) []string {
 	regionOf := map[string]string{}
 	for _, r := range regions {
 		id := ids[r]
-		if !awsconfig.ValidRegion(r) {
+		if !amiref.ValidRegion(r) {
 			msgs = append(msgs, fmt.Sprintf("image_ids: %q is not a region name: write each key as a region like us-east-1", r))
 		}
 		if allowUnknown && id == unknownValue {
 			continue
 		}
-		if !IsAMIID(id) {
-			msgs = append(msgs, fmt.Sprintf("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiIDHelp))
+		if !amiref.IsAMIID(id) {
+			msgs = append(msgs, fmt.Sprintf("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiref.AMIIDHelp))
 			continue
 		}
 		if prev, dup := regionOf[id]; dup {
