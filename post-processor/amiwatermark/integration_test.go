@@ -21,6 +21,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // The tests run the post-processor with the real SDK against the in-process
@@ -35,9 +36,7 @@ const (
 
 func TestMain(m *testing.M) {
 	// Poll fast: the emulator's pending images change per describe.
-	pollInitial = 10 * time.Millisecond
-	pollMax = 50 * time.Millisecond
-	verifyWindow = 300 * time.Millisecond
+	timing = engine.Timing{PollInitial: 10 * time.Millisecond, PollMax: 50 * time.Millisecond, VerifyWindow: 300 * time.Millisecond}
 	os.Exit(m.Run())
 }
 

@@ -1,4 +1,10 @@
-package amiwatermark
+// Package engine is the watermarking run shared by the post-processor and
+// the CLI: given AMIs (region, id), a request (names to attach, keys to
+// detach, options) and EC2 clients, it describes every AMI, plans each one
+// with the pure rules of internal/watermark, refuses the whole run if any
+// plan is invalid, mutates the regions in parallel, verifies, and returns
+// the result per AMI. It knows nothing of Packer.
+package engine
 
 import (
 	"context"
@@ -13,28 +19,145 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
-// Poll timing. Package variables so tests can shorten them.
-var (
-	// pollInitial is the first wait between two DescribeImages calls while an
-	// AMI is pending or not found yet; it grows by half each time up to
-	// pollMax.
-	pollInitial = 2 * time.Second
-	pollMax     = 15 * time.Second
-	// verifyWindow bounds how long verification retries while EC2 has not
-	// caught up with the changes yet (eventual consistency).
-	verifyWindow = 2 * time.Minute
-)
+// Target is one AMI to watermark.
+type Target struct {
+	Region  string
+	ImageID string
+}
 
-// run is one PostProcess call.
+func (t Target) String() string { return t.Region + " " + t.ImageID }
+
+// Keys is region -> AMI id -> the watermark keys on the AMI.
+type Keys map[string]map[string][]string
+
+// Set records the keys of one AMI (a copy of ks).
+func (k Keys) Set(t Target, ks []string) {
+	if k[t.Region] == nil {
+		k[t.Region] = map[string][]string{}
+	}
+	k[t.Region][t.ImageID] = append([]string{}, ks...)
+}
+
+// Get returns the keys recorded for t.
+func (k Keys) Get(t Target) []string { return k[t.Region][t.ImageID] }
+
+// Timing is the polling schedule of a run; zero fields take the defaults.
+type Timing struct {
+	// PollInitial is the first wait between two DescribeImages calls while
+	// an AMI is pending or not found yet; it grows by half each time up to
+	// PollMax.
+	PollInitial time.Duration
+	PollMax     time.Duration
+	// VerifyWindow bounds how long verification retries while EC2 has not
+	// caught up with the changes yet (eventual consistency).
+	VerifyWindow time.Duration
+}
+
+// DefaultTiming is the polling schedule used for zero Timing fields.
+var DefaultTiming = Timing{PollInitial: 2 * time.Second, PollMax: 15 * time.Second, VerifyWindow: 2 * time.Minute}
+
+func (t Timing) withDefaults() Timing {
+	if t.PollInitial <= 0 {
+		t.PollInitial = DefaultTiming.PollInitial
+	}
+	if t.PollMax <= 0 {
+		t.PollMax = DefaultTiming.PollMax
+	}
+	if t.VerifyWindow <= 0 {
+		t.VerifyWindow = DefaultTiming.VerifyWindow
+	}
+	return t
+}
+
+// Request is what a run does on every AMI, and how.
+type Request struct {
+	// Attach are watermark names to attach, Detach full keys or bare names
+	// (the AMI owner's key) to detach first.
+	Attach []string
+	Detach []string
+	// DryRun makes the attach and detach calls with EC2's DryRun flag and
+	// skips verification.
+	DryRun bool
+	// Verify describes the AMIs again after the changes and checks them.
+	Verify bool
+	// RequireAllowed fails unless DescribeImages reports imageAllowed =
+	// true after the changes.
+	RequireAllowed bool
+	// Criteria, when not nil, must allow every AMI (evaluated offline on
+	// the planned result and after verification) for CriteriaAccount;
+	// CriteriaSource names them in messages (a file name).
+	Criteria        watermark.Criteria
+	CriteriaAccount string
+	CriteriaSource  string
+	// WaitTimeout bounds the wait for an AMI to become available.
+	WaitTimeout time.Duration
+	Timing      Timing
+	// Names are the front end's names of its options, for messages.
+	Names Names
+}
+
+// Names are the names a front end gives its options; messages use them so
+// that they say what to change. Empty fields take the template names.
+type Names struct {
+	WaitTimeout    string // "wait_timeout"
+	RequireAllowed string // "require_allowed"
+	Detach         string // "detach"
+	Watermarks     string // "watermarks"
+	MaxRetries     string // "max_retries"
+}
+
+func (n Names) withDefaults() Names {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&n.WaitTimeout, "wait_timeout")
+	def(&n.RequireAllowed, "require_allowed")
+	def(&n.Detach, "detach")
+	def(&n.Watermarks, "watermarks")
+	def(&n.MaxRetries, "max_retries")
+	return n
+}
+
+// Clients returns the EC2 client of a region (for example
+// awsconfig.AccessConfig.NewEC2Client bound to an aws.Config).
+type Clients func(region string) (*ec2.Client, error)
+
+// Reporter receives the run's progress lines (safe: the engine serialises
+// its calls). A front end may redact or prefix them.
+type Reporter interface {
+	Say(line string)
+}
+
+// AMIResult is what a run did on one AMI.
+type AMIResult struct {
+	Target
+	Plan watermark.ImagePlan
+	// Attached and Detached are the keys of the calls that succeeded (in a
+	// dry run: that would be made).
+	Attached []string
+	Detached []string
+	// Keys are the keys on the AMI after the run: described again when
+	// verified, else planned (in a dry run: the keys it carries now).
+	Keys []string
+}
+
+// Result is the outcome of a run that succeeded.
+type Result struct {
+	AMIs []AMIResult
+	Keys Keys
+}
+
+// run is one Run call.
 type run struct {
-	cfg *Config
-	ui  *runUI
+	req Request
+	ui  *ui
 }
 
 // regionWork is everything known about one region during a run.
@@ -66,34 +189,27 @@ type outcome struct {
 
 func (o *outcome) complete() bool { return o.err == nil && len(o.notDone) == 0 }
 
-func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) {
-	var targets []Target
-	if len(r.cfg.ImageIDs) > 0 {
-		if msgs := checkImageIDs(r.cfg.ImageIDs, false); len(msgs) > 0 {
-			return nil, fmt.Errorf("amiwatermark: nothing was changed: %s", strings.Join(msgs, "; "))
-		}
-		targets = targetsFromImageIDs(r.cfg.ImageIDs)
-	} else {
-		var err error
-		if targets, err = targetsFromArtifact(in); err != nil {
-			return nil, err
-		}
+// Run watermarks targets as req says, with clients for the EC2 calls and
+// rep for progress. Nothing is changed unless every AMI was described and
+// every plan is valid. The error says what was done per AMI.
+func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
+	req.Timing = req.Timing.withDefaults()
+	req.Names = req.Names.withDefaults()
+	r := &run{req: req, ui: &ui{rep: rep, dry: req.DryRun}}
+	return r.do(ctx, targets, clients)
+}
+
+func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Result, error) {
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("amiwatermark: no AMI to watermark")
 	}
-	awsCfg, err := r.cfg.AccessConfig.Config(ctx)
+	regions, err := groupRegions(targets, clients)
 	if err != nil {
 		return nil, err
 	}
-	if r.cfg.InsecureSkipTLSVerify {
-		// Also in the log (awsconfig); the UI is what a user sees.
-		r.ui.say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
-	}
-	regions, err := r.regions(awsCfg, targets)
-	if err != nil {
-		return nil, err
-	}
-	req := watermark.Request{Attach: r.cfg.Watermarks, Detach: r.cfg.Detach}
+	wreq := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach}
 	r.ui.say("%d AMI(s) in %d region(s): attach %s; detach %s", len(targets), len(regions),
-		joinOr(quoteAll(req.Attach), "nothing"), joinOr(quoteAll(req.Detach), "nothing"))
+		joinOr(quoteAll(wreq.Attach), "nothing"), joinOr(quoteAll(wreq.Detach), "nothing"))
 
 	// 1. Describe every AMI, waiting until it is available.
 	desc, err := r.describeAll(ctx, regions)
@@ -102,6 +218,73 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 	}
 
 	// 2. Plan every AMI; refuse the whole run on any problem.
+	plans, err := r.planAll(targets, desc, wreq)
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. Mutate.
+	outcomes := r.mutateAll(ctx, regions, plans)
+	if err := r.mutationError(ctx, targets, outcomes); err != nil {
+		return nil, err
+	}
+
+	// 4. Verify, and report.
+	res := &Result{Keys: Keys{}}
+	switch {
+	case r.req.DryRun:
+		for _, t := range targets {
+			var present []string
+			for _, w := range plans[t.ImageID].Present {
+				present = append(present, w.Key)
+			}
+			res.Keys.Set(t, present)
+		}
+	case r.req.Verify || r.req.RequireAllowed || r.req.Criteria != nil:
+		after, err := r.verifyAll(ctx, regions, plans)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			res.Keys.Set(t, after[t.ImageID])
+		}
+	default:
+		for _, t := range targets {
+			res.Keys.Set(t, plans[t.ImageID].KeysAfter())
+		}
+	}
+	for _, t := range targets {
+		o := outcomes[t.ImageID]
+		res.AMIs = append(res.AMIs, AMIResult{Target: t, Plan: o.plan, Attached: o.attached, Detached: o.detached, Keys: res.Keys.Get(t)})
+	}
+	r.summary(res, len(regions))
+	return res, nil
+}
+
+// groupRegions groups the targets by region and gets one client per region.
+func groupRegions(targets []Target, clients Clients) ([]*regionWork, error) {
+	by := map[string]*regionWork{}
+	var out []*regionWork
+	for _, t := range targets {
+		w := by[t.Region]
+		if w == nil {
+			c, err := clients(t.Region)
+			if err != nil {
+				return nil, err
+			}
+			w = &regionWork{region: t.Region, client: c}
+			by[t.Region] = w
+			out = append(out, w)
+		}
+		w.targets = append(w.targets, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].region < out[j].region })
+	return out, nil
+}
+
+// planAll plans every AMI (pure) and checks the criteria on the planned
+// result; any problem refuses the whole run before anything is changed.
+func (r *run) planAll(targets []Target, desc map[string]described, req watermark.Request) (map[string]watermark.ImagePlan, error) {
 	plans := map[string]watermark.ImagePlan{}
 	var problems []string
 	for _, t := range targets {
@@ -136,87 +319,65 @@ func (r *run) do(ctx context.Context, in packersdk.Artifact) (*Artifact, error) 
 			r.ui.amiSay(t, "detach %s: not present, nothing to do", k)
 		}
 	}
-
-	// 3. Mutate.
-	outcomes := r.mutateAll(ctx, regions, plans)
-	if err := r.mutationError(ctx, targets, outcomes); err != nil {
-		return nil, err
-	}
-
-	keys := map[string]map[string][]string{}
-	setKeys := func(t Target, ks []string) {
-		if keys[t.Region] == nil {
-			keys[t.Region] = map[string][]string{}
-		}
-		keys[t.Region][t.ImageID] = append([]string{}, ks...)
-	}
-	if r.cfg.DryRun {
-		for _, t := range targets {
-			var present []string
-			for _, w := range plans[t.ImageID].Present {
-				present = append(present, w.Key)
-			}
-			setKeys(t, present)
-		}
-		for _, t := range targets {
-			o := outcomes[t.ImageID]
-			r.ui.amiSay(t, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(o.plan.KeysAfter(), "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
-		}
-		r.ui.say("nothing was changed; verification skipped")
-		return NewArtifact(in, keys), nil
-	}
-
-	// 4. Verify.
-	if r.cfg.verify() || r.cfg.RequireAllowed || r.cfg.allowedCriteria != nil {
-		after, err := r.verifyAll(ctx, regions, plans)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range targets {
-			setKeys(t, after[t.ImageID])
-		}
-	} else {
-		for _, t := range targets {
-			setKeys(t, plans[t.ImageID].KeysAfter())
-		}
-	}
-	attached, detached, skipped := 0, 0, 0
-	for _, t := range targets {
-		o := outcomes[t.ImageID]
-		attached += len(o.attached)
-		detached += len(o.detached)
-		skipped += len(o.plan.Skipped)
-		r.ui.amiSay(t, "carries %s (%d attached, %d detached, %d already present)", joinOr(keys[t.Region][t.ImageID], "no watermark"), len(o.attached), len(o.detached), len(o.plan.Skipped))
-	}
-	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(targets), len(regions), attached, detached, skipped)
-	return NewArtifact(in, keys), nil
+	return plans, nil
 }
 
-// regions groups the targets by region and makes one client per region.
-func (r *run) regions(cfg aws.Config, targets []Target) ([]*regionWork, error) {
-	by := map[string]*regionWork{}
-	var out []*regionWork
-	for _, t := range targets {
-		w := by[t.Region]
-		if w == nil {
-			c, err := r.cfg.AccessConfig.NewEC2Client(cfg, t.Region)
-			if err != nil {
-				return nil, err
-			}
-			w = &regionWork{region: t.Region, client: c}
-			by[t.Region] = w
-			out = append(out, w)
+// summary reports the result per AMI and in total.
+func (r *run) summary(res *Result, regions int) {
+	if r.req.DryRun {
+		for _, a := range res.AMIs {
+			r.ui.amiSay(a.Target, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(a.Plan.KeysAfter(), "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
 		}
-		w.targets = append(w.targets, t)
+		r.ui.say("nothing was changed; verification skipped")
+		return
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].region < out[j].region })
-	return out, nil
+	attached, detached, skipped := 0, 0, 0
+	for _, a := range res.AMIs {
+		attached += len(a.Attached)
+		detached += len(a.Detached)
+		skipped += len(a.Plan.Skipped)
+		r.ui.amiSay(a.Target, "carries %s (%d attached, %d detached, %d already present)", joinOr(a.Keys, "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
+	}
+	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(res.AMIs), regions, attached, detached, skipped)
+}
+
+// ui serialises output from the region goroutines and prefixes dry-run
+// lines.
+type ui struct {
+	mu  sync.Mutex
+	rep Reporter
+	dry bool
+}
+
+func (u *ui) say(format string, args ...any) {
+	if u.rep == nil {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if u.dry {
+		msg = "[dry-run] " + msg
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.rep.Say(msg)
+}
+
+func (u *ui) amiSay(t Target, format string, args ...any) {
+	u.say("%s %s: %s", t.Region, t.ImageID, fmt.Sprintf(format, args...))
+}
+
+// joinOr renders a list for messages, empty when it is empty.
+func joinOr(list []string, empty string) string {
+	if len(list) == 0 {
+		return empty
+	}
+	return strings.Join(list, ", ")
 }
 
 // ---- describe ----------------------------------------------------------
 
 func (r *run) describeAll(ctx context.Context, regions []*regionWork) (map[string]described, error) {
-	deadline := time.Now().Add(r.cfg.waitTimeout)
+	deadline := time.Now().Add(r.req.WaitTimeout)
 	var mu sync.Mutex
 	all := map[string]described{}
 	errs := make([]error, len(regions))
@@ -269,9 +430,9 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 			return
 		}
 		told[id] = state
-		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s (wait_timeout) for it to become available", state, r.cfg.waitTimeout)
+		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s (wait_timeout) for it to become available", state, r.req.WaitTimeout)
 	}
-	delay := pollInitial
+	delay := r.req.Timing.PollInitial
 	for {
 		// One call for every AMI still waiting. When EC2 answers
 		// InvalidAMIID.NotFound for some of them (its message names them),
@@ -333,9 +494,9 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 		if remaining <= 0 {
 			for _, id := range waiting {
 				if last[id] == "not found" {
-					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen \"not found\": no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region, or raise wait_timeout", r.cfg.waitTimeout, w.region)}
+					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen \"not found\": no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region, or raise wait_timeout", r.req.WaitTimeout, w.region)}
 				} else {
-					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen %q; raise wait_timeout or check the AMI in EC2", r.cfg.waitTimeout, last[id])}
+					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen %q; raise wait_timeout or check the AMI in EC2", r.req.WaitTimeout, last[id])}
 				}
 			}
 			return res, nil
@@ -343,7 +504,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 		if err := sleep(ctx, min(delay, remaining)); err != nil {
 			return res, err
 		}
-		delay = min(delay+delay/2, pollMax)
+		delay = min(delay+delay/2, r.req.Timing.PollMax)
 	}
 }
 
@@ -419,7 +580,7 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 		calls = append(calls, call{attach: n})
 	}
 	var dry *bool // sent only in a dry run
-	if r.cfg.DryRun {
+	if r.req.DryRun {
 		dry = aws.Bool(true)
 	}
 	for i, cl := range calls {
@@ -443,9 +604,9 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 		}
 		note := "DryRun check passed"
 		switch code := apiCode(err); {
-		case r.cfg.DryRun && code == "DryRunOperation":
+		case r.req.DryRun && code == "DryRunOperation":
 			err = nil
-		case r.cfg.DryRun && code == "ResourceLimitExceeded" && cl.attach != "" && len(o.plan.Detach) > 0:
+		case r.req.DryRun && code == "ResourceLimitExceeded" && cl.attach != "" && len(o.plan.Detach) > 0:
 			// A dry-run detach changes nothing, so EC2 still counts the
 			// keys this run would detach first; the plan has checked the
 			// limit with those detaches applied.
@@ -468,7 +629,7 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 		} else {
 			o.attached = append(o.attached, key)
 		}
-		if r.cfg.DryRun {
+		if r.req.DryRun {
 			verb = "would be " + verb + " (" + note + ")"
 			r.ui.amiSay(o.t, "%s %s", key, verb)
 		} else {
@@ -602,8 +763,8 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 	for _, t := range w.targets {
 		ids = append(ids, t.ImageID)
 	}
-	deadline := time.Now().Add(min(verifyWindow, r.cfg.waitTimeout))
-	delay := pollInitial
+	deadline := time.Now().Add(min(r.req.Timing.VerifyWindow, r.req.WaitTimeout))
+	delay := r.req.Timing.PollInitial
 	for {
 		out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ids})
 		if err != nil {
@@ -648,7 +809,7 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 		if err := sleep(ctx, min(delay, remaining)); err != nil {
 			return nil, nil, err
 		}
-		delay = min(delay+delay/2, pollMax)
+		delay = min(delay+delay/2, r.req.Timing.PollMax)
 	}
 }
 
@@ -658,7 +819,7 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 	add := func(final bool, format string, args ...any) {
 		probs = append(probs, verifyProblem{msg: t.Region + " " + t.ImageID + ": " + fmt.Sprintf(format, args...), final: final})
 	}
-	if r.cfg.verify() {
+	if r.req.Verify {
 		byKey := map[string]watermark.Watermark{}
 		for _, w := range img.Watermarks {
 			byKey[w.Key] = w
@@ -686,7 +847,7 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 	if msg := r.criteriaProblem(img); msg != "" {
 		add(false, "%s", msg)
 	}
-	if r.cfg.RequireAllowed {
+	if r.req.RequireAllowed {
 		switch {
 		case img.Allowed == nil:
 			add(true, "require_allowed: DescribeImages does not report imageAllowed, which means the account's Allowed AMIs setting in %s is disabled: put it in audit-mode or enabled mode (aws ec2 enable-allowed-images-settings --allowed-images-settings-state audit-mode --region %s), or set require_allowed = false", t.Region, t.Region)
@@ -700,15 +861,15 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 // criteriaProblem evaluates allowed_criteria_file on img; "" when the
 // option is not set or the AMI is allowed.
 func (r *run) criteriaProblem(img watermark.Image) string {
-	if r.cfg.allowedCriteria == nil {
+	if r.req.Criteria == nil {
 		return ""
 	}
-	v := r.cfg.allowedCriteria.Evaluate(img, r.cfg.AllowedCriteriaAccount, time.Now().UTC())
+	v := r.req.Criteria.Evaluate(img, r.req.CriteriaAccount, time.Now().UTC())
 	if v.Allowed {
 		return ""
 	}
 	return fmt.Sprintf("allowed_criteria_file %s: the AMI with keys %s would be blocked by these Allowed-AMIs criteria (%s); attach a watermark the criteria accept, or change the criteria",
-		r.cfg.AllowedCriteriaFile, joinOr(keysOf(img), "none"), v.Reason)
+		r.req.CriteriaSource, joinOr(keysOf(img), "none"), v.Reason)
 }
 
 func keysOf(img watermark.Image) []string {
