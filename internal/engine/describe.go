@@ -61,25 +61,29 @@ func (r *run) describeAll(ctx context.Context, regions []*regionWork) (map[strin
 
 // describeRegion describes the region's AMIs with one DescribeImages call
 // (Owners = self, so an AMI in the answer is the caller's), repeating it
-// while an AMI is not found yet (a new AMI can take a moment to appear) or
-// pending, until every AMI is settled or the deadline passes. An AMI missing
-// from the answer is described once more without Owners to tell "owned by
-// another account" from "not found".
+// while an AMI is pending (up to the wait timeout) or not found yet (up to
+// the not-found grace: a new AMI can take a moment to appear), until every
+// AMI is settled. An AMI not found is described once with IncludeDisabled,
+// so that a disabled AMI is reported as disabled; an AMI missing from the
+// Owners = self answer is described once more without Owners to tell "owned
+// by another account" from "not found".
 func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.Time) (map[string]described, error) {
 	res := map[string]described{}
-	last := map[string]string{} // last state seen per AMI
+	last := map[string]string{}             // last state seen per AMI
+	notFoundSince := map[string]time.Time{} // first "not found" per AMI
 	waiting := make([]string, 0, len(w.targets))
 	for _, t := range w.targets {
 		waiting = append(waiting, t.ImageID)
 	}
 	told := map[string]string{} // what the UI was last told per AMI
-	tell := func(id, state string) {
+	tell := func(id, state, limit string) {
 		if told[id] == state {
 			return
 		}
 		told[id] = state
-		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s (wait_timeout) for it to become available", state, r.req.WaitTimeout)
+		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s for it", state, limit)
 	}
+	grace := min(r.req.NotFoundGrace, r.req.WaitTimeout)
 	delay := r.req.Timing.PollInitial
 	for {
 		// One call for every AMI still waiting. When EC2 answers
@@ -99,10 +103,19 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 					named = batch
 				}
 				for _, id := range named {
-					if last[id] == "" || last[id] == "not found" {
-						last[id] = "not found"
-						tell(id, "not found yet (a new AMI can take a moment to appear)")
+					if _, seen := notFoundSince[id]; !seen {
+						notFoundSince[id] = time.Now()
+						if d, disabled := r.describeDisabled(ctx, w, id); disabled {
+							res[id] = d
+							continue
+						}
 					}
+					if time.Since(notFoundSince[id]) >= grace {
+						res[id] = r.notFound(ctx, w, id, grace)
+						continue
+					}
+					last[id] = "not found"
+					tell(id, "not found yet (a new AMI can take a moment to appear)", fmt.Sprintf("%s (%s)", grace, r.req.Names.NotFoundGrace))
 					next = append(next, id)
 				}
 				batch = without(batch, named)
@@ -117,13 +130,13 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 			for _, id := range batch {
 				im, ok := got[id]
 				if !ok {
-					res[id] = r.describeForeign(ctx, w, id)
+					res[id] = r.describeForeign(ctx, w, id, grace)
 					continue
 				}
 				img := awsconfig.Image(&im, w.region)
 				last[id] = img.State
 				if img.State == "pending" || img.State == "transient" {
-					tell(id, "state "+img.State)
+					tell(id, "state "+img.State, fmt.Sprintf("%s (%s) for it to become available", r.req.WaitTimeout, r.req.Names.WaitTimeout))
 					next = append(next, id)
 					continue
 				}
@@ -142,26 +155,74 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 		if remaining <= 0 {
 			for _, id := range waiting {
 				if last[id] == "not found" {
-					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen \"not found\": no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region, or raise wait_timeout", r.req.WaitTimeout, w.region)}
+					res[id] = r.notFound(ctx, w, id, grace)
 				} else {
-					res[id] = described{problem: fmt.Sprintf("did not become available within wait_timeout (%s): last state seen %q; raise wait_timeout or check the AMI in EC2", r.req.WaitTimeout, last[id])}
+					res[id] = described{problem: fmt.Sprintf("did not become available within %s (%s): last state seen %q; raise %s or check the AMI in EC2", r.req.Names.WaitTimeout, r.req.WaitTimeout, last[id], r.req.Names.WaitTimeout)}
 				}
 			}
 			return res, nil
 		}
-		if err := sleep(ctx, min(delay, remaining)); err != nil {
+		wait := min(delay, remaining)
+		for _, id := range waiting {
+			if since, ok := notFoundSince[id]; ok && last[id] == "not found" {
+				wait = max(min(wait, grace-time.Since(since)), time.Millisecond)
+			}
+		}
+		if err := sleep(ctx, wait); err != nil {
 			return res, err
 		}
 		delay = min(delay+delay/2, r.req.Timing.PollMax)
 	}
 }
 
+// describeDisabled describes id with IncludeDisabled; a disabled AMI is
+// settled at once with a problem that says so.
+func (r *run) describeDisabled(ctx context.Context, w *regionWork, id string) (described, bool) {
+	out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}, IncludeDisabled: aws.Bool(true)})
+	if err != nil {
+		return described{}, false
+	}
+	for _, im := range out.Images {
+		if aws.ToString(im.ImageId) == id && im.State == types.ImageStateDisabled {
+			return described{problem: fmt.Sprintf("the AMI is disabled, not \"available\": watermarks can only be attached to available AMIs; re-enable it (aws ec2 enable-image --image-id %s --region %s) or leave it out", id, w.region)}, true
+		}
+	}
+	return described{}, false
+}
+
+// notFound is the problem of an AMI that stayed invisible for the grace:
+// what was looked up, where, as whom, and the likely causes.
+func (r *run) notFound(ctx context.Context, w *regionWork, id string, grace time.Duration) described {
+	if d, disabled := r.describeDisabled(ctx, w, id); disabled {
+		return d
+	}
+	return described{problem: fmt.Sprintf("not found: DescribeImages of %s in %s as %s returned no such AMI for %s (%s); likely causes: a typo in the AMI id, the wrong region, credentials of another account (check the profile, keys or assume_role in use), an AMI that was deregistered, or an AMI of another account that is not shared with this one",
+		id, w.region, r.accountText(ctx), grace, r.req.Names.NotFoundGrace)}
+}
+
+// accountText names the caller's account for messages, once per run.
+func (r *run) accountText(ctx context.Context) string {
+	r.accountOnce.Do(func() {
+		if r.req.Account == nil {
+			r.account = "the account of the credentials in use"
+			return
+		}
+		acct, err := r.req.Account(ctx)
+		if err != nil || acct == "" {
+			r.account = "the account of the credentials in use (unknown: sts:GetCallerIdentity failed: " + errText(err) + ")"
+			return
+		}
+		r.account = "account " + acct
+	})
+	return r.account
+}
+
 // describeForeign describes an AMI that the Owners=self answer left out.
-func (r *run) describeForeign(ctx context.Context, w *regionWork, id string) described {
+func (r *run) describeForeign(ctx context.Context, w *regionWork, id string, grace time.Duration) described {
 	out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil {
 		if apiCode(err) == "InvalidAMIID.NotFound" {
-			return described{problem: fmt.Sprintf("not found: no AMI with this id is visible in %s to the account of the credentials in use; check the AMI id and its region", w.region)}
+			return r.notFound(ctx, w, id, grace)
 		}
 		return described{problem: fmt.Sprintf("DescribeImages failed: %s%s", errText(err), hint(err, "ec2:DescribeImages"))}
 	}
@@ -170,5 +231,5 @@ func (r *run) describeForeign(ctx context.Context, w *regionWork, id string) des
 			return described{img: awsconfig.Image(&im, w.region), owned: false}
 		}
 	}
-	return described{problem: fmt.Sprintf("not found: DescribeImages in %s does not return this AMI to the account of the credentials in use; check the AMI id and its region", w.region)}
+	return r.notFound(ctx, w, id, grace)
 }

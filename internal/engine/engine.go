@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -36,6 +37,15 @@ func (k Keys) Set(t Target, ks []string) {
 
 // Get returns the keys recorded for t.
 func (k Keys) Get(t Target) []string { return k[t.Region][t.ImageID] }
+
+// DefaultWaitTimeout is how long a run waits for an AMI to become
+// available when Request.WaitTimeout is zero.
+const DefaultWaitTimeout = 30 * time.Minute
+
+// DefaultNotFoundGrace is how long a run waits for an AMI that is not
+// found: long enough for EC2's eventual consistency after CreateImage or
+// CopyImage, short enough that a typo or the wrong account fails fast.
+const DefaultNotFoundGrace = 2 * time.Minute
 
 // Timing is the polling schedule of a run; zero fields take the defaults.
 type Timing struct {
@@ -85,9 +95,19 @@ type Request struct {
 	Criteria        watermark.Criteria
 	CriteriaAccount string
 	CriteriaSource  string
+	// KeepInherited leaves requested keys the AMIs carry inherited alone
+	// (by default they are re-attached to the AMI itself).
+	KeepInherited bool
 	// WaitTimeout bounds the wait for an AMI to become available.
 	WaitTimeout time.Duration
-	Timing      Timing
+	// NotFoundGrace bounds the wait for an AMI that is not found (yet):
+	// after it the run fails saying what was looked up, where and as whom.
+	// Zero means DefaultNotFoundGrace.
+	NotFoundGrace time.Duration
+	// Account, when set, returns the caller's account id (for example
+	// with sts:GetCallerIdentity); messages about AMIs not found name it.
+	Account func(ctx context.Context) (string, error)
+	Timing  Timing
 	// Names are the front end's names of its options, for messages.
 	Names Names
 }
@@ -100,6 +120,8 @@ type Names struct {
 	Detach         string // "detach"
 	Watermarks     string // "watermarks"
 	MaxRetries     string // "max_retries"
+	NotFoundGrace  string // "not_found_grace"
+	KeepInherited  string // "reattach_inherited = false"
 }
 
 func (n Names) withDefaults() Names {
@@ -113,6 +135,8 @@ func (n Names) withDefaults() Names {
 	def(&n.Detach, "detach")
 	def(&n.Watermarks, "watermarks")
 	def(&n.MaxRetries, "max_retries")
+	def(&n.NotFoundGrace, "not_found_grace")
+	def(&n.KeepInherited, "reattach_inherited = false")
 	return n
 }
 

@@ -122,16 +122,16 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 			o.attached = append(o.attached, key)
 		}
 		if r.req.DryRun {
-			verb = "would be " + verb + " (" + note + ")"
-			r.ui.amiSay(o.t, "%s %s", key, verb)
+			r.ui.amiSay(o.t, "would %s %s (%s)", strings.TrimSuffix(verb, "ed"), showKey(key), note)
 		} else {
-			r.ui.amiSay(o.t, "%s %s", verb, key)
+			r.ui.amiSay(o.t, "%s %s", verb, showKey(key))
 		}
 	}
 }
 
 // mutationError summarises a mutation phase that did not complete, per
-// region and AMI: what was done, what failed, what was not done.
+// region and AMI: what was done, what failed, what was not done. In a dry
+// run every line says what would have happened: nothing was changed.
 func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[string]*outcome) error {
 	failed, notDone := 0, 0
 	var failedRegions []string
@@ -150,11 +150,16 @@ func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[
 	if failed == 0 && notDone == 0 {
 		return nil
 	}
+	dry := r.req.DryRun
 	var b strings.Builder
-	interrupted := ctx.Err() != nil
-	if interrupted {
+	switch {
+	case ctx.Err() != nil && dry:
+		fmt.Fprintf(&b, "amiwatermark: dry run interrupted: nothing was changed; %d check(s) were not made", notDone)
+	case ctx.Err() != nil:
 		fmt.Fprintf(&b, "amiwatermark: interrupted: %d call(s) were not made", notDone)
-	} else {
+	case dry:
+		fmt.Fprintf(&b, "amiwatermark: dry run: nothing was changed, but the run would fail in %s: %d DryRun check(s) failed and %d were not made", strings.Join(failedRegions, ", "), failed, notDone)
+	default:
 		fmt.Fprintf(&b, "amiwatermark: watermarking failed in %s: %d call(s) failed and %d were not made", strings.Join(failedRegions, ", "), failed, notDone)
 	}
 	b.WriteString("; per AMI:")
@@ -162,38 +167,63 @@ func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[
 		o := outcomes[t.ImageID]
 		fmt.Fprintf(&b, "\n  %s %s: ", t.Region, t.ImageID)
 		var parts []string
-		if o.complete() {
+		switch {
+		case o.complete() && dry:
+			parts = append(parts, "every DryRun check passed")
+		case o.complete():
 			parts = append(parts, "complete")
 		}
 		if len(o.detached) > 0 {
-			parts = append(parts, "detached "+strings.Join(o.detached, ", "))
+			if dry {
+				parts = append(parts, "would detach "+showKeys(o.detached)+" (DryRun check passed)")
+			} else {
+				parts = append(parts, "detached "+showKeys(o.detached))
+			}
 		}
 		if len(o.attached) > 0 {
-			parts = append(parts, "attached "+strings.Join(o.attached, ", "))
+			if dry {
+				parts = append(parts, "would attach "+showKeys(o.attached)+" (DryRun check passed)")
+			} else {
+				parts = append(parts, "attached "+showKeys(o.attached))
+			}
 		}
 		if len(o.plan.Skipped) > 0 {
 			var ks []string
 			for _, s := range o.plan.Skipped {
 				ks = append(ks, s.Key)
 			}
-			parts = append(parts, "already present "+strings.Join(ks, ", "))
+			parts = append(parts, "already present "+showKeys(ks))
 		}
 		if o.complete() && o.plan.Calls() == 0 && len(o.plan.Skipped) == 0 {
 			parts = append(parts, "nothing to do")
 		}
 		if o.err != nil {
 			what := "FAILED"
-			if errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded) {
+			switch {
+			case errors.Is(o.err, context.Canceled) || errors.Is(o.err, context.DeadlineExceeded):
 				what = "INTERRUPTED (the call may or may not have taken effect)"
+				if dry {
+					what = "INTERRUPTED"
+				}
+			case dry:
+				what = "DryRun check FAILED, so this call would fail:"
 			}
 			parts = append(parts, fmt.Sprintf("%s %s: %s%s", what, o.failedOp, errText(o.err), hint(o.err, opPermission(o.failedOp))))
 		}
 		if len(o.notDone) > 0 {
-			parts = append(parts, "not done: "+strings.Join(o.notDone, ", "))
+			if dry {
+				parts = append(parts, "not checked: "+strings.Join(o.notDone, ", "))
+			} else {
+				parts = append(parts, "not done: "+strings.Join(o.notDone, ", "))
+			}
 		}
 		b.WriteString(strings.Join(parts, "; "))
 	}
-	b.WriteString("\nRun again once the cause is fixed: keys already present are skipped, so only the missing calls are made.")
+	if dry {
+		b.WriteString("\nNothing was changed (dry run): fix the cause and run the dry run again.")
+	} else {
+		b.WriteString("\nCalls that succeeded stay in effect: a later run skips keys already present and makes only the missing calls.")
+	}
 	return errors.New(b.String())
 }
 

@@ -25,9 +25,12 @@ func (r *run) planAll(targets []Target, desc map[string]described, req watermark
 			problems = append(problems, pr.Error())
 		}
 		if p.OK() {
-			if msg := r.criteriaProblem(p.ImageAfter(d.img, time.Now().UTC())); msg != "" {
-				problems = append(problems, watermark.Problem{Region: t.Region, ImageID: t.ImageID,
-					Message: msg + " (evaluated on the watermarks the AMI would carry after this run)"}.Error())
+			after := p.ImageAfter(d.img, time.Now().UTC())
+			for _, msg := range []string{r.criteriaProblem(after), r.allowedProblem(t.Region, after)} {
+				if msg != "" {
+					problems = append(problems, watermark.Problem{Region: t.Region, ImageID: t.ImageID,
+						Message: msg + " (evaluated on the watermarks the AMI would carry after this run)"}.Error())
+				}
 			}
 		}
 		plans[t.ImageID] = p
@@ -38,11 +41,18 @@ func (r *run) planAll(targets []Target, desc map[string]described, req watermark
 	}
 	for _, t := range targets {
 		p := plans[t.ImageID]
+		skip, reattach := "skipped", "re-attaching"
+		if r.req.DryRun {
+			skip, reattach = "would skip", "would re-attach"
+		}
 		for _, s := range p.Skipped {
-			r.ui.amiSay(t, "skipped %s (%s)", s.Key, s.Reason())
+			r.ui.amiSay(t, "%s %s (%s)", skip, showKey(s.Key), s.Reason())
+		}
+		for _, s := range p.Reattach {
+			r.ui.amiSay(t, "%s %s (%s; %s leaves it as it is)", reattach, showKey(s.Key), s.ReattachReason(), r.req.Names.KeepInherited)
 		}
 		for _, k := range p.DetachAbsent {
-			r.ui.amiSay(t, "detach %s: not present, nothing to do", k)
+			r.ui.amiSay(t, "detach %s: not present, nothing to do", showKey(k))
 		}
 	}
 	return plans, nil

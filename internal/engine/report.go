@@ -15,7 +15,7 @@ import (
 func (r *run) summary(res *Result, regions int) {
 	if r.req.DryRun {
 		for _, a := range res.AMIs {
-			r.ui.amiSay(a.Target, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(a.Plan.KeysAfter(), "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
+			r.ui.amiSay(a.Target, "would carry %s (%d to attach, %d to detach, %d already present)", joinOr(showAll(a.Plan.KeysAfter()), "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
 		}
 		r.ui.say("nothing was changed; verification skipped")
 		return
@@ -25,7 +25,7 @@ func (r *run) summary(res *Result, regions int) {
 		attached += len(a.Attached)
 		detached += len(a.Detached)
 		skipped += len(a.Plan.Skipped)
-		r.ui.amiSay(a.Target, "carries %s (%d attached, %d detached, %d already present)", joinOr(a.Keys, "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
+		r.ui.amiSay(a.Target, "carries %s (%d attached, %d detached, %d already present)", joinOr(showAll(a.Keys), "no watermark"), len(a.Attached), len(a.Detached), len(a.Plan.Skipped))
 	}
 	r.ui.say("done: %d AMI(s) in %d region(s); %d attached, %d detached, %d already present", len(res.AMIs), regions, attached, detached, skipped)
 }
@@ -151,6 +151,34 @@ func quoteAll(list []string) []string {
 	out := make([]string, len(list))
 	for i, s := range list {
 		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// showKey renders a key for messages: quoted when its name has leading or
+// trailing spaces (or is empty), so that "111122223333:   " does not read
+// as a key without a name.
+func showKey(k string) string {
+	_, name, _ := strings.Cut(k, ":")
+	if name == "" || strings.TrimSpace(name) != name {
+		return fmt.Sprintf("%q", k)
+	}
+	return k
+}
+
+// showKeys renders keys with showKey, comma-separated.
+func showKeys(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = showKey(k)
+	}
+	return strings.Join(out, ", ")
+}
+
+func showAll(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = showKey(k)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
@@ -11,6 +12,12 @@ import (
 type run struct {
 	req Request
 	ui  *ui
+
+	// allowed is each region's Allowed-AMIs setting (require_allowed).
+	allowed map[string]allowedSettings
+
+	accountOnce sync.Once
+	account     string
 }
 
 // Run watermarks targets as req says, with clients for the EC2 calls and
@@ -19,6 +26,12 @@ type run struct {
 func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
 	req.Timing = req.Timing.withDefaults()
 	req.Names = req.Names.withDefaults()
+	if req.WaitTimeout <= 0 {
+		req.WaitTimeout = DefaultWaitTimeout
+	}
+	if req.NotFoundGrace <= 0 {
+		req.NotFoundGrace = DefaultNotFoundGrace
+	}
 	r := &run{req: req, ui: &ui{rep: rep, dry: req.DryRun}}
 	return r.do(ctx, targets, clients)
 }
@@ -31,8 +44,12 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	wreq := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach}
-	r.ui.say("%d AMI(s) in %d region(s): attach %s; detach %s", len(targets), len(regions),
+	wreq := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach, KeepInherited: r.req.KeepInherited}
+	verbs := "attach %s; detach %s"
+	if r.req.DryRun {
+		verbs = "would attach %s; would detach %s (dry run: nothing is changed)"
+	}
+	r.ui.say("%d AMI(s) in %d region(s): "+verbs, len(targets), len(regions),
 		joinOr(quoteAll(wreq.Attach), "nothing"), joinOr(quoteAll(wreq.Detach), "nothing"))
 
 	// 1. Describe every AMI, waiting until it is available.
@@ -41,7 +58,13 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 		return nil, err
 	}
 
-	// 2. Plan every AMI; refuse the whole run on any problem.
+	// 2. Plan every AMI, evaluate the Allowed-AMIs criteria on the planned
+	// result; refuse the whole run on any problem.
+	if r.req.RequireAllowed {
+		if r.allowed, err = r.fetchAllowed(ctx, regions); err != nil {
+			return nil, err
+		}
+	}
 	plans, err := r.planAll(targets, desc, wreq)
 	if err != nil {
 		return nil, err

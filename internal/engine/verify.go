@@ -147,13 +147,8 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 	if msg := r.criteriaProblem(img); msg != "" {
 		add(false, "%s", msg)
 	}
-	if r.req.RequireAllowed {
-		switch {
-		case img.Allowed == nil:
-			add(true, "require_allowed: DescribeImages does not report imageAllowed, which means the account's Allowed AMIs setting in %s is disabled: put it in audit-mode or enabled mode (aws ec2 enable-allowed-images-settings --allowed-images-settings-state audit-mode --region %s), or set require_allowed = false", t.Region, t.Region)
-		case !*img.Allowed:
-			add(false, "require_allowed: imageAllowed is false: the AMI with keys %s does not match the account's Allowed AMIs criteria in %s; add an image criterion that matches it (for example an ImageWatermarks entry with one of its keys) or set require_allowed = false", joinOr(keysOf(img), "none"), t.Region)
-		}
+	if msg := r.allowedProblem(t.Region, img); msg != "" {
+		add(false, "%s", msg)
 	}
 	return probs
 }
