@@ -138,8 +138,12 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 				add(false, "key %s reports SourceImageId %q and SourceImageRegion %q, expected %q and %q: it was not attached to this AMI; check the AMI in EC2", k, w.SourceImageID, w.SourceImageRegion, t.ImageID, t.Region)
 			}
 		}
+		attached := map[string]bool{}
+		for _, k := range p.AttachKeys() {
+			attached[k] = true
+		}
 		for _, k := range p.Detach {
-			if _, ok := byKey[k]; ok {
+			if _, ok := byKey[k]; ok && !attached[k] { // a re-attached key is back, attached here
 				add(false, "key %s is still present although it was detached; run again to detach it", k)
 			}
 		}
