@@ -51,7 +51,7 @@ func wantSource(t *testing.T, region, id, key, source string) {
 func attachDenied(t *testing.T, region string) {
 	faults(t, map[string]any{"fail_rate": 1, "fail_code": "UnauthorizedOperation", "fail_status": 403,
 		"fail_message": "You are not authorized to perform this operation.",
-		"actions": []string{"AttachImageWatermark"}, "regions": []string{region}})
+		"actions":      []string{"AttachImageWatermark"}, "regions": []string{region}})
 }
 
 var amiInRegionRE = regexp.MustCompile(`(us-east-1|eu-west-1) (ami-[0-9a-f]{17})`)
