@@ -1,6 +1,7 @@
 // Package ec2emu is the project's EC2 emulator: an http.Handler that speaks
 // the EC2 Query protocol over in-memory state, for the AMI-watermark,
-// DescribeImages and Allowed-AMIs behaviour in shared/docs/ec2-semantics.md.
+// DescribeImages and Allowed-AMIs behaviour of docs/ec2-semantics.md, plus
+// STS, Organizations and Image Builder on the same port (route.go).
 package ec2emu
 
 import (
@@ -61,11 +62,14 @@ func (s *Server) now() time.Time {
 	return s.opts.Now().Add(s.st.ClockOffset).UTC()
 }
 
-// ServeHTTP serves the EC2 API on POST / and the control endpoints under /_emu/.
+// ServeHTTP serves the control endpoints under /_emu/ and, on every other
+// path, the AWS API named by the SigV4 credential scope's service (see
+// route.go): EC2 (also for unsigned requests), STS, Organizations and
+// Image Builder.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_emu/") {
 		s.serveControl(w, r)
 		return
 	}
-	s.serveAPI(w, r)
+	s.serveService(w, r)
 }
