@@ -276,7 +276,7 @@ func TestPromiseNotFoundFailsFast(t *testing.T) {
 	r := build(t, t.TempDir(), tpl, endpointVar(), idsVar("eu-west-1", missing), "not_found_grace=3s")
 	took := time.Since(start)
 	mustFail(t, r)
-	mustContain(t, r, "not found: DescribeImages of "+missing+" in eu-west-1 as ", "returned no such AMI for 3s (not_found_grace)",
+	mustContain(t, r, "not found: DescribeImages of "+missing+" in eu-west-1 as account "+testAccount+" returned no such AMI for 3s (not_found_grace)",
 		"a typo in the AMI id", "the wrong region", "credentials of another account", "deregistered", "not shared", "nothing was changed")
 	if took > 60*time.Second {
 		t.Errorf("the build took %s with not_found_grace 3s", took)

@@ -405,7 +405,7 @@ func TestPostProcessorWaitTimeout(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"us-east-1 " + ids[0] + `: did not become available within wait_timeout (300ms): last state seen "pending"`,
-		"ap-south-1 " + missing + `: not found: DescribeImages of ` + missing + ` in ap-south-1 as `,
+		"ap-south-1 " + missing + `: not found: DescribeImages of ` + missing + ` in ap-south-1 as account ` + testAccount + ` returned no such AMI`,
 		"likely causes: a typo in the AMI id, the wrong region, credentials of another account",
 	} {
 		if !strings.Contains(msg, want) {
