@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
@@ -34,6 +35,9 @@ func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMap
 // Configure decodes and validates the configuration. Every problem is
 // reported at once, so `packer validate` shows them all.
 func (p *PostProcessor) Configure(raws ...interface{}) error {
+	if err := nullElements(raws); err != nil {
+		return err
+	}
 	err := config.Decode(&p.config, &config.DecodeOpts{
 		PluginType:         "packer.post-processor.amiwatermark",
 		Interpolate:        true,
@@ -173,3 +177,53 @@ func (noArtifact) Id() string               { return "" }
 func (noArtifact) String() string           { return "no input artifact" }
 func (noArtifact) State(string) interface{} { return nil }
 func (noArtifact) Destroy() error           { return nil }
+
+// nullElements refuses a null inside a list or map of the configuration
+// (`watermarks = ["golden", null]`) with the setting's name, before the
+// SDK's decoder reports it with its internal path.
+func nullElements(raws []interface{}) error {
+	var msgs []string
+	for _, raw := range raws {
+		v, ok := raw.(cty.Value)
+		if !ok || !v.IsWhollyKnown() || v.IsNull() {
+			continue
+		}
+		_ = cty.Walk(v, func(path cty.Path, el cty.Value) (bool, error) {
+			if len(path) < 2 || !el.IsNull() {
+				return true, nil
+			}
+			if _, elem := path[len(path)-1].(cty.IndexStep); !elem {
+				return true, nil // an unset attribute of a block
+			}
+			msgs = append(msgs, fmt.Sprintf("%s is null: remove the null element or give a value", pathText(path)))
+			return false, nil
+		})
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// pathText renders a cty path as the template writes it: watermarks[1],
+// image_ids["us-east-1"].
+func pathText(path cty.Path) string {
+	var b strings.Builder
+	for _, step := range path {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			if b.Len() > 0 {
+				b.WriteString(".")
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			if s.Key.Type() == cty.Number {
+				n, _ := s.Key.AsBigFloat().Int64()
+				fmt.Fprintf(&b, "[%d]", n)
+			} else if s.Key.Type() == cty.String {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			}
+		}
+	}
+	return b.String()
+}
