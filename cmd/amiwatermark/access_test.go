@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
 
 // Issue 12, item 4: --request-timeout bounds every call; a stalled
@@ -96,5 +99,32 @@ func TestEchoedSecretRedacted(t *testing.T) {
 	}
 	if !strings.Contains(out, "[redacted]") {
 		t.Errorf("the echoed message is not shown redacted:\n%s", out)
+	}
+}
+
+// Issue 12: the CLI measures ages against EC2's clock, the rule of the
+// data source and the post-processor (awsconfig.Clock): with the
+// emulator's clock 10 days ahead, `inspect` dates "now" 10 days ahead.
+func TestInspectAgesAgainstEC2Clock(t *testing.T) {
+	e := newEmu(t)
+	id := e.seed(ec2emu.SeedImage{Region: regionEast, Account: acctMe, Name: "app"})[0]
+	e.srv.AdvanceClock(10 * testDay)
+	code, stdout, stderr := e.cli("inspect", "--region", regionEast, "--json", id)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var out struct {
+		At time.Time `json:"at"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if d := out.At.Sub(time.Now()); d < 10*testDay-time.Minute || d > 10*testDay+time.Minute {
+		t.Errorf("at = %v, %v from the local clock; want EC2's clock, 10 days ahead", out.At, d)
+	}
+	// An absolute --at stays as given.
+	_, stdout, _ = e.cli("inspect", "--region", regionEast, "--json", "--at", "2026-07-01", id)
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || !out.At.Equal(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("--at 2026-07-01: at = %v (%v)", out.At, err)
 	}
 }

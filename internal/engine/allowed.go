@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -70,7 +69,7 @@ func (r *run) allowedProblem(region string, img watermark.Image) string {
 	if !ok {
 		return ""
 	}
-	v := s.criteria.Evaluate(img, "", time.Now().UTC())
+	v := s.criteria.Evaluate(img, "", r.req.Now())
 	if v.Allowed {
 		return ""
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
@@ -26,6 +27,9 @@ type run struct {
 func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
 	req.Timing = req.Timing.withDefaults()
 	req.Names = req.Names.withDefaults()
+	if req.Now == nil {
+		req.Now = func() time.Time { return time.Now().UTC() }
+	}
 	if req.WaitTimeout <= 0 {
 		req.WaitTimeout = DefaultWaitTimeout
 	}

@@ -1,10 +1,12 @@
 // Package amiwatermark is the amiwatermark post-processor: it attaches EC2 AMI
 // watermarks to every AMI a build produced.
 //
-// A run goes: artifact -> (region, AMI) list -> describe every AMI (waiting
-// until it is available) -> plan per AMI (pure, internal/watermark) -> refuse
-// the whole run if any plan has a problem -> mutate (regions in parallel, each
-// AMI's calls in order: detaches, then attaches) -> verify -> artifact.
+// The package holds what is Packer's: the configuration, reading the AMIs
+// from the artifact (or image_ids), the returned Artifact and what the
+// failure means for the build's AMIs. The run itself is internal/engine:
+// (region, AMI) list -> describe every AMI -> plan per AMI (pure,
+// internal/watermark) -> refuse the whole run if any plan has a problem ->
+// mutate (regions in parallel) -> verify -> result per AMI.
 package amiwatermark
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
@@ -111,8 +114,11 @@ func (p *PostProcessor) run(ctx context.Context, rep *reporter, in packersdk.Art
 		// Also in the log (awsconfig); the UI is what a user sees.
 		rep.Say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
 	}
+	clock := &awsconfig.Clock{}
+	awsCfg = awsconfig.WithClock(awsCfg, clock)
 	clients := func(region string) (*ec2.Client, error) { return c.AccessConfig.NewEC2Client(awsCfg, region) }
 	req := c.request()
+	req.Now = clock.Now
 	req.Account = func(ctx context.Context) (string, error) { return c.AccessConfig.CallerAccount(ctx, awsCfg) }
 	res, err := engine.Run(ctx, targets, req, clients, rep)
 	if err != nil {
