@@ -9,7 +9,8 @@ import (
 
 // planAll plans every AMI (pure) and checks the criteria on the planned
 // result; any problem refuses the whole run before anything is changed.
-func (r *run) planAll(targets []Target, desc map[string]described, req watermark.Request) (map[string]watermark.ImagePlan, error) {
+func (r *run) planAll(targets []Target, desc map[string]described) (map[string]watermark.ImagePlan, error) {
+	req := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach, KeepInherited: r.req.KeepInherited}
 	plans := map[string]watermark.ImagePlan{}
 	var problems []string
 	for _, t := range targets {
