@@ -14,7 +14,9 @@ import (
 
 // TestDatasourceScanConditions: a template can refuse a base with an
 // unpatched critical finding. The newest golden image has a critical
-// finding whose fix has been available for 10 days; the older one was
+// finding whose fix has been available for just under 10 days (an hour of
+// margin: ages are measured against EC2's clock, read from its answers);
+// the older one was
 // scanned clean; the oldest was never scanned.
 func TestDatasourceScanConditions(t *testing.T) {
 	e := newEmu(t)
@@ -22,7 +24,7 @@ func TestDatasourceScanConditions(t *testing.T) {
 	ids := e.seed(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "golden-3", CreationDate: date(1), Watermarks: wms("golden"),
 			SharedWith: []string{acctConsumer}, ScanResults: &ec2emu.SeedScanResults{FindingScanDate: date(1), HighestFindingSeverity: "critical",
-				CriticalFixAvailableSince: now.Add(-10 * 24 * time.Hour).Format(time.RFC3339)}},
+				CriticalFixAvailableSince: now.Add(-10*24*time.Hour + time.Hour).Format(time.RFC3339)}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "golden-2", CreationDate: date(3), Watermarks: wms("golden"),
 			SharedWith: []string{acctConsumer}, ScanResults: &ec2emu.SeedScanResults{FindingScanDate: date(2), HighestFindingSeverity: "medium"}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "golden-1", CreationDate: date(5), Watermarks: wms("golden"),
