@@ -16,8 +16,7 @@ import (
 // unpatched critical finding. The newest golden image has a critical
 // finding whose fix has been available for just under 10 days (an hour of
 // margin: ages are measured against EC2's clock, read from its answers);
-// the older one was
-// scanned clean; the oldest was never scanned.
+// the older one was scanned clean; the oldest was never scanned.
 func TestDatasourceScanConditions(t *testing.T) {
 	e := newEmu(t)
 	now := time.Now().UTC()
