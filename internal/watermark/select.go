@@ -387,32 +387,16 @@ func (s *Selector) checkWatermark(img Image, w Watermark) (Reason, bool) {
 	if c.SourceImageRegion != "" && !Glob(c.SourceImageRegion, w.SourceImageRegion) {
 		return RejectSourceRegion, false
 	}
-	if c.MaxWatermarkAgeDays != nil && !WithinDays(c.Now, w.WatermarkCreationTime, *c.MaxWatermarkAgeDays) {
+	if c.MaxWatermarkAgeDays != nil && !WithinDays(c.Now, w.WatermarkCreationTime, int64(*c.MaxWatermarkAgeDays)) {
 		return RejectWatermarkAge, false
 	}
-	if c.MaxSourceImageAgeDays != nil && !WithinDays(c.Now, w.SourceImageCreationTime, *c.MaxSourceImageAgeDays) {
+	if c.MaxSourceImageAgeDays != nil && !WithinDays(c.Now, w.SourceImageCreationTime, int64(*c.MaxSourceImageAgeDays)) {
 		return RejectSourceImageAge, false
 	}
 	if !LineageOK(c.Lineage, img, w) {
 		return RejectLineage, false
 	}
 	return 0, true
-}
-
-// maxDays is the largest day count that fits a time.Duration.
-const maxDays = int(1<<63-1) / int(24*time.Hour)
-
-// WithinDays reports now - t <= days×24h, as Allowed AMIs counts ages. A
-// zero t (the time was not reported) is never within any limit; a t in the
-// future is.
-func WithinDays(now, t time.Time, days int) bool {
-	if t.IsZero() || days < 0 {
-		return false
-	}
-	if days > maxDays {
-		return true
-	}
-	return now.Sub(t) <= time.Duration(days)*24*time.Hour
 }
 
 // Newer reports whether a sorts before b: a later CreationDate, or the same

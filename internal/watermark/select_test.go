@@ -148,7 +148,7 @@ func TestSelectOwnersAllows(t *testing.T) {
 func TestSelectWithinDays(t *testing.T) {
 	tests := []struct {
 		t    time.Time
-		days int
+		days int64
 		want bool
 	}{
 		{selDays(0), 0, true},

@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // PostProcessor attaches watermarks to the AMIs of a build.
@@ -52,8 +54,8 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, in pac
 	if in == nil {
 		in = noArtifact{}
 	}
-	r := &run{cfg: &p.config, ui: &runUI{ui: ui, dry: p.config.DryRun, redact: p.config.AccessConfig.Redact}}
-	out, err := r.do(ctx, in)
+	rep := &reporter{ui: ui, redact: p.config.AccessConfig.Redact}
+	out, err := p.run(ctx, rep, in)
 	if err == nil {
 		return out, true, true, nil
 	}
@@ -69,44 +71,71 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, in pac
 	return in, true, true, errors.New(msg)
 }
 
-// runUI serialises output from the region goroutines, prefixes every line,
-// and redacts credentials from anything that quotes a server answer.
-type runUI struct {
-	mu     sync.Mutex
+// run finds the AMIs, drives the engine and wraps its result.
+func (p *PostProcessor) run(ctx context.Context, rep *reporter, in packersdk.Artifact) (*Artifact, error) {
+	c := &p.config
+	targets, err := c.targets(in)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := c.AccessConfig.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.InsecureSkipTLSVerify {
+		// Also in the log (awsconfig); the UI is what a user sees.
+		rep.Say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
+	}
+	clients := func(region string) (*ec2.Client, error) { return c.AccessConfig.NewEC2Client(awsCfg, region) }
+	res, err := engine.Run(ctx, targets, c.request(), clients, rep)
+	if err != nil {
+		return nil, err
+	}
+	return NewArtifact(in, res.Keys), nil
+}
+
+// targets are the AMIs of image_ids, or else of the artifact.
+func (c *Config) targets(in packersdk.Artifact) ([]Target, error) {
+	if len(c.ImageIDs) == 0 {
+		return targetsFromArtifact(in)
+	}
+	if msgs := checkImageIDs(c.ImageIDs, false); len(msgs) > 0 {
+		return nil, fmt.Errorf("amiwatermark: nothing was changed: %s", strings.Join(msgs, "; "))
+	}
+	return targetsFromImageIDs(c.ImageIDs), nil
+}
+
+// Poll timing of the engine. Package variables so tests can shorten them.
+var timing engine.Timing
+
+// request is the engine request of the configuration.
+func (c *Config) request() engine.Request {
+	return engine.Request{
+		Attach:          c.Watermarks,
+		Detach:          c.Detach,
+		DryRun:          c.DryRun,
+		Verify:          c.verify(),
+		RequireAllowed:  c.RequireAllowed,
+		Criteria:        c.allowedCriteria,
+		CriteriaAccount: c.AllowedCriteriaAccount,
+		CriteriaSource:  c.AllowedCriteriaFile,
+		WaitTimeout:     c.waitTimeout,
+		Timing:          timing,
+	}
+}
+
+// reporter shows the engine's lines in Packer's UI, redacting credentials
+// from anything that quotes a server answer. Packer already prefixes every
+// line with the build and the post-processor's name.
+type reporter struct {
 	ui     packersdk.Ui
-	dry    bool
 	redact func(string) string
 }
 
-func (u *runUI) prefix() string {
-	// Packer already prefixes every line with the build and the
-	// post-processor's name.
-	if u.dry {
-		return "[dry-run] "
+func (r *reporter) Say(line string) {
+	if r.ui != nil {
+		r.ui.Say(r.redact(line))
 	}
-	return ""
-}
-
-func (u *runUI) say(format string, args ...any) {
-	if u.ui == nil {
-		return
-	}
-	msg := u.redact(u.prefix() + fmt.Sprintf(format, args...))
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.ui.Say(msg)
-}
-
-func (u *runUI) amiSay(t Target, format string, args ...any) {
-	u.say("%s %s: %s", t.Region, t.ImageID, fmt.Sprintf(format, args...))
-}
-
-// joinOr renders a list for messages, "none" when empty.
-func joinOr(list []string, empty string) string {
-	if len(list) == 0 {
-		return empty
-	}
-	return strings.Join(list, ", ")
 }
 
 // noArtifact stands in for a missing input artifact (possible only with
