@@ -81,7 +81,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 			return
 		}
 		told[id] = state
-		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s for it", state, limit)
+		r.ui.amiSay(Target{w.region, id}, "%s; waiting up to %s", state, limit)
 	}
 	grace := min(r.req.NotFoundGrace, r.req.WaitTimeout)
 	delay := r.req.Timing.PollInitial
@@ -93,7 +93,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 		var next []string
 		batch := waiting
 		for len(batch) > 0 {
-			out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: batch, Owners: []string{"self"}})
+			out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: batch, Owners: []string{"self"}, IncludeDisabled: aws.Bool(true)})
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return res, ctx.Err()
@@ -105,17 +105,13 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				for _, id := range named {
 					if _, seen := notFoundSince[id]; !seen {
 						notFoundSince[id] = time.Now()
-						if d, disabled := r.describeDisabled(ctx, w, id); disabled {
-							res[id] = d
-							continue
-						}
 					}
 					if time.Since(notFoundSince[id]) >= grace {
 						res[id] = r.notFound(ctx, w, id, grace)
 						continue
 					}
 					last[id] = "not found"
-					tell(id, "not found yet (a new AMI can take a moment to appear)", fmt.Sprintf("%s (%s)", grace, r.req.Names.NotFoundGrace))
+					tell(id, "not found yet (a new AMI can take a moment to appear)", fmt.Sprintf("%s (%s) for it to appear", grace, r.req.Names.NotFoundGrace))
 					next = append(next, id)
 				}
 				batch = without(batch, named)
@@ -138,6 +134,10 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				if img.State == "pending" || img.State == "transient" {
 					tell(id, "state "+img.State, fmt.Sprintf("%s (%s) for it to become available", r.req.WaitTimeout, r.req.Names.WaitTimeout))
 					next = append(next, id)
+					continue
+				}
+				if img.State == string(types.ImageStateDisabled) {
+					res[id] = disabledProblem(id, w.region)
 					continue
 				}
 				if told[id] != "" {
@@ -184,7 +184,7 @@ func (r *run) describeDisabled(ctx context.Context, w *regionWork, id string) (d
 	}
 	for _, im := range out.Images {
 		if aws.ToString(im.ImageId) == id && im.State == types.ImageStateDisabled {
-			return described{problem: fmt.Sprintf("the AMI is disabled, not \"available\": watermarks can only be attached to available AMIs; re-enable it (aws ec2 enable-image --image-id %s --region %s) or leave it out", id, w.region)}, true
+			return disabledProblem(id, w.region), true
 		}
 	}
 	return described{}, false
@@ -232,4 +232,8 @@ func (r *run) describeForeign(ctx context.Context, w *regionWork, id string, gra
 		}
 	}
 	return r.notFound(ctx, w, id, grace)
+}
+
+func disabledProblem(id, region string) described {
+	return described{problem: fmt.Sprintf("the AMI is disabled, not \"available\": watermarks can only be attached to available AMIs; re-enable it (aws ec2 enable-image --image-id %s --region %s) or leave it out", id, region)}
 }

@@ -68,7 +68,28 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, in pac
 		ui.Error("WARNING (fail_on_error = false, so the build continues and its AMIs are kept): " + msg)
 		return in, true, true, nil
 	}
-	return in, true, true, errors.New(msg)
+	return in, true, true, errors.New(msg + afterFailure(in))
+}
+
+// afterFailure says what Packer core does with the build's AMIs now that
+// the post-processor failed, and how to keep them next time. Packer
+// ignores keep = true on an error: it deregisters the builder's artifact
+// unless another post-processor sequence of the build keeps it (Packer
+// 1.9 and later, packer/build.go).
+func afterFailure(in packersdk.Artifact) string {
+	amis, err := targetsFromArtifact(in)
+	if err != nil || len(amis) == 0 {
+		return ""
+	}
+	list := make([]string, len(amis))
+	for i, t := range amis {
+		list[i] = t.String()
+	}
+	return fmt.Sprintf("\nWhat happens to the AMIs: the build fails, and Packer will now deregister the build's AMIs and delete their snapshots "+
+		"(watermarks already attached go with them), unless another post-processor sequence of this build keeps the artifact: %s. "+
+		"To keep the AMIs when watermarking fails next time, set fail_on_error = false (the failure becomes a warning and the build succeeds), "+
+		"or add a separate post-processor sequence that keeps the artifact, for example a top-level post-processor \"manifest\" block.",
+		strings.Join(list, ", "))
 }
 
 // run finds the AMIs, drives the engine and wraps its result.
@@ -87,7 +108,9 @@ func (p *PostProcessor) run(ctx context.Context, rep *reporter, in packersdk.Art
 		rep.Say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
 	}
 	clients := func(region string) (*ec2.Client, error) { return c.AccessConfig.NewEC2Client(awsCfg, region) }
-	res, err := engine.Run(ctx, targets, c.request(), clients, rep)
+	req := c.request()
+	req.Account = func(ctx context.Context) (string, error) { return c.AccessConfig.CallerAccount(ctx, awsCfg) }
+	res, err := engine.Run(ctx, targets, req, clients, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +143,8 @@ func (c *Config) request() engine.Request {
 		CriteriaAccount: c.AllowedCriteriaAccount,
 		CriteriaSource:  c.AllowedCriteriaFile,
 		WaitTimeout:     c.waitTimeout,
+		NotFoundGrace:   c.notFoundGrace,
+		KeepInherited:   !c.reattachInherited(),
 		Timing:          timing,
 	}
 }
