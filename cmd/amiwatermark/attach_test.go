@@ -104,7 +104,7 @@ func TestAttachRefusedBeforeAnyChange(t *testing.T) {
 			[]string{"nothing was changed", "us-east-1 " + amiForged}},
 		{"5-limit in another region", []string{"--name", "approved", regionEast + ":" + amiBare, regionWest + ":ami-0123456789abcdef0"},
 			[]string{"nothing was changed", "eu-west-1 ami-0123456789abcdef0", "5"}},
-		{"criteria", []string{"--name", "approved", "--criteria", writeFile(t, "c.json", `[{"ImageWatermarks":[{"WatermarkKeys":["111122223333:golden-*"]}]}]`),
+		{"criteria", []string{"--name", "approved", "--criteria", writeFile(t, "c.json", `[{"ImageWatermarks":[{"WatermarkKey":"111122223333:golden-*"}]}]`),
 			regionEast + ":" + amiBare, regionEast + ":" + amiGolden},
 			[]string{"nothing was changed", "us-east-1 " + amiBare, "would be blocked"}},
 	}
@@ -159,7 +159,7 @@ func TestAttachReattachesInheritedKey(t *testing.T) {
 	// --keep-inherited: the inherited key is left alone.
 	code, out, errOut := e.cli("attach", "--keep-inherited", "--name", "golden-base", regionEast+":"+amiApp)
 	wantCode(t, code, 0, out, errOut)
-	e.wantSDKKeys(regionEast, amiApp, acctMe+":golden-base@"+amiGolden, "app@")
+	e.wantSDKKeys(regionEast, amiApp, acctMe+":golden-base@"+amiGolden, acctMe+":app@"+amiApp)
 
 	// Default: detached and attached again, now attached to amiApp itself.
 	code, out, errOut = e.cli("attach", "--json", "--name", "golden-base", regionEast+":"+amiApp)
@@ -172,7 +172,7 @@ func TestAttachReattachesInheritedKey(t *testing.T) {
 		t.Errorf("--json: reattached = %+v", doc.AMIs)
 	}
 	wantContains(t, "stderr", errOut, "re-attaching 111122223333:golden-base")
-	e.wantSDKKeys(regionEast, amiApp, acctMe+":golden-base@"+amiApp, "app@")
+	e.wantSDKKeys(regionEast, amiApp, acctMe+":golden-base@"+amiApp, acctMe+":app@"+amiApp)
 }
 
 func TestAttachPackerManifest(t *testing.T) {

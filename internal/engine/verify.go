@@ -139,6 +139,9 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 			}
 		}
 		for _, k := range p.Detach {
+			if contains(p.AttachKeys(), k) {
+				continue // re-attached: checked above as an attached key
+			}
 			if _, ok := byKey[k]; ok {
 				add(false, "key %s is still present although it was detached; run again to detach it", k)
 			}
