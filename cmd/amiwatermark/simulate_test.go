@@ -157,7 +157,8 @@ func TestSimulateInUse(t *testing.T) {
 	wantLines(t, out,
 		"Simulating "+crit+" in us-east-1 for account 111122223333 at "+formatTime(now)+"; scanning images owned by amazon",
 		// sorted by AMI id
-		"UNKNOWN-IN-USE us-east-1 "+amiPublic+" instances="+public[0]+": the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria",
+		"UNKNOWN-IN-USE us-east-1 "+amiPublic+" instances="+public[0]+": the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria; "+
+			"by its instance metadata the criteria would block it: "+fmt.Sprintf(whyNot, acctOther),
 		"BLOCKED-IN-USE us-east-1 "+amiForged+` owner=444455556666 name="golden-base-1" instances=`+forged[0]+","+forged[1]+": "+fmt.Sprintf(whyNot, acctOther),
 		"Total: 2 images: 2 allowed (0 own), 0 blocked",
 		"In use: 4 AMIs on 5 instances: 2 allowed, 1 blocked, 1 not visible",

@@ -188,10 +188,14 @@ func (c *AccessConfig) Secrets() []string {
 }
 
 // Redact replaces every configured credential value in s with "[redacted]"
-// (values shorter than 4 characters are not real credentials and are left
-// alone so that messages stay readable).
-func (c *AccessConfig) Redact(s string) string {
-	for _, secret := range c.Secrets() {
+// (see RedactValues).
+func (c *AccessConfig) Redact(s string) string { return RedactValues(s, c.Secrets()...) }
+
+// RedactValues replaces every secret in s with "[redacted]". Values shorter
+// than 4 characters are not real credentials and are left alone so that
+// messages stay readable.
+func RedactValues(s string, secrets ...string) string {
+	for _, secret := range secrets {
 		if len(secret) < 4 {
 			continue
 		}

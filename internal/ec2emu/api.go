@@ -98,11 +98,11 @@ type handler func(s *Server, rq *request, x *xmlOut) *apiError
 
 var handlers = map[string]handler{}
 
-// register adds actions to the dispatch table; each api_*.go file calls it
-// from init.
+// register adds actions to the dispatch table, each wrapped by countChanges;
+// the files that serve EC2 actions call it from init.
 func register(m map[string]handler) {
 	for k, v := range m {
-		handlers[k] = v
+		handlers[k] = countChanges(k, v)
 	}
 }
 

@@ -175,6 +175,12 @@ func criterionMatches(c *ImageCriterion, img *Image, now time.Time) bool {
 			return false
 		}
 	}
+	if c.ScanResultCondition != nil {
+		has = true
+		if !scanCriterionMatches(c.ScanResultCondition, img, now) {
+			return false
+		}
+	}
 	return has
 }
 
@@ -276,6 +282,7 @@ func getAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
 			}
 			x.close("imageWatermarkSet")
 		}
+		writeScanCriterion(x, c.ScanResultCondition)
 		x.close("item")
 	}
 	x.close("imageCriterionSet")
@@ -442,6 +449,9 @@ func parseImageCriteria(rq *request) ([]ImageCriterion, *apiError) {
 				return nil, errBad("InvalidParameterValue", "%s sets no field: give at least one of WatermarkKey, SourceImageRegion, MaximumDaysSinceWatermarkCreated or MaximumDaysSinceSourceImageCreated.", wp)
 			}
 			c.ImageWatermarks = append(c.ImageWatermarks, f)
+		}
+		if c.ScanResultCondition, aerr = parseScanCriterion(rq, p); aerr != nil {
+			return nil, aerr
 		}
 		out = append(out, c)
 	}

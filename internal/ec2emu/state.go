@@ -18,7 +18,7 @@ type State struct {
 	// first call produced (CopyImage, RunInstances idempotency).
 	ClientTokens map[string]string `json:"client_tokens,omitempty"`
 
-	// The records the amazon-ebs builder's flow needs (api_ebs*.go): each
+	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
 	// emulator creates the maps on first use (states saved by older
 	// versions have none). Each account gets a default VPC per region
@@ -69,6 +69,9 @@ type Image struct {
 	SourceImageRegion string            `json:"source_image_region,omitempty"`
 	SourceInstanceID  string            `json:"source_instance_id,omitempty"`
 	Watermarks        []Watermark       `json:"watermarks,omitempty"`
+	// ScanResults: Amazon Inspector's results (api_scan.go); nil when the
+	// image was never scanned.
+	ScanResults *ScanResults `json:"scan_results,omitempty"`
 
 	Architecture       string        `json:"architecture,omitempty"`
 	ImageType          string        `json:"image_type,omitempty"`
@@ -129,7 +132,7 @@ type Instance struct {
 	LaunchTime       time.Time         `json:"launch_time"`
 	Tags             map[string]string `json:"tags,omitempty"`
 
-	// Launch details (api_ebs_instances.go). Instances saved by older
+	// Launch details (builder_instances.go). Instances saved by older
 	// versions have none of them and are shown without network details.
 	KeyName          string   `json:"key_name,omitempty"`
 	VpcID            string   `json:"vpc_id,omitempty"`
@@ -287,6 +290,7 @@ type ImageCriterion struct {
 	MaximumDaysSinceCreated    *int64               `json:"maximum_days_since_created,omitempty"`
 	MaximumDaysSinceDeprecated *int64               `json:"maximum_days_since_deprecated,omitempty"`
 	ImageWatermarks            []WatermarkCriterion `json:"image_watermarks,omitempty"`
+	ScanResultCondition        *ScanCriterion       `json:"scan_result_condition,omitempty"`
 }
 
 // WatermarkCriterion is one ImageWatermark filter: all set fields must hold

@@ -29,35 +29,54 @@ func ParseLineage(s string) (Lineage, error) {
 	return "", fmt.Errorf("lineage %q is not valid: use %q (the default: only the image the watermark was attached to, or a direct copy of it) or %q (also images built from it with CreateImage, which inherit its watermarks)", truncate(s), LineageAttached, LineageAny)
 }
 
-// LineageOK reports whether img may be returned for the watermark w under
-// the lineage rule l. region is the region img was found in.
+// Origin says how a watermark came to be on an image.
+type Origin string
+
+const (
+	// OriginAttached: the watermark was attached to this image.
+	OriginAttached Origin = "attached"
+	// OriginCopied: the image is a direct CopyImage of the image the
+	// watermark was attached to.
+	OriginCopied Origin = "copied"
+	// OriginDerived: anything else: the image was built with CreateImage
+	// from an instance of a watermarked image, or copied from such an image
+	// or from a copy; it inherited the watermark.
+	OriginDerived Origin = "derived"
+)
+
+// OriginOf classifies how w came to be on img. region-aware: image ids are
+// only unique per region, so (region, id) pairs are compared.
 //
-// attached: either w was attached to img itself (w.SourceImageID == img.ID,
-// and w.SourceImageRegion, when set, is img's region), or img is a direct
-// CopyImage of that image: img has no SourceInstanceID (it was not made
-// with CreateImage), its SourceImageID is w.SourceImageID and its
-// SourceImageRegion is w.SourceImageRegion. "Same region" compares the
-// region the copy was made FROM with the region the watermark was attached
-// in, not the region the copy lives in: a cross-region copy lives in another
-// region by definition, and its (SourceImageRegion, SourceImageID) pair still
-// names exactly the watermarked image. Image ids are only unique per region,
-// so the pair is compared, not the id alone. An empty SourceImageRegion (on
-// the image or the watermark) stands for img's own region. A copy of a copy
-// is not accepted: its SourceImageID names the first copy.
-//
-// any: every image that carries the watermark.
-func LineageOK(l Lineage, img Image, w Watermark) bool {
-	if l == LineageAny {
-		return true
-	}
+// attached: w was attached to img itself (w.SourceImageID == img.ID, and
+// w.SourceImageRegion, when set, is img's region). copied: img has no
+// SourceInstanceID (it was not made with CreateImage), its SourceImageID is
+// w.SourceImageID and its SourceImageRegion is w.SourceImageRegion. "Same
+// region" compares the region the copy was made FROM with the region the
+// watermark was attached in, not the region the copy lives in: a
+// cross-region copy lives in another region by definition, and its
+// (SourceImageRegion, SourceImageID) pair still names exactly the
+// watermarked image. An empty SourceImageRegion (on the image or the
+// watermark) stands for img's own region. A copy of a copy is derived: its
+// SourceImageID names the first copy.
+func OriginOf(img Image, w Watermark) Origin {
 	wRegion := orRegion(w.SourceImageRegion, img.Region)
 	if w.SourceImageID != "" && w.SourceImageID == img.ID && wRegion == img.Region {
-		return true
+		return OriginAttached
 	}
-	return img.SourceInstanceID == "" &&
+	if img.SourceInstanceID == "" &&
 		img.SourceImageID != "" &&
 		img.SourceImageID == w.SourceImageID &&
-		orRegion(img.SourceImageRegion, img.Region) == wRegion
+		orRegion(img.SourceImageRegion, img.Region) == wRegion {
+		return OriginCopied
+	}
+	return OriginDerived
+}
+
+// LineageOK reports whether img may be returned for the watermark w under
+// the lineage rule l: attached accepts the origins attached and copied
+// (see OriginOf), any accepts every image that carries the watermark.
+func LineageOK(l Lineage, img Image, w Watermark) bool {
+	return l == LineageAny || OriginOf(img, w) != OriginDerived
 }
 
 func orRegion(r, def string) string {
@@ -265,6 +284,7 @@ type Rejection struct {
 // Images without a parseable creation date are the oldest.
 type Selector struct {
 	c       Conditions
+	limits  WatermarkLimits
 	best    Match
 	have    bool
 	matches int
@@ -281,7 +301,12 @@ func NewSelector(c Conditions) *Selector {
 	if c.Lineage == "" {
 		c.Lineage = LineageAttached
 	}
-	return &Selector{c: c}
+	return &Selector{c: c, limits: WatermarkLimits{
+		SourceImageRegion: c.SourceImageRegion,
+		MaxWatermarkAge:   daysPtr(c.MaxWatermarkAgeDays),
+		MaxSourceImageAge: daysPtr(c.MaxSourceImageAgeDays),
+		Lineage:           c.Lineage,
+	}}
 }
 
 // SetNow sets the time ages and deprecation are measured against.
@@ -383,20 +408,55 @@ func (s *Selector) keyMatches(key string) bool {
 // checkWatermark checks the per-watermark conditions on w, which matches a
 // pattern.
 func (s *Selector) checkWatermark(img Image, w Watermark) (Reason, bool) {
-	c := &s.c
-	if c.SourceImageRegion != "" && !Glob(c.SourceImageRegion, w.SourceImageRegion) {
-		return RejectSourceRegion, false
-	}
-	if c.MaxWatermarkAgeDays != nil && !WithinDays(c.Now, w.WatermarkCreationTime, int64(*c.MaxWatermarkAgeDays)) {
-		return RejectWatermarkAge, false
-	}
-	if c.MaxSourceImageAgeDays != nil && !WithinDays(c.Now, w.SourceImageCreationTime, int64(*c.MaxSourceImageAgeDays)) {
-		return RejectSourceImageAge, false
-	}
-	if !LineageOK(c.Lineage, img, w) {
-		return RejectLineage, false
+	if fails := s.limits.Failures(img, w, s.c.Now); len(fails) > 0 {
+		return fails[0], false
 	}
 	return 0, true
+}
+
+// WatermarkLimits are the conditions that must hold on the one watermark
+// that matches a key pattern: the data source's source_image_region,
+// max_*_age_days and lineage, and the CLI's verify flags.
+type WatermarkLimits struct {
+	// SourceImageRegion: a glob the watermark's SourceImageRegion must
+	// match; "" means any.
+	SourceImageRegion string
+	// MaxWatermarkAge: now - WatermarkCreationTime <= it; nil: no limit.
+	MaxWatermarkAge *time.Duration
+	// MaxSourceImageAge: now - SourceImageCreationTime <= it; nil: no
+	// limit.
+	MaxSourceImageAge *time.Duration
+	// Lineage ("" is LineageAny here: no lineage condition).
+	Lineage Lineage
+}
+
+// Failures returns every condition w fails on img at now, in the order
+// RejectSourceRegion, RejectWatermarkAge, RejectSourceImageAge,
+// RejectLineage; none when w meets them all. Ages are compared with
+// WithinAge: an unknown time fails a limit.
+func (l WatermarkLimits) Failures(img Image, w Watermark, now time.Time) []Reason {
+	var out []Reason
+	if l.SourceImageRegion != "" && !Glob(l.SourceImageRegion, w.SourceImageRegion) {
+		out = append(out, RejectSourceRegion)
+	}
+	if l.MaxWatermarkAge != nil && !WithinAge(now, w.WatermarkCreationTime, *l.MaxWatermarkAge) {
+		out = append(out, RejectWatermarkAge)
+	}
+	if l.MaxSourceImageAge != nil && !WithinAge(now, w.SourceImageCreationTime, *l.MaxSourceImageAge) {
+		out = append(out, RejectSourceImageAge)
+	}
+	if l.Lineage != "" && !LineageOK(l.Lineage, img, w) {
+		out = append(out, RejectLineage)
+	}
+	return out
+}
+
+func daysPtr(n *int) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	d := Days(int64(*n))
+	return &d
 }
 
 // Newer reports whether a sorts before b: a later CreationDate, or the same
