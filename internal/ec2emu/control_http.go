@@ -20,6 +20,7 @@ package ec2emu
 //	GET  /_emu/config        RuntimeConfig
 //	POST /_emu/config        partial RuntimeConfig (absent fields unchanged) -> RuntimeConfig
 //	POST /_emu/images        [SeedImage, ...] -> {"image_ids":["ami-...", ...]}
+//	POST /_emu/seed          Seed (object, or an array of images) -> {"images":N}
 //
 // POST /_emu/save is served by the ec2emu program (it knows the --state file),
 // not by this handler.
@@ -54,7 +55,7 @@ func ctlBadRequest(format string, args ...any) error {
 
 var controlEndpoints = []string{
 	"GET /_emu/health", "GET /_emu/stats", "POST /_emu/stats/reset", "POST /_emu/reset",
-	"GET|POST /_emu/clock", "GET|POST|DELETE /_emu/faults", "GET|POST /_emu/config", "POST /_emu/images",
+	"GET|POST /_emu/clock", "GET|POST|DELETE /_emu/faults", "GET|POST /_emu/config", "POST /_emu/images", "POST /_emu/seed",
 }
 
 // serveControl serves the JSON endpoints under /_emu/.
@@ -92,6 +93,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		out, err = s.handleConfig(w, r)
 	case "/_emu/images":
 		out, err = s.handleImages(w, r)
+	case "/_emu/seed":
+		out, err = s.handleSeed(w, r)
 	default:
 		err = &ctlError{http.StatusNotFound, fmt.Sprintf("unknown control endpoint %s %s; the endpoints are: %s",
 			r.Method, r.URL.Path, strings.Join(controlEndpoints, ", "))}
@@ -315,4 +318,23 @@ func (s *Server) handleImages(w http.ResponseWriter, r *http.Request) (any, erro
 		return nil, ctlBadRequest("/_emu/images: %v", err)
 	}
 	return map[string][]string{"image_ids": ids}, nil
+}
+
+// handleSeed applies a whole seed (see Seed), all or nothing.
+func (s *Server) handleSeed(w http.ResponseWriter, r *http.Request) (any, error) {
+	if err := ctlAllow(r, http.MethodPost); err != nil {
+		return nil, err
+	}
+	b, err := ctlReadBody(w, r, maxSeedBody)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := ParseSeed(b)
+	if err != nil {
+		return nil, ctlBadRequest("/_emu/seed: %v", err)
+	}
+	if err := s.ApplySeed(seed); err != nil {
+		return nil, ctlBadRequest("/_emu/seed: %v", err)
+	}
+	return map[string]int{"images": len(seed.Images), "accounts": len(seed.Accounts)}, nil
 }

@@ -17,6 +17,20 @@ type State struct {
 	// ClientTokens maps account/region/action/ClientToken to the id the
 	// first call produced (CopyImage, RunInstances idempotency).
 	ClientTokens map[string]string `json:"client_tokens,omitempty"`
+	// Sessions are the temporary credentials AssumeRole handed out, by
+	// access key id (sts.go).
+	Sessions map[string]*Session `json:"sessions,omitempty"`
+	// Accounts are the seeded accounts, by id (seed "accounts"); an
+	// account that is not seeded has the defaults (every region of
+	// DescribeRegions' default list, AssumeRole allowed).
+	Accounts map[string]*Account `json:"accounts,omitempty"`
+	// Organization is the seeded organization; nil: none (Organizations
+	// answers AWSOrganizationsNotInUseException). Its members are the
+	// seeded accounts.
+	Organization *Organization `json:"organization,omitempty"`
+	// BuilderImages are the seeded EC2 Image Builder image build versions,
+	// by ARN (seed "image_builder_images", imagebuilder.go).
+	BuilderImages map[string]*BuilderImage `json:"builder_images,omitempty"`
 
 	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
