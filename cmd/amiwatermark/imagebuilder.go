@@ -57,7 +57,9 @@ type imageBuilderTargets struct {
 	Foreign []foreignAMI
 }
 
-// resolveImageBuilder asks Image Builder (GetImage, in the ARN's region)
+// resolveImageBuilder asks Image Builder (GetImage, in the ARN's region, at
+// endpoint when it is set: --endpoint, as for STS, since the emulator serves
+// every service on one port)
 // for the output AMIs of the image build version and splits them by owner:
 // the caller's account self and the others. An image that is not AVAILABLE yet (still building, testing or
 // distributing) or that failed is an error: its list of AMIs is not final.

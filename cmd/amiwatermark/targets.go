@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // targetFlags are the ways attach and detach are told which AMIs to change:
@@ -88,7 +84,7 @@ func resolveTargets(ctx context.Context, sess *session, self func(context.Contex
 				return nil, err
 			}
 		}
-		ib, err := resolveImageBuilder(ctx, sess.cfg, serviceEndpoint(sess, "IMAGEBUILDER"), arn, res.self)
+		ib, err := resolveImageBuilder(ctx, sess.cfg, sess.ac.CustomEndpointEc2, arn, res.self)
 		if err != nil {
 			return nil, err
 		}
@@ -112,10 +108,9 @@ func (r *resolved) foreignError() error {
 	return fmt.Errorf("%s", b.String())
 }
 
-// callerAccount returns a function that asks sts:GetCallerIdentity for
-// the caller's account id once and then remembers it. STS goes to
-// --endpoint as well when it is set (the emulator serves every service on
-// one port); AWS_ENDPOINT_URL_STS points it elsewhere.
+// callerAccount returns a function that asks sts:GetCallerIdentity
+// (awsconfig.CallerAccount, as the post-processor does) for the caller's
+// account id once and then remembers it.
 func callerAccount(sess *session) func(context.Context) (string, error) {
 	var (
 		mu   sync.Mutex
@@ -127,25 +122,11 @@ func callerAccount(sess *session) func(context.Context) (string, error) {
 		if self != "" {
 			return self, nil
 		}
-		out, err := sts.NewFromConfig(sess.cfg, func(o *sts.Options) {
-			if ep := serviceEndpoint(sess, "STS"); ep != "" {
-				o.BaseEndpoint = aws.String(ep)
-			}
-		}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		acct, err := sess.ac.CallerAccount(ctx, sess.cfg)
 		if err != nil {
 			return "", fmt.Errorf("sts:GetCallerIdentity failed (it tells which account the credentials act as): %s", errorText(err))
 		}
-		self = aws.ToString(out.Account)
+		self = acct
 		return self, nil
 	}
-}
-
-// serviceEndpoint is the endpoint of a service other than EC2: --endpoint,
-// unless AWS_ENDPOINT_URL_<SERVICE> names one of its own (then "" lets the
-// SDK use that).
-func serviceEndpoint(sess *session, envService string) string {
-	if os.Getenv("AWS_ENDPOINT_URL_"+envService) != "" {
-		return ""
-	}
-	return sess.ac.CustomEndpointEc2
 }
