@@ -51,7 +51,7 @@ func wantSource(t *testing.T, region, id, key, source string) {
 func attachDenied(t *testing.T, region string) {
 	faults(t, map[string]any{"fail_rate": 1, "fail_code": "UnauthorizedOperation", "fail_status": 403,
 		"fail_message": "You are not authorized to perform this operation.",
-		"actions": []string{"AttachImageWatermark"}, "regions": []string{region}})
+		"actions":      []string{"AttachImageWatermark"}, "regions": []string{region}})
 }
 
 var amiInRegionRE = regexp.MustCompile(`(us-east-1|eu-west-1) (ami-[0-9a-f]{17})`)
@@ -276,7 +276,7 @@ func TestPromiseNotFoundFailsFast(t *testing.T) {
 	r := build(t, t.TempDir(), tpl, endpointVar(), idsVar("eu-west-1", missing), "not_found_grace=3s")
 	took := time.Since(start)
 	mustFail(t, r)
-	mustContain(t, r, "not found: DescribeImages of "+missing+" in eu-west-1 as ", "returned no such AMI for 3s (not_found_grace)",
+	mustContain(t, r, "not found: DescribeImages of "+missing+" in eu-west-1 as account "+testAccount+" returned no such AMI for 3s (not_found_grace)",
 		"a typo in the AMI id", "the wrong region", "credentials of another account", "deregistered", "not shared", "nothing was changed")
 	if took > 60*time.Second {
 		t.Errorf("the build took %s with not_found_grace 3s", took)
@@ -310,8 +310,8 @@ func TestPromiseDryRunSaysWould(t *testing.T) {
 	wantKeys(t, "eu-west-1", ids[1])
 }
 
-// Small fixes: image_ids = {} is an error; names with edge spaces are
-// quoted.
+// Small fixes: image_ids = {} is an error; a null in watermarks is named;
+// names with edge spaces are quoted.
 func TestPromiseSmallFixes(t *testing.T) {
 	resetEmulator(t)
 	tpl := testdata("promises-ids.pkr.hcl")
@@ -319,9 +319,20 @@ func TestPromiseSmallFixes(t *testing.T) {
 	mustFail(t, r)
 	mustContain(t, r, "image_ids is empty")
 
+	r = validate(t, tpl, endpointVar(), idsVar("us-east-1", "ami-0123456789abcdef0"), `watermarks=["golden", null]`)
+	mustFail(t, r)
+	mustContain(t, r, "watermarks[1] is null")
+	if strings.Contains(r.output(), "{{}") {
+		t.Errorf("the error shows Packer SDK internals:\n%s", r)
+	}
+
 	id := seed(t, seedImage{Region: "us-east-1", Account: testAccount, Name: "spaces"})[0]
 	r = build(t, t.TempDir(), tpl, endpointVar(), idsVar("us-east-1", id), `watermarks=["   ", "x  "]`)
 	mustSucceed(t, r)
-	mustContain(t, r, `attached "`+key("   ")+`"`, `attached "`+key("x  ")+`"`)
+	for _, want := range []string{`attached "` + key("   ") + `"`, `attached "` + key("x  ") + `"`} {
+		if !strings.Contains(r.output(), want) { // exact, spaces included
+			t.Errorf("the output does not contain %q:\n%s", want, r)
+		}
+	}
 	wantKeys(t, "us-east-1", id, key("   "), key("x  "))
 }

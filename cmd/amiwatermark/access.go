@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -86,6 +87,9 @@ func flagNames(s string) string {
 
 // session holds the loaded AWS configuration and one EC2 client per region.
 type session struct {
+	// clock is EC2's clock, the time rule of every component
+	// (awsconfig.Clock): set by the first successful answer.
+	clock   *awsconfig.Clock
 	ac      *awsconfig.AccessConfig
 	cfg     aws.Config
 	clients map[string]*ec2.Client
@@ -106,7 +110,8 @@ func newSession(ctx context.Context, ac *awsconfig.AccessConfig) (*session, erro
 	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
 		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	}
-	return &session{ac: ac, cfg: cfg, clients: map[string]*ec2.Client{}}, nil
+	clock := &awsconfig.Clock{}
+	return &session{clock: clock, ac: ac, cfg: awsconfig.WithClock(cfg, clock), clients: map[string]*ec2.Client{}}, nil
 }
 
 // defaultRegion is --region, else the SDK's (AWS_REGION, profile).
@@ -234,4 +239,18 @@ func (r redactWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// at re-reads --at against EC2's clock once an answer has set it: "now"
+// and +/- offsets are measured from EC2's clock, like the data source and
+// the post-processor measure ages; an absolute time stays as given.
+func (s *session) at(atFlag string, parsed time.Time) time.Time {
+	if !s.clock.Known() {
+		return parsed
+	}
+	t, err := parseAt(atFlag, s.clock.Now())
+	if err != nil {
+		return parsed
+	}
+	return t
 }

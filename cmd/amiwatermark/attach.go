@@ -88,7 +88,7 @@ func (m *mutateFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.BoolVar(&m.requireAllowed, "require-allowed", false, "refuse unless the account's current Allowed-AMIs criteria (GetAllowedImagesSettings) allow every AMI after the run")
 	fs.BoolVar(&m.reattachInherited, "reattach-inherited", true, "re-attach a requested key the AMI carries inherited from another AMI (detach, attach) so that it is attached to this AMI; =false leaves it")
 	fs.BoolVar(&m.keepInherited, "keep-inherited", false, "the same as --reattach-inherited=false")
-	fs.BoolVar(&m.jsonOut, "json", false, "print the result as JSON on stdout (progress goes to stderr)")
+	fs.BoolVar(&m.jsonOut, "json", false, "print the result as a JSON document on stdout instead of one line per AMI (progress always goes to stderr)")
 }
 
 // request checks the flags and returns the engine request.
@@ -216,10 +216,9 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	if err != nil {
 		return fail(err)
 	}
-	progress := stdout
-	if m.jsonOut {
-		progress = stderr
-	}
+	// Progress goes to stderr; stdout carries the result only (as for
+	// every command): one line per AMI, or the JSON document.
+	progress := stderr
 	if len(res.foreign) > 0 {
 		if !m.tf.skipOtherAccounts || len(res.refs) == 0 {
 			return fail(res.foreignError())
@@ -241,6 +240,17 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	}
 	if m.jsonOut {
 		writeJSON(stdout, jsonResult(cmd, m.dryRun, out, res))
+		return exitOK
+	}
+	for _, a := range out.AMIs {
+		if m.dryRun {
+			fmt.Fprintf(stdout, "DRY-RUN %s %s: would carry %s\n", a.Region, a.ImageID, joinKeys(a.Plan.KeysAfter()))
+		} else {
+			fmt.Fprintf(stdout, "DONE %s %s: carries %s\n", a.Region, a.ImageID, joinKeys(a.Keys))
+		}
+	}
+	for _, f := range res.foreign {
+		fmt.Fprintf(stdout, "SKIPPED %s %s: not attachable by this account (owner %s)\n", f.Region, f.ID, f.Account)
 	}
 	return exitOK
 }
@@ -302,6 +312,22 @@ func jsonResult(cmd string, dry bool, out *engine.Result, res *resolved) mutateO
 		doc.NotAttachable = append(doc.NotAttachable, notAttachableOutput{Region: f.Region, ImageID: f.ID, Account: f.Account, Reason: f.problem(res.self)})
 	}
 	return doc
+}
+
+// joinKeys renders keys for a result line; keys whose name has leading or
+// trailing spaces are quoted so that they can be told apart.
+func joinKeys(keys []string) string {
+	if len(keys) == 0 {
+		return "no watermark"
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k
+		if _, name, _ := strings.Cut(k, ":"); name == "" || strings.TrimSpace(name) != name {
+			out[i] = fmt.Sprintf("%q", k)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func nonNil(s []string) []string {

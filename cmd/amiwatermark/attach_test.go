@@ -57,7 +57,10 @@ func TestAttachArgumentsAndDetach(t *testing.T) {
 
 	code, out, errOut := e.cli("attach", "--region", regionEast, "--name", "approved", amiBare, regionWest+":"+amiCopy)
 	wantCode(t, code, 0, out, errOut)
-	wantContains(t, "stdout", out,
+	wantLines(t, out,
+		"DONE us-east-1 "+amiBare+": carries 111122223333:approved",
+		"DONE eu-west-1 "+amiCopy+": carries 111122223333:golden-base, 111122223333:approved")
+	wantContains(t, "stderr", errOut,
 		"us-east-1 "+amiBare+": attached 111122223333:approved",
 		"eu-west-1 "+amiCopy+": attached 111122223333:approved",
 		"done: 2 AMI(s) in 2 region(s); 2 attached")
@@ -68,7 +71,7 @@ func TestAttachArgumentsAndDetach(t *testing.T) {
 	e.clearRequests()
 	code, out, errOut = e.cli("attach", "--name", "approved", regionEast+":"+amiBare)
 	wantCode(t, code, 0, out, errOut)
-	wantContains(t, "stdout", out, "skipped 111122223333:approved (already present)")
+	wantContains(t, "stderr", errOut, "skipped 111122223333:approved (already present)")
 	if n := e.mutations(); n != 0 {
 		t.Errorf("a re-run made %d mutating calls", n)
 	}
@@ -81,7 +84,8 @@ func TestAttachArgumentsAndDetach(t *testing.T) {
 	// detach takes a bare name (the owner's key) or a full key.
 	code, out, errOut = e.cli("detach", "--name", acctMe+":released", regionEast+":"+amiBare, "--name", "approved")
 	wantCode(t, code, 0, out, errOut)
-	wantContains(t, "stdout", out, "detached 111122223333:released", "detach 111122223333:approved: not present, nothing to do")
+	wantContains(t, "stderr", errOut, "detached 111122223333:released", "detach 111122223333:approved: not present, nothing to do")
+	wantLines(t, out, "DONE us-east-1 "+amiBare+": carries no watermark")
 	e.wantSDKKeys(regionEast, amiBare)
 }
 
@@ -129,9 +133,10 @@ func TestAttachDryRun(t *testing.T) {
 	e.clearRequests()
 	code, out, errOut := e.cli("attach", "--dry-run", "--name", "approved", regionEast+":"+amiBare)
 	wantCode(t, code, 0, out, errOut)
-	wantContains(t, "stdout", out, "[dry-run]", "would", "nothing was changed")
-	if strings.Contains(out, ": attached ") {
-		t.Errorf("a dry run says it attached:\n%s", out)
+	wantContains(t, "stderr", errOut, "[dry-run]", "would", "nothing was changed")
+	wantLines(t, out, "DRY-RUN us-east-1 "+amiBare+": would carry 111122223333:approved")
+	if strings.Contains(errOut, ": attached ") {
+		t.Errorf("a dry run says it attached:\n%s", errOut)
 	}
 	if n := len(e.distinct("AttachImageWatermark")); n != 1 || !strings.Contains(e.distinct("AttachImageWatermark")[0], "DryRun=true") {
 		t.Errorf("dry run: attach requests %v, want one with DryRun=true", e.distinct("AttachImageWatermark"))

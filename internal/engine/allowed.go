@@ -6,12 +6,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -41,7 +40,7 @@ func (r *run) fetchAllowed(ctx context.Context, regions []*regionWork) (map[stri
 				problems = append(problems, fmt.Sprintf("%s: %s needs GetAllowedImagesSettings, which failed: %s%s", w.region, r.req.Names.RequireAllowed, errText(err), hint(err, "ec2:GetAllowedImagesSettings")))
 				return
 			}
-			s := allowedSettings{state: aws.ToString(res.State), criteria: criteriaOf(res.ImageCriteria)}
+			s := allowedSettings{state: aws.ToString(res.State), criteria: awsconfig.Criteria(res.ImageCriteria)}
 			if s.state == "" || s.state == "disabled" {
 				problems = append(problems, fmt.Sprintf("%s: %s: the account's Allowed AMIs setting in %s is disabled, so no criteria decide launches there and the check could not fail: put it in audit-mode or enabled mode (aws ec2 enable-allowed-images-settings --allowed-images-settings-state audit-mode --region %s), or turn %s off",
 					w.region, r.req.Names.RequireAllowed, w.region, w.region, r.req.Names.RequireAllowed))
@@ -70,61 +69,10 @@ func (r *run) allowedProblem(region string, img watermark.Image) string {
 	if !ok {
 		return ""
 	}
-	v := s.criteria.Evaluate(img, "", time.Now().UTC())
+	v := s.criteria.Evaluate(img, "", r.req.Now())
 	if v.Allowed {
 		return ""
 	}
 	return fmt.Sprintf("%s: the AMI with keys %s would not be allowed by the account's current Allowed AMIs criteria in %s (state %s, read with GetAllowedImagesSettings, evaluated as another account launching it): %s; attach a watermark the criteria accept, or change the criteria",
 		r.req.Names.RequireAllowed, joinOr(showAll(keysOf(img)), "none"), region, s.state, v.Reason)
-}
-
-// criteriaOf converts the criteria of GetAllowedImagesSettings into the
-// domain's criteria, every field included.
-func criteriaOf(in []types.ImageCriterion) watermark.Criteria {
-	days := func(v *int32) *int64 {
-		if v == nil {
-			return nil
-		}
-		n := int64(*v)
-		return &n
-	}
-	out := make(watermark.Criteria, 0, len(in))
-	for _, ic := range in {
-		cr := watermark.Criterion{
-			ImageProviders:          ic.ImageProviders,
-			ImageNames:              ic.ImageNames,
-			MarketplaceProductCodes: ic.MarketplaceProductCodes,
-		}
-		if c := ic.CreationDateCondition; c != nil {
-			cr.CreationDateCondition = &watermark.CreationDateCondition{MaximumDaysSinceCreated: days(c.MaximumDaysSinceCreated)}
-		}
-		if c := ic.DeprecationTimeCondition; c != nil {
-			cr.DeprecationTimeCondition = &watermark.DeprecationTimeCondition{MaximumDaysSinceDeprecated: days(c.MaximumDaysSinceDeprecated)}
-		}
-		for _, f := range ic.ImageWatermarks {
-			cr.ImageWatermarks = append(cr.ImageWatermarks, watermark.WatermarkFilter{
-				WatermarkKey:                       f.WatermarkKey,
-				SourceImageRegion:                  f.SourceImageRegion,
-				MaximumDaysSinceWatermarkCreated:   days(f.MaximumDaysSinceWatermarkCreated),
-				MaximumDaysSinceSourceImageCreated: days(f.MaximumDaysSinceSourceImageCreated),
-			})
-		}
-		if s := ic.ScanResultCondition; s != nil {
-			sc := &watermark.ScanResultCondition{
-				MaxDaysSinceLastFindingScan:           days(s.MaxDaysSinceLastFindingScan),
-				MaxDaysSinceCriticalFixAvailable:      days(s.MaxDaysSinceCriticalFixAvailable),
-				MaxDaysSinceHighFixAvailable:          days(s.MaxDaysSinceHighFixAvailable),
-				MaxDaysSinceMediumFixAvailable:        days(s.MaxDaysSinceMediumFixAvailable),
-				MaxDaysSinceLowFixAvailable:           days(s.MaxDaysSinceLowFixAvailable),
-				MaxDaysSinceInformationalFixAvailable: days(s.MaxDaysSinceInformationalFixAvailable),
-			}
-			if s.MaximumSeverityLabel != "" {
-				l := watermark.Severity(s.MaximumSeverityLabel)
-				sc.MaximumSeverityLabel = &l
-			}
-			cr.ScanResultCondition = sc
-		}
-		out = append(out, cr)
-	}
-	return out
 }

@@ -104,6 +104,9 @@ type Request struct {
 	// after it the run fails saying what was looked up, where and as whom.
 	// Zero means DefaultNotFoundGrace.
 	NotFoundGrace time.Duration
+	// Now is the clock ages and Allowed-AMIs day conditions are measured
+	// against (awsconfig.Clock: EC2's clock); nil means the local clock.
+	Now func() time.Time
 	// Account, when set, returns the caller's account id (for example
 	// with sts:GetCallerIdentity); messages about AMIs not found name it.
 	Account func(ctx context.Context) (string, error)

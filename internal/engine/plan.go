@@ -3,14 +3,14 @@ package engine
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // planAll plans every AMI (pure) and checks the criteria on the planned
 // result; any problem refuses the whole run before anything is changed.
-func (r *run) planAll(targets []Target, desc map[string]described, req watermark.Request) (map[string]watermark.ImagePlan, error) {
+func (r *run) planAll(targets []Target, desc map[string]described) (map[string]watermark.ImagePlan, error) {
+	req := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach, KeepInherited: r.req.KeepInherited}
 	plans := map[string]watermark.ImagePlan{}
 	var problems []string
 	for _, t := range targets {
@@ -25,7 +25,7 @@ func (r *run) planAll(targets []Target, desc map[string]described, req watermark
 			problems = append(problems, pr.Error())
 		}
 		if p.OK() {
-			after := p.ImageAfter(d.img, time.Now().UTC())
+			after := p.ImageAfter(d.img, r.req.Now())
 			for _, msg := range []string{r.criteriaProblem(after), r.allowedProblem(t.Region, after)} {
 				if msg != "" {
 					problems = append(problems, watermark.Problem{Region: t.Region, ImageID: t.ImageID,
@@ -64,7 +64,7 @@ func (r *run) criteriaProblem(img watermark.Image) string {
 	if r.req.Criteria == nil {
 		return ""
 	}
-	v := r.req.Criteria.Evaluate(img, r.req.CriteriaAccount, time.Now().UTC())
+	v := r.req.Criteria.Evaluate(img, r.req.CriteriaAccount, r.req.Now())
 	if v.Allowed {
 		return ""
 	}

@@ -11,6 +11,16 @@ import (
 	"github.com/aws/smithy-go"
 )
 
+// announce says what the run is about to do.
+func (r *run) announce(amis, regions int) {
+	verbs := "attach %s; detach %s"
+	if r.req.DryRun {
+		verbs = "would attach %s; would detach %s (dry run: nothing is changed)"
+	}
+	r.ui.say("%d AMI(s) in %d region(s): "+verbs, amis, regions,
+		joinOr(quoteAll(r.req.Attach), "nothing"), joinOr(quoteAll(r.req.Detach), "nothing"))
+}
+
 // summary reports the result per AMI and in total.
 func (r *run) summary(res *Result, regions int) {
 	if r.req.DryRun {

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
+	"time"
 )
 
 // run is one Run call.
@@ -26,6 +25,9 @@ type run struct {
 func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
 	req.Timing = req.Timing.withDefaults()
 	req.Names = req.Names.withDefaults()
+	if req.Now == nil {
+		req.Now = func() time.Time { return time.Now().UTC() }
+	}
 	if req.WaitTimeout <= 0 {
 		req.WaitTimeout = DefaultWaitTimeout
 	}
@@ -44,13 +46,7 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	wreq := watermark.Request{Attach: r.req.Attach, Detach: r.req.Detach, KeepInherited: r.req.KeepInherited}
-	verbs := "attach %s; detach %s"
-	if r.req.DryRun {
-		verbs = "would attach %s; would detach %s (dry run: nothing is changed)"
-	}
-	r.ui.say("%d AMI(s) in %d region(s): "+verbs, len(targets), len(regions),
-		joinOr(quoteAll(wreq.Attach), "nothing"), joinOr(quoteAll(wreq.Detach), "nothing"))
+	r.announce(len(targets), len(regions))
 
 	// 1. Describe every AMI, waiting until it is available.
 	desc, err := r.describeAll(ctx, regions)
@@ -65,44 +61,28 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 			return nil, err
 		}
 	}
-	plans, err := r.planAll(targets, desc, wreq)
+	plans, err := r.planAll(targets, desc)
 	if err != nil {
 		return nil, err
 	}
 
-	// 3. Mutate.
+	// 3. Mutate, regions in parallel.
 	outcomes := r.mutateAll(ctx, regions, plans)
 	if err := r.mutationError(ctx, targets, outcomes); err != nil {
 		return nil, err
 	}
 
-	// 4. Verify, and report.
-	res := &Result{Keys: Keys{}}
-	switch {
-	case r.req.DryRun:
-		for _, t := range targets {
-			var present []string
-			for _, w := range plans[t.ImageID].Present {
-				present = append(present, w.Key)
-			}
-			res.Keys.Set(t, present)
-		}
-	case r.req.Verify || r.req.RequireAllowed || r.req.Criteria != nil:
-		after, err := r.verifyAll(ctx, regions, plans)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range targets {
-			res.Keys.Set(t, after[t.ImageID])
-		}
-	default:
-		for _, t := range targets {
-			res.Keys.Set(t, plans[t.ImageID].KeysAfter())
-		}
+	// 4. Verify.
+	keys, err := r.keysAfter(ctx, regions, targets, plans)
+	if err != nil {
+		return nil, err
 	}
+
+	// 5. Result.
+	res := &Result{Keys: keys}
 	for _, t := range targets {
 		o := outcomes[t.ImageID]
-		res.AMIs = append(res.AMIs, AMIResult{Target: t, Plan: o.plan, Attached: o.attached, Detached: o.detached, Keys: res.Keys.Get(t)})
+		res.AMIs = append(res.AMIs, AMIResult{Target: t, Plan: o.plan, Attached: o.attached, Detached: o.detached, Keys: keys.Get(t)})
 	}
 	r.summary(res, len(regions))
 	return res, nil

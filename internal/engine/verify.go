@@ -19,6 +19,36 @@ type verifyProblem struct {
 	final bool // retrying can't help
 }
 
+// keysAfter are the keys on every AMI after the run: described again and
+// checked against the plans when the run verifies, else as planned (in a
+// dry run: the keys the AMIs carry now).
+func (r *run) keysAfter(ctx context.Context, regions []*regionWork, targets []Target, plans map[string]watermark.ImagePlan) (Keys, error) {
+	keys := Keys{}
+	switch {
+	case r.req.DryRun:
+		for _, t := range targets {
+			var present []string
+			for _, w := range plans[t.ImageID].Present {
+				present = append(present, w.Key)
+			}
+			keys.Set(t, present)
+		}
+	case r.req.Verify || r.req.RequireAllowed || r.req.Criteria != nil:
+		after, err := r.verifyAll(ctx, regions, plans)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			keys.Set(t, after[t.ImageID])
+		}
+	default:
+		for _, t := range targets {
+			keys.Set(t, plans[t.ImageID].KeysAfter())
+		}
+	}
+	return keys, nil
+}
+
 // verifyAll describes every region's AMIs again (one call per region) and
 // checks the result against the plans. It returns the keys on each AMI.
 func (r *run) verifyAll(ctx context.Context, regions []*regionWork, plans map[string]watermark.ImagePlan) (map[string][]string, error) {
@@ -138,11 +168,12 @@ func (r *run) checkImage(t Target, img watermark.Image, p watermark.ImagePlan) [
 				add(false, "key %s reports SourceImageId %q and SourceImageRegion %q, expected %q and %q: it was not attached to this AMI; check the AMI in EC2", k, w.SourceImageID, w.SourceImageRegion, t.ImageID, t.Region)
 			}
 		}
+		attached := map[string]bool{}
+		for _, k := range p.AttachKeys() {
+			attached[k] = true
+		}
 		for _, k := range p.Detach {
-			if contains(p.AttachKeys(), k) {
-				continue // re-attached: checked above as an attached key
-			}
-			if _, ok := byKey[k]; ok {
+			if _, ok := byKey[k]; ok && !attached[k] { // a re-attached key is back, attached here
 				add(false, "key %s is still present although it was detached; run again to detach it", k)
 			}
 		}

@@ -405,7 +405,7 @@ func TestPostProcessorWaitTimeout(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"us-east-1 " + ids[0] + `: did not become available within wait_timeout (300ms): last state seen "pending"`,
-		"ap-south-1 " + missing + `: not found: DescribeImages of ` + missing + ` in ap-south-1 as `,
+		"ap-south-1 " + missing + `: not found: DescribeImages of ` + missing + ` in ap-south-1 as account ` + testAccount + ` returned no such AMI`,
 		"likely causes: a typo in the AMI id, the wrong region, credentials of another account",
 	} {
 		if !strings.Contains(msg, want) {
@@ -629,5 +629,40 @@ func TestPostProcessorRedactsSecrets(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "AuthFailure: signature of [redacted] with [redacted] and [redacted] does not match") {
 		t.Errorf("error:\n%s", err)
+	}
+}
+
+// Issue 12, item 2: a requested key the AMI carries inherited is
+// re-attached (detach + attach) and verified attached to the AMI itself;
+// reattach_inherited = false leaves it inherited.
+func TestPostProcessorReattachInherited(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		e := newEmu(t)
+		old := "ami-0bbbbbbbbbbbbbbbb"
+		inh := ec2emu.SeedWatermark{Key: testAccount + ":golden-base", SourceImageID: old, SourceImageRegion: "us-east-1",
+			SourceImageCreationTime: "2026-10-01T00:00:00Z", WatermarkCreationTime: "2026-10-01T00:00:00Z"}
+		id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "next-base", Watermarks: []ec2emu.SeedWatermark{inh}})[0]
+		raw := map[string]interface{}{"watermarks": []string{"golden-base"}}
+		if keep {
+			raw["reattach_inherited"] = false
+		}
+		_, ui, err := runPP(t, context.Background(), e.pp(t, raw), amiArtifact("us-east-1:"+id))
+		if err != nil {
+			t.Fatalf("keep=%v: %v\n%s", keep, err, ui)
+		}
+		img := e.image(t, "us-east-1", id)
+		if len(img.ImageWatermarks) != 1 {
+			t.Fatalf("keep=%v: watermarks %v", keep, img.ImageWatermarks)
+		}
+		want, line := id, "re-attaching "+testAccount+":golden-base (inherited from "+old+" in us-east-1"
+		if keep {
+			want, line = old, "skipped "+testAccount+":golden-base (already present, inherited from "+old
+		}
+		if got := aws.ToString(img.ImageWatermarks[0].SourceImageId); got != want {
+			t.Errorf("keep=%v: SourceImageId %s, want %s", keep, got, want)
+		}
+		if !strings.Contains(ui.String(), line) {
+			t.Errorf("keep=%v: UI does not say %q:\n%s", keep, line, ui)
+		}
 	}
 }

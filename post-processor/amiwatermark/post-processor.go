@@ -1,10 +1,12 @@
 // Package amiwatermark is the amiwatermark post-processor: it attaches EC2 AMI
 // watermarks to every AMI a build produced.
 //
-// A run goes: artifact -> (region, AMI) list -> describe every AMI (waiting
-// until it is available) -> plan per AMI (pure, internal/watermark) -> refuse
-// the whole run if any plan has a problem -> mutate (regions in parallel, each
-// AMI's calls in order: detaches, then attaches) -> verify -> artifact.
+// The package holds what is Packer's: the configuration, reading the AMIs
+// from the artifact (or image_ids), the returned Artifact and what the
+// failure means for the build's AMIs. The run itself is internal/engine:
+// (region, AMI) list -> describe every AMI -> plan per AMI (pure,
+// internal/watermark) -> refuse the whole run if any plan has a problem ->
+// mutate (regions in parallel) -> verify -> result per AMI.
 package amiwatermark
 
 import (
@@ -17,7 +19,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
+	"github.com/zclconf/go-cty/cty"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
@@ -34,6 +38,9 @@ func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMap
 // Configure decodes and validates the configuration. Every problem is
 // reported at once, so `packer validate` shows them all.
 func (p *PostProcessor) Configure(raws ...interface{}) error {
+	if err := nullElements(raws); err != nil {
+		return err
+	}
 	err := config.Decode(&p.config, &config.DecodeOpts{
 		PluginType:         "packer.post-processor.amiwatermark",
 		Interpolate:        true,
@@ -107,8 +114,11 @@ func (p *PostProcessor) run(ctx context.Context, rep *reporter, in packersdk.Art
 		// Also in the log (awsconfig); the UI is what a user sees.
 		rep.Say("WARNING: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use it only with test endpoints")
 	}
+	clock := &awsconfig.Clock{}
+	awsCfg = awsconfig.WithClock(awsCfg, clock)
 	clients := func(region string) (*ec2.Client, error) { return c.AccessConfig.NewEC2Client(awsCfg, region) }
 	req := c.request()
+	req.Now = clock.Now
 	req.Account = func(ctx context.Context) (string, error) { return c.AccessConfig.CallerAccount(ctx, awsCfg) }
 	res, err := engine.Run(ctx, targets, req, clients, rep)
 	if err != nil {
@@ -173,3 +183,53 @@ func (noArtifact) Id() string               { return "" }
 func (noArtifact) String() string           { return "no input artifact" }
 func (noArtifact) State(string) interface{} { return nil }
 func (noArtifact) Destroy() error           { return nil }
+
+// nullElements refuses a null inside a list or map of the configuration
+// (`watermarks = ["golden", null]`) with the setting's name, before the
+// SDK's decoder reports it with its internal path.
+func nullElements(raws []interface{}) error {
+	var msgs []string
+	for _, raw := range raws {
+		v, ok := raw.(cty.Value)
+		if !ok || !v.IsWhollyKnown() || v.IsNull() {
+			continue
+		}
+		_ = cty.Walk(v, func(path cty.Path, el cty.Value) (bool, error) {
+			if len(path) < 2 || !el.IsNull() {
+				return true, nil
+			}
+			if _, elem := path[len(path)-1].(cty.IndexStep); !elem {
+				return true, nil // an unset attribute of a block
+			}
+			msgs = append(msgs, fmt.Sprintf("%s is null: remove the null element or give a value", pathText(path)))
+			return false, nil
+		})
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// pathText renders a cty path as the template writes it: watermarks[1],
+// image_ids["us-east-1"].
+func pathText(path cty.Path) string {
+	var b strings.Builder
+	for _, step := range path {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			if b.Len() > 0 {
+				b.WriteString(".")
+			}
+			b.WriteString(s.Name)
+		case cty.IndexStep:
+			if s.Key.Type() == cty.Number {
+				n, _ := s.Key.AsBigFloat().Int64()
+				fmt.Fprintf(&b, "[%d]", n)
+			} else if s.Key.Type() == cty.String {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			}
+		}
+	}
+	return b.String()
+}
