@@ -164,3 +164,51 @@ func TestAttachPackerManifest(t *testing.T) {
 		wantKeys(t, region, id, key("golden-base"))
 	}
 }
+
+// TestAttachImageBuilderImage (issue 16): the recipe's command against the
+// emulator program: an EC2 Image Builder image build version (GetImage over
+// REST-JSON) whose output AMIs are emulator images in two regions of the
+// build account and one copy in another account. The run is refused naming
+// the other account's copy, then --skip-other-accounts watermarks the
+// account's own AMIs, each attached to itself (checked through the SDK).
+func TestAttachImageBuilderImage(t *testing.T) {
+	resetEmulator(t)
+	const (
+		east  = "ami-0e2e00000001b0001"
+		west  = "ami-0e2e00000001b0002"
+		other = "ami-0e2e00000001b0003"
+		arn   = "arn:aws:imagebuilder:us-east-1:" + testAccount + ":image/golden-base/2026.11.0/1"
+	)
+	emuDo(t, "POST", "/_emu/seed", map[string]any{
+		"images": []seedImage{
+			{Region: "us-east-1", Account: testAccount, ImageID: east, Name: "golden-base-2026.11.0"},
+			{Region: "eu-west-1", Account: testAccount, ImageID: west, Name: "golden-base-2026.11.0"},
+			{Region: "eu-west-1", Account: otherAccount, ImageID: other, Name: "golden-base-2026.11.0"},
+		},
+		"image_builder_images": []map[string]any{{
+			"arn":         arn,
+			"output_amis": []map[string]string{{"image": east}, {"image": west}, {"image": other}},
+		}},
+	}, nil)
+	dir := t.TempDir()
+
+	r := runCLI(t, dir, "attach", "--image-builder-image", arn, "--name", "golden-base")
+	if r.code != 1 || !strings.Contains(squash(r.stderr), "eu-west-1 "+other+": owned by account "+otherAccount) ||
+		!strings.Contains(r.stderr, "before distribution") {
+		t.Fatalf("attach with another account's copy: exit %d, want 1 naming it\n%s", r.code, r)
+	}
+	wantKeys(t, "us-east-1", east)
+	wantKeys(t, "eu-west-1", west)
+
+	r = runCLI(t, dir, "attach", "--image-builder-image", arn, "--name", "golden-base", "--skip-other-accounts")
+	mustSucceed(t, r)
+	if !strings.Contains(r.stdout, "SKIPPED eu-west-1 "+other+": not attachable by this account (owner "+otherAccount+")") {
+		t.Errorf("stdout does not list the other account's copy:\n%s", r.stdout)
+	}
+	for region, id := range map[string]string{"us-east-1": east, "eu-west-1": west} {
+		w := watermarkOf(t, wantKeys(t, region, id, key("golden-base")), key("golden-base"))
+		if aws.ToString(w.SourceImageId) != id || aws.ToString(w.SourceImageRegion) != region {
+			t.Errorf("%s %s: golden-base attached to %s/%s, want the AMI itself", region, id, aws.ToString(w.SourceImageRegion), aws.ToString(w.SourceImageId))
+		}
+	}
+}
