@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	ppamiwatermark "github.com/amiwatermark/packer-plugin-amiwatermark/post-processor/amiwatermark"
 )
 
@@ -136,7 +135,7 @@ func FuzzManifestTargets(f *testing.F) {
 		}
 		seen := map[amiRef]bool{}
 		for _, r := range refs {
-			if !ppamiwatermark.IsAMIID(r.ID) || !awsconfig.ValidRegion(r.Region) {
+			if _, err := ppamiwatermark.ParseArtifactID(r.Region + ":" + r.ID); err != nil {
 				t.Fatalf("malformed target %+v", r)
 			}
 			if seen[r] {
