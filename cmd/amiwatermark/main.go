@@ -5,6 +5,8 @@
 //	amiwatermark verify   [--region R] [--require-key ACCOUNT:NAME-PATTERN ...] [--criteria FILE|current]
 //	                      [--max-severity LEVEL] [--max-days-since-scan N] [--max-days-since-fix-available SEVERITY=N] [REGION:]AMI...
 //	amiwatermark simulate [--region R] --criteria FILE [--owners self,amazon,...] [--in-use] [--compare-current]
+//	amiwatermark attach   --name NAME [--detach KEY] [--dry-run] [--json] TARGETS
+//	amiwatermark detach   --name NAME|ACCOUNT:NAME [--dry-run] [--json] TARGETS
 //	amiwatermark version
 //
 // Exit codes: 0 success (verify: every AMI satisfies every requirement),
@@ -52,6 +54,8 @@ Usage:
   amiwatermark inspect  [flags] [REGION:]AMI...   show each AMI's watermarks, lineage, owner, age, allowed status
   amiwatermark verify   [flags] [REGION:]AMI...   exit 0 only if every AMI meets every requirement (CI gate)
   amiwatermark simulate [flags]                   which images would proposed Allowed-AMIs criteria block?
+  amiwatermark attach   --name NAME [flags] TARGETS   attach watermarks: plan all, refuse on any problem, change, verify
+  amiwatermark detach   --name NAME [flags] TARGETS   detach watermarks, the same way
   amiwatermark version                            print the version
   amiwatermark help COMMAND                       the flags of COMMAND
 
@@ -71,6 +75,8 @@ func commands() []command {
 		{"inspect", "show each AMI's watermarks", runInspect},
 		{"verify", "check AMIs against requirements", runVerify},
 		{"simulate", "evaluate proposed Allowed-AMIs criteria", runSimulate},
+		{"attach", "attach watermarks to AMIs (plan, refuse on any problem, change, verify)", runAttach},
+		{"detach", "detach watermarks from AMIs", runDetach},
 	}
 }
 
@@ -89,7 +95,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 					return c.run(ctx, []string{"-h"}, stdout, stderr)
 				}
 			}
-			fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify or simulate\n", rest[0])
+			fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach or detach\n", rest[0])
 			return exitUsage
 		}
 		fmt.Fprint(stdout, mainUsage)
@@ -103,7 +109,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return c.run(ctx, rest, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify or simulate (amiwatermark help)\n", name)
+	fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach or detach (amiwatermark help)\n", name)
 	return exitUsage
 }
 
