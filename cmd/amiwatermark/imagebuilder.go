@@ -102,7 +102,7 @@ func resolveImageBuilder(ctx context.Context, cfg aws.Config, endpoint string, a
 	seen := map[amiRef]bool{}
 	for _, a := range img.OutputResources.Amis {
 		ref := amiRef{Region: aws.ToString(a.Region), ID: aws.ToString(a.Image)}
-		if _, err := amiref.ParseList(ref.Region + ":" + ref.ID, amiref.Options{}); err != nil {
+		if _, err := amiref.ParseList(ref.Region+":"+ref.ID, amiref.Options{}); err != nil {
 			return nil, fmt.Errorf("the Image Builder image %s lists an output AMI %q in region %q that is not an AMI id", arn.ARN, ref.ID, ref.Region)
 		}
 		if seen[ref] {

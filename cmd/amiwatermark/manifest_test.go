@@ -135,7 +135,7 @@ func FuzzManifestTargets(f *testing.F) {
 		}
 		seen := map[amiRef]bool{}
 		for _, r := range refs {
-			if _, err := amiref.ParseList(r.Region + ":" + r.ID, amiref.Options{}); err != nil {
+			if _, err := amiref.ParseList(r.Region+":"+r.ID, amiref.Options{}); err != nil {
 				t.Fatalf("malformed target %+v", r)
 			}
 			if seen[r] {
