@@ -2,6 +2,15 @@
 # two more names are requested. The whole run must be refused before the first
 # attach, in every region.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

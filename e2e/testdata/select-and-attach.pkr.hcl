@@ -3,6 +3,15 @@
 # image_ids, and the post-processor attaches two names. Run twice, the second
 # run attaches nothing.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type        = string
   description = "URL of the EC2 emulator (set by the e2e harness)."

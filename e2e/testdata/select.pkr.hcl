@@ -1,6 +1,15 @@
 # Scenarios 4 and 6: a data source whose query comes from variables, and a
 # null build that records what it selected in a manifest.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }
