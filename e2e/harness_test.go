@@ -112,6 +112,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	testkit.RemoveBuilds()
+	if devPlugin.bin != "" {
+		os.RemoveAll(filepath.Dir(devPlugin.bin))
+	}
 	os.Exit(code)
 }
 
@@ -251,35 +254,7 @@ type emuStats struct {
 
 func (p *stack) emuDo(t *testing.T, method, path string, body any, out any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, p.emuURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: decoding %q: %v", method, path, b, err)
-		}
-	}
+	testkit.DoJSON(t, method, p.emuURL+path, body, out)
 }
 
 // resetEmulator clears all emulator state (images, stats, faults, clock).

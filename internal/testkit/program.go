@@ -145,8 +145,12 @@ func (p *Program) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig)
 func (p *Program) Wait(timeout time.Duration) (code int, rest []string, err error) {
 	select {
 	case <-p.done:
-	case <-time.After(timeout):
-		return 0, nil, fmt.Errorf("the program did not exit within %s", timeout)
+	default:
+		select {
+		case <-p.done:
+		case <-time.After(timeout):
+			return 0, nil, fmt.Errorf("the program did not exit within %s", timeout)
+		}
 	}
 	for l := range p.lines {
 		rest = append(rest, l)
