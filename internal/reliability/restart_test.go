@@ -61,7 +61,7 @@ func TestEmulatorKilledBetweenRuns(t *testing.T) {
 	row := Row{Scenario: "sigkill between runs", Runs: 2}
 	start := time.Now()
 	defer func() { row.Time = time.Since(start); record(row) }()
-		state := filepath.Join(t.TempDir(), "state.json")
+	state := filepath.Join(t.TempDir(), "state.json")
 	p := startEmulator(t, state)
 
 	var seeds []ec2emu.SeedImage
