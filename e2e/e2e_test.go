@@ -210,7 +210,7 @@ func TestLimitRefusedBeforeAnyAttach(t *testing.T) {
 				CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []any{"golden-base"}},
 		)
 		tpl := testdata("limit.pkr.hcl")
-		kv := []string{p.endpointVar(), "full_ami=" + full, "other_ami=" + other}
+		kv := []string{p.endpointVar(), fmt.Sprintf(`image_ids={"us-east-1" = "%s", "eu-west-1" = "%s"}`, full, other)}
 
 		mustSucceed(t, p.validate(t, tpl, kv...))
 		p.resetStats(t)
