@@ -21,8 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
@@ -84,11 +87,7 @@ func (e *emu) wait() (int, []string) {
 }
 
 func (e *emu) client(region, account string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+account, "secret", ""),
-	})
+	return emutest.EC2Client(e.url, region, emutest.Credentials(account))
 }
 
 // control sends a control request and decodes the JSON answer.
@@ -270,11 +269,37 @@ func TestProgramSeedFileAppliedOnce(t *testing.T) {
 	e3.stop(syscall.SIGTERM)
 }
 
+// TestProgramSeedObject: --seed takes the object form with accounts and an
+// organization, served over Organizations and STS on the same port.
+func TestProgramSeedObject(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(`{"images":[{"region":"us-east-1","account":"111122223333","name":"one"}],
+		"accounts":[{"id":"111122223333","name":"prod"},{"id":"444455556666","refuse_assume_role":true}],
+		"organization":{"management_account":"111122223333"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startEmu(t, "--seed", seed)
+	if got := snapshot(t, e.client("us-east-1", "111122223333")); countImages(got) != 1 {
+		t.Fatalf("seeded images:\n%s", got)
+	}
+	creds := emutest.Credentials("111122223333")
+	out, err := emutest.OrganizationsClient(e.url, "us-east-1", creds).ListAccounts(context.Background(), &organizations.ListAccountsInput{})
+	if err != nil || len(out.Accounts) != 2 {
+		t.Fatalf("ListAccounts: %+v %v", out, err)
+	}
+	_, err = emutest.STSClient(e.url, "us-east-1", creds).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::444455556666:role/r"), RoleSessionName: aws.String("s1")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("AssumeRole into the refusing account: %v", err)
+	}
+	e.stop(syscall.SIGTERM)
+}
+
 func TestProgramFlagsApply(t *testing.T) {
 	e := startEmu(t, "--default-account", "777788889999", "--pending-describes", "1", "--not-found-describes", "1")
 	// An access key id without 12 trailing digits acts as the default account.
-	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	c := emutest.EC2Client(e.url, "us-east-1", credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""))
 	out, err := c.RegisterImage(context.Background(), &ec2.RegisterImageInput{Name: aws.String("new"), RootDeviceName: aws.String("/dev/xvda")})
 	if err != nil {
 		t.Fatal(err)
