@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
@@ -52,15 +51,6 @@ func (p *stack) slowImages(t *testing.T) {
 	p.emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"pending_describes": 1}, nil)
 	t.Cleanup(func() {
 		p.emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"available_after": "0s", "pending_describes": 0, "not_found_describes": 0}, nil)
-	})
-}
-
-func (p *stack) ec2ClientAs(region, akid string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(akid, testSecretKey, ""),
-		BaseEndpoint:     aws.String(p.emuURL),
-		RetryMaxAttempts: 1,
 	})
 }
 

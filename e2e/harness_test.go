@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
@@ -311,13 +312,13 @@ func (p *stack) seedFile(t *testing.T, path string) []string {
 // ---------------------------------------------------------------------------
 // Checking EC2 state through the SDK
 
-func (p *stack) ec2Client(region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, ""),
-		BaseEndpoint:     aws.String(p.emuURL),
-		RetryMaxAttempts: 1,
-	})
+// ec2Client is an SDK client of the test account for this stack's
+// emulator; ec2ClientAs one of another access key.
+func (p *stack) ec2Client(region string) *ec2.Client { return p.ec2ClientAs(region, testAccessKey) }
+
+func (p *stack) ec2ClientAs(region, akid string) *ec2.Client {
+	return emutest.EC2Client(p.emuURL, region, credentials.NewStaticCredentialsProvider(akid, testSecretKey, ""),
+		func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
 }
 
 // describeImage returns the image as the test account sees it.

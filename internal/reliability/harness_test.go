@@ -18,6 +18,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/post-processor/amiwatermark"
 )
@@ -196,11 +197,7 @@ func injected(st ec2emu.Stats) int64 {
 // client is a plain SDK client of the test account, for assertions (call
 // it with the faults cleared).
 func client(url, region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "assertions", ""),
-	})
+	return emutest.EC2Client(url, region, credentials.NewStaticCredentialsProvider(accessKey, "assertions", ""))
 }
 
 // describe returns the image as the test account sees it.
