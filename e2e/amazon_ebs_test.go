@@ -1,10 +1,11 @@
 package e2e
 
 // Issue 8: the whole pipeline in real `packer build`s with the amazon
-// plugin's amazon-ebs builder (v1.8.2, on both Packers) against the emulator (which emulates what the
-// builder calls: key pair, security group, default VPC, RunInstances,
-// StopInstances, CreateImage, CopyImage, the waiters, the cleanup calls;
-// docs/emulator.md). Every scenario checks the emulator's state afterwards
+// plugin's amazon-ebs builder (v1.8.2, on both Packers) against the
+// emulator, which emulates what the builder calls: key pair, security
+// group, default VPC, RunInstances, StopInstances, CreateImage, CopyImage,
+// the waiters, the cleanup calls, and the STS credential check
+// (docs/emulator.md). Every scenario checks the emulator's state afterwards
 // through the SDK.
 
 import (
