@@ -200,7 +200,7 @@ artifact=$(field "$m" artifact_id)
 case "$artifact" in *us-east-1:ami-*) ;; *) die "the manifest's artifact_id is '$artifact', expected the new AMIs" ;; esac
 say
 say "What happened:"
-say "  Packer's amazon-ebs builder launched an instance from $a_id, imaged it and copied the AMI to"
+say "  The amazon plugin's amazon-ebs builder launched an instance from $a_id, imaged it and copied the AMI to"
 say "  eu-west-1: $artifact. Both new AMIs inherited the base's watermarks; the"
 say "  post-processor then attached $ACCOUNT:app-web to each. As 'amiwatermark inspect' (the CLI in"
 say "  cmd/amiwatermark) shows, the inherited keys keep the base as their source:"
