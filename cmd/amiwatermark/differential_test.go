@@ -1,7 +1,7 @@
 package main
 
 // The differential test of issue 9: internal/watermark's Allowed-AMIs
-// evaluator (written from ec2-semantics.md §3.8 and §4) against the
+// evaluator (written from docs/ec2-semantics.md, "Allowed AMIs") against the
 // emulator's evaluator (written independently), on thousands of random
 // images and hundreds of random criteria, with zero disagreements.
 //

@@ -7,8 +7,9 @@
 //	       [--not-found-describes N]
 //
 // The first line on stdout is exactly "listening on http://HOST:PORT".
-// The EC2 Query API is served on POST /, the control endpoints under /_emu/
-// (see docs/emulator.md), plus POST /_emu/save, which writes the
+// EC2, STS, Organizations and Image Builder are served on one port (each
+// request goes to the service of its SigV4 credential scope), the control
+// endpoints under /_emu/ (see docs/emulator.md), plus POST /_emu/save, which writes the
 // --state file now and answers {"saved":"FILE","images":N}.
 //
 // State: with --state FILE the emulator loads FILE at start when it exists
@@ -79,9 +80,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	f.Usage = func() {
 		fmt.Fprint(f.Output(), `Usage: ec2emu [flags]
 
-Runs the EC2 emulator: the EC2 Query API on POST /, control endpoints under
-/_emu/ (health, stats, reset, clock, faults, config, images, save). The first
-stdout line is "listening on http://HOST:PORT".
+Runs the EC2 emulator: EC2, STS, Organizations and Image Builder on one port
+(routed by the SigV4 credential scope's service), control endpoints under
+/_emu/ (health, stats, reset, clock, faults, config, images, seed, save). The
+first stdout line is "listening on http://HOST:PORT". See docs/emulator.md.
 
 With --state FILE the state is loaded from FILE at start (when it exists) and
 written to it atomically after every change (write-behind: within the

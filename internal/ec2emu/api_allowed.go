@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Allowed AMIs (§3.8): the per-account, per-region settings, their
+// Allowed AMIs (docs/ec2-semantics.md, "Allowed AMIs"): the per-account, per-region settings, their
 // validation and the evaluation of imageAllowed.
 
 const (
@@ -179,7 +179,7 @@ func criterionMatches(c *ImageCriterion, img *Image, now time.Time) bool {
 }
 
 // watermarkCriterionMatches: one watermark on img must satisfy every set
-// field of f (§3.8, §4.4).
+// field of f (docs/ec2-semantics.md, "Allowed AMIs").
 func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time) bool {
 	if f.WatermarkKey == nil && f.SourceImageRegion == nil && f.MaximumDaysSinceWatermarkCreated == nil && f.MaximumDaysSinceSourceImageCreated == nil {
 		return false
@@ -195,7 +195,7 @@ func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time)
 		if f.MaximumDaysSinceWatermarkCreated != nil && !withinDays(now.Sub(w.WatermarkCreationTime), *f.MaximumDaysSinceWatermarkCreated) {
 			continue
 		}
-		// §4.5: the API-reference reading, now - sourceImageCreationTime.
+		// The API-reference reading ("Allowed AMIs"), now - sourceImageCreationTime.
 		if f.MaximumDaysSinceSourceImageCreated != nil && !withinDays(now.Sub(w.SourceImageCreationTime), *f.MaximumDaysSinceSourceImageCreated) {
 			continue
 		}
@@ -204,7 +204,7 @@ func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time)
 	return false
 }
 
-// withinDays reports elapsed <= n×24h (§4.5), without overflowing.
+// withinDays reports elapsed <= n×24h ("Allowed AMIs"), without overflowing.
 func withinDays(elapsed time.Duration, n int64) bool {
 	const day = 24 * time.Hour
 	if n < 0 {
@@ -362,7 +362,7 @@ func replaceImageCriteria(s *Server, rq *request, x *xmlOut) *apiError {
 	return nil
 }
 
-// parseImageCriteria reads and validates ImageCriterion.N (§3.8).
+// parseImageCriteria reads and validates ImageCriterion.N (docs/ec2-semantics.md, "Allowed AMIs").
 func parseImageCriteria(rq *request) ([]ImageCriterion, *apiError) {
 	idx := rq.indices("ImageCriterion")
 	if len(idx) > maxCriteria {

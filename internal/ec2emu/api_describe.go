@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// DescribeImages (§3.3, §4.6, §4.9).
+// DescribeImages (docs/ec2-semantics.md, "DescribeImages").
 
 func init() {
 	register(map[string]handler{"DescribeImages": describeImages})
@@ -54,7 +54,7 @@ func sharedWith(img *Image, account string) bool {
 }
 
 // visibleTo: the caller owns the image, it is public, or shared with the
-// caller (§3.3). Deregistered images are not visible.
+// caller (docs/ec2-semantics.md, "DescribeImages"). Deregistered images are not visible.
 func visibleTo(img *Image, account string) bool {
 	if img.State == "deregistered" {
 		return false

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// EC2 wildcard matching and the DescribeImages filters (§3.3). Patterns are
+// EC2 wildcard matching and the DescribeImages filters (docs/ec2-semantics.md, "DescribeImages"). Patterns are
 // compiled once per request; matching does not allocate.
 
 // globKind classifies a compiled pattern so the common shapes avoid the

@@ -28,6 +28,9 @@ type State struct {
 	// answers AWSOrganizationsNotInUseException). Its members are the
 	// seeded accounts.
 	Organization *Organization `json:"organization,omitempty"`
+	// BuilderImages are the seeded EC2 Image Builder image build versions,
+	// by ARN (seed "image_builder_images", imagebuilder.go).
+	BuilderImages map[string]*BuilderImage `json:"builder_images,omitempty"`
 
 	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
