@@ -27,7 +27,7 @@ func TestAccSelectAndAttach(t *testing.T) {
 		return map[string]any{
 			"region":          s.region,
 			"key":             s.key(golden),
-			"name_filter":     s.name("base-*"),
+			"filters":         map[string]string{"name": s.name("base-*")},
 			"extra_image_ids": extra,
 			"watermarks":      names,
 		}
@@ -97,7 +97,7 @@ func TestAccLimit(t *testing.T) {
 	}
 	names := []string{s.wm("candidate"), s.wm("ci-passed")}
 
-	r := s.packerRun(t, "build", "watermark.pkr.hcl", map[string]any{
+	r := s.packerRun(t, "build", "limit.pkr.hcl", map[string]any{
 		"region": s.region, "image_ids": ids, "watermarks": names,
 	}).fails(t)
 	r.contains(t, full)
@@ -123,7 +123,7 @@ func TestAccBadNames(t *testing.T) {
 		{"ab", []string{`"ab"`, "3-128"}},
 		{strings.Repeat("n", 129), []string{"129", "3-128"}},
 	} {
-		r := s.packerRun(t, "validate", "watermark.pkr.hcl", map[string]any{
+		r := s.packerRun(t, "validate", "limit.pkr.hcl", map[string]any{
 			"region":     s.region,
 			"image_ids":  map[string]string{s.region: "ami-0123456789abcdef0"},
 			"watermarks": []string{tc.name},
@@ -144,13 +144,13 @@ func TestAccDataSourceRefusals(t *testing.T) {
 		acct = "123456789012"
 	}
 	r := s.packerRun(t, "validate", "select.pkr.hcl", map[string]any{
-		"region": s.region, "keys": []string{"*:" + s.wm("golden")}, "name_filter": s.name("*"),
+		"region": s.region, "keys": []string{"*:" + s.wm("golden")}, "filters": map[string]string{"name": s.name("*")},
 	}).fails(t)
 	r.contains(t, "*:"+s.wm("golden"), "12-digit")
 
 	missing := acct + ":" + s.wm("nothing")
 	r = s.packerRun(t, "build", "select.pkr.hcl", map[string]any{
-		"region": s.region, "keys": []string{missing}, "name_filter": s.name("*"),
+		"region": s.region, "keys": []string{missing}, "filters": map[string]string{"name": s.name("*")},
 	}).fails(t)
 	r.contains(t, missing, s.region, "self")
 }
@@ -163,9 +163,11 @@ func TestAccPromote(t *testing.T) {
 	id := s.registerAMI(t, s.region, "promote")
 	s.attach(t, s.region, id, cand)
 
-	s.packerRun(t, "build", "promote.pkr.hcl", map[string]any{
-		"region": s.region, "candidate_key": s.key(cand), "candidate": cand, "approved": appr,
-		"name_filter": s.name("promote"),
+	// select-and-attach.pkr.hcl as a promotion: select by the candidate
+	// key, detach it (a bare name: this account's key), attach approved.
+	s.packerRun(t, "build", "select-and-attach.pkr.hcl", map[string]any{
+		"region": s.region, "key": s.key(cand), "detach": []string{cand}, "watermarks": []string{appr},
+		"filters": map[string]string{"name": s.name("promote")},
 	}).ok(t)
 	wms := s.watermarks(t, s.region, id)
 	if _, ok := wms[s.key(cand)]; ok {
@@ -176,7 +178,7 @@ func TestAccPromote(t *testing.T) {
 	}
 
 	r := s.packerRun(t, "build", "select.pkr.hcl", map[string]any{
-		"region": s.region, "keys": []string{s.key(appr)}, "name_filter": s.name("promote"),
+		"region": s.region, "keys": []string{s.key(appr)}, "filters": map[string]string{"name": s.name("promote")},
 	}).ok(t)
 	if got := r.manifest(t)["id"]; got != id {
 		t.Errorf("selecting by %s returned %s, want the promoted %s", s.key(appr), got, id)
@@ -197,7 +199,7 @@ func TestAccCopyLineage(t *testing.T) {
 	cp := s.copyAMI(t, s.region, base, s.second, "copy-dst")
 
 	r := s.packerRun(t, "build", "select.pkr.hcl", map[string]any{
-		"region": s.second, "keys": []string{s.key(golden)}, "lineage": "attached", "name_filter": s.name("copy-*"),
+		"region": s.second, "keys": []string{s.key(golden)}, "lineage": "attached", "filters": map[string]string{"name": s.name("copy-*")},
 	}).ok(t)
 	if got := r.manifest(t)["id"]; got != cp {
 		t.Errorf("lineage attached in %s selected %s, want the copy %s of %s", s.second, got, cp, base)

@@ -1,6 +1,10 @@
 // Package acctest holds the acceptance tests: the end-to-end scenarios of
 // e2e/ (a real `packer` binary running templates with this plugin), run
-// against real AWS instead of the emulator. Run them with
+// against real AWS instead of the emulator, with e2e's own templates
+// (e2e/testdata: the region, names, filters and credentials are variables;
+// the credentials are left empty here, so the SDK's default chain is used).
+// The packer is $PACKER_ACC_PACKER, else bin/packer-modern (Packer 1.16.0),
+// else bin/packer (1.9.4), else packer from PATH. Run them with
 //
 //	make testacc
 //

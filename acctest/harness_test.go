@@ -3,7 +3,6 @@ package acctest
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 // howToRun is the skip message: what these tests are and how to run them.
@@ -41,22 +41,18 @@ const (
 	sweepAge = 6 * time.Hour
 	// commandTimeout bounds one packer command.
 	commandTimeout = 30 * time.Minute
-	// pluginSource is the required_plugins source users write.
-	pluginSource = "github.com/amiwatermark/amiwatermark"
 )
 
 // suite is the state shared by the acceptance tests of one run.
 type suite struct {
-	root       string
-	packer     string
-	tmp        string
-	pluginPath string
-	configDir  string
-	endpoint   string // AMIWATERMARK_ACC_EC2_ENDPOINT, "" for AWS
-	region     string
-	second     string // "" when no second region is configured
-	runID      string
-	cfg        aws.Config
+	root     string
+	packer   *testkit.Packer
+	tmp      string
+	endpoint string // AMIWATERMARK_ACC_EC2_ENDPOINT, "" for AWS
+	region   string
+	second   string // "" when no second region is configured
+	runID    string
+	cfg      aws.Config
 
 	mu        sync.Mutex
 	clients   map[string]*ec2.Client
@@ -137,20 +133,28 @@ func newSuite() (*suite, string, error) {
 		return nil, fmt.Sprintf("PACKER_ACC=1 but no AWS credentials were found (%v); %s", err, howToRun), nil
 	}
 
-	if s.root, err = repoRoot(); err != nil {
+	if s.root, err = testkit.RepoRoot(); err != nil {
 		return nil, "", err
 	}
-	if s.packer, err = findPacker(s.root); err != nil {
+	bin, err := findPacker(s.root)
+	if err != nil {
 		return nil, "", err
 	}
 	if s.tmp, err = os.MkdirTemp("", "amiwatermark-acc-"); err != nil {
 		return nil, "", err
 	}
-	s.configDir = filepath.Join(s.tmp, "packer-config")
-	if err := os.MkdirAll(s.configDir, 0o755); err != nil {
+	if s.packer, err = testkit.NewPacker(bin, s.tmp); err != nil {
 		return nil, "", err
 	}
-	if s.pluginPath, err = installPlugin(s.root, filepath.Join(s.tmp, "plugins")); err != nil {
+	// The caller's AWS settings are the point of these tests.
+	s.packer.KeepAWSEnv = true
+	s.packer.Timeout = commandTimeout
+	s.packer.Env = []string{"AWS_REGION=" + s.region}
+	plugin := filepath.Join(s.tmp, "build", "packer-plugin-amiwatermark"+testkit.Exe())
+	if err := testkit.BuildPlugin(plugin, true); err != nil {
+		return nil, "", err
+	}
+	if err := s.packer.Install(plugin, testkit.PluginSource); err != nil {
 		return nil, "", err
 	}
 	s.runID = newRunID()
@@ -184,80 +188,22 @@ func newRunID() string {
 	return time.Now().UTC().Format("0102-1504") + "-" + hex.EncodeToString(b)
 }
 
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the module: run the tests from the repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// findPacker returns $PACKER_ACC_PACKER, bin/packer (`make packer` builds it;
-// `make testacc` does so first) or packer from PATH.
+// findPacker returns $PACKER_ACC_PACKER, bin/packer-modern (Packer 1.16.0;
+// `make testacc` builds it), bin/packer (1.9.4) or packer from PATH.
 func findPacker(root string) (string, error) {
 	if p := os.Getenv("PACKER_ACC_PACKER"); p != "" {
 		return p, nil
 	}
-	bin := filepath.Join(root, "bin", "packer"+exeSuffix())
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
+	for _, name := range []string{"packer-modern", "packer"} {
+		bin := filepath.Join(root, "bin", name+testkit.Exe())
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
 	}
 	if p, err := exec.LookPath("packer"); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("no packer binary: run `make packer` (builds bin/packer) or set PACKER_ACC_PACKER")
-}
-
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
-}
-
-// installPlugin builds the plugin in release form (so `version = ">= 0.1.0"`
-// constraints match) and lays it out under dir as `packer plugins install`
-// does, with its _SHA256SUM file.
-func installPlugin(root, dir string) (string, error) {
-	built := filepath.Join(dir, "..", "build", "packer-plugin-amiwatermark"+exeSuffix())
-	cmd := exec.Command("go", "build", "-ldflags",
-		"-X github.com/amiwatermark/packer-plugin-amiwatermark/version.VersionPrerelease=", "-o", built, ".")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the plugin: %v\n%s", err, out)
-	}
-	out, err := exec.Command(built, "describe").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s describe: %v", built, err)
-	}
-	var desc struct {
-		Version    string `json:"version"`
-		APIVersion string `json:"api_version"`
-	}
-	if err := json.Unmarshal(out, &desc); err != nil || desc.Version == "" || desc.APIVersion == "" {
-		return "", fmt.Errorf("%s describe printed %q: want JSON with version and api_version (%v)", built, out, err)
-	}
-	name := fmt.Sprintf("packer-plugin-amiwatermark_v%s_%s_%s_%s%s", desc.Version, desc.APIVersion, runtime.GOOS, runtime.GOARCH, exeSuffix())
-	dst := filepath.Join(dir, filepath.FromSlash(pluginSource), name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(built)
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	if err := os.WriteFile(strings.TrimSuffix(dst, exeSuffix())+"_SHA256SUM", []byte(hex.EncodeToString(sum[:])), 0o644); err != nil {
-		return "", err
-	}
-	return dir, nil
+	return "", fmt.Errorf("no packer binary: run `make packer-modern` (builds bin/packer-modern) or set PACKER_ACC_PACKER")
 }
 
 // client returns the EC2 client of region.
@@ -688,12 +634,17 @@ func (r run) manifest(t *testing.T) map[string]string {
 	return m.Builds[len(m.Builds)-1].CustomData
 }
 
-// packer runs `packer <cmd> -var-file=<vars> <template>` in a fresh
-// directory, the template being acctest/testdata/<template>.
+// packerRun runs `packer <cmd> -var-file=<vars> <template>` in a fresh
+// directory, the template being e2e/testdata/<template>: the acceptance
+// tests run the e2e templates, with variables for the region, the names
+// and the credentials (empty: the SDK's default chain).
 func (s *suite) packerRun(t *testing.T, cmd, template string, vars map[string]any) run {
 	t.Helper()
 	dir := t.TempDir()
 	vars["endpoint"] = s.endpoint
+	vars["access_key"] = ""
+	vars["secret_key"] = ""
+	vars["max_retries"] = 10
 	b, err := json.MarshalIndent(vars, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -702,21 +653,12 @@ func (s *suite) packerRun(t *testing.T, cmd, template string, vars map[string]an
 	if err := os.WriteFile(varFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tpl := filepath.Join(s.root, "acctest", "testdata", template)
+	tpl := filepath.Join(s.root, "e2e", "testdata", template)
 	args := []string{cmd, "-var-file=" + varFile, tpl}
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	c := exec.CommandContext(ctx, s.packer, args...)
-	c.Dir = dir
-	c.Env = append(os.Environ(),
-		"PACKER_PLUGIN_PATH="+s.pluginPath,
-		"PACKER_CONFIG_DIR="+s.configDir,
-		"CHECKPOINT_DISABLE=1",
-		"AWS_REGION="+s.region,
-	)
-	out, err := c.CombinedOutput()
-	if ctx.Err() != nil {
-		err = fmt.Errorf("timed out after %s: %w", commandTimeout, err)
+	r := s.packer.Run(t, dir, nil, args...)
+	var rerr error
+	if r.Code != 0 {
+		rerr = fmt.Errorf("exit status %d", r.Code)
 	}
-	return run{out: string(out), err: err, dir: dir, args: args}
+	return run{out: r.Output(), err: rerr, dir: dir, args: args}
 }

@@ -1,10 +1,11 @@
 package e2e
 
-// Issue 8: the whole pipeline in real `packer build`s with Packer 1.9.4's
-// bundled amazon-ebs builder against the emulator (which emulates what the
-// builder calls: key pair, security group, default VPC, RunInstances,
-// StopInstances, CreateImage, CopyImage, the waiters, the cleanup calls;
-// docs/emulator.md). Every scenario checks the emulator's state afterwards
+// Issue 8: the whole pipeline in real `packer build`s with the amazon
+// plugin's amazon-ebs builder (v1.8.2, on both Packers) against the
+// emulator, which emulates what the builder calls: key pair, security
+// group, default VPC, RunInstances, StopInstances, CreateImage, CopyImage,
+// the waiters, the cleanup calls, and the STS credential check
+// (docs/emulator.md). Every scenario checks the emulator's state afterwards
 // through the SDK.
 
 import (
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
@@ -37,36 +37,21 @@ const (
 	vendorAcct  = "137112412989"
 )
 
-// ebsEnv is the environment of packer runs that use the amazon-ebs
-// builder: its waiters poll without delay (the emulator's transitions take
-// one describe each). AWS_POLL_DELAY_SECONDS is read by the builder only,
-// not by the plugin (aws-sdk-go-v2).
-var ebsEnv = []string{"AWS_POLL_DELAY_SECONDS=0"}
-
 // ebsBuild runs `packer build` of an amazon-ebs template in dir.
-func ebsBuild(t *testing.T, dir, template string, kv ...string) result {
+func (p *stack) ebsBuild(t *testing.T, dir, template string, kv ...string) result {
 	t.Helper()
 	args := append([]string{"build", "-color=false"}, vars(kv...)...)
-	return runPacker(t, dir, ebsEnv, append(args, template)...)
+	return p.runPacker(t, dir, p.ebsEnv(), append(args, template)...)
 }
 
 // slowImages makes new images (CreateImage, CopyImage) answer pending to
 // one DescribeImages, so the builder's ImageAvailable waiter polls twice;
 // the setting is undone when the test ends.
-func slowImages(t *testing.T) {
+func (p *stack) slowImages(t *testing.T) {
 	t.Helper()
-	emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"pending_describes": 1}, nil)
+	p.emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"pending_describes": 1}, nil)
 	t.Cleanup(func() {
-		emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"available_after": "0s", "pending_describes": 0, "not_found_describes": 0}, nil)
-	})
-}
-
-func ec2ClientAs(region, akid string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(akid, testSecretKey, ""),
-		BaseEndpoint:     aws.String(env.emuURL),
-		RetryMaxAttempts: 1,
+		p.emuDo(t, http.MethodPost, "/_emu/config", map[string]any{"available_after": "0s", "pending_describes": 0, "not_found_describes": 0}, nil)
 	})
 }
 
@@ -78,11 +63,11 @@ func ctx30(t *testing.T) context.Context {
 
 // builtAMIs finds the AMIs a build made through the SDK: the images of
 // the account named prefix-* in each region (one per region expected).
-func builtAMIs(t *testing.T, akid, prefix string, regions ...string) map[string]string {
+func (p *stack) builtAMIs(t *testing.T, akid, prefix string, regions ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, region := range regions {
-		imgs, err := ec2ClientAs(region, akid).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{Owners: []string{"self"},
+		imgs, err := p.ec2ClientAs(region, akid).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{Owners: []string{"self"},
 			Filters: []types.Filter{{Name: aws.String("name"), Values: []string{prefix + "-*"}}}})
 		if err != nil {
 			t.Fatalf("DescribeImages %s-* in %s: %v", prefix, region, err)
@@ -130,9 +115,9 @@ func apiCode(err error) string {
 }
 
 // wantGone fails unless the AMI is no longer describable (deregistered).
-func wantGone(t *testing.T, region, id string) {
+func (p *stack) wantGone(t *testing.T, region, id string) {
 	t.Helper()
-	_, err := ec2Client(region).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	_, err := p.ec2Client(region).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if apiCode(err) != "InvalidAMIID.NotFound" {
 		t.Errorf("DescribeImages %s in %s: err = %v, want InvalidAMIID.NotFound (deregistered)", id, region, err)
 	}
@@ -152,9 +137,9 @@ func snapshotsOf(img types.Image) []string {
 // wantNoLeftovers checks what the builder must clean up in the account's
 // region: the instance is terminated, and no temporary key pair, security
 // group or volume is left.
-func wantNoLeftovers(t *testing.T, akid string) {
+func (p *stack) wantNoLeftovers(t *testing.T, akid string) {
 	t.Helper()
-	c := ec2ClientAs("us-east-1", akid)
+	c := p.ec2ClientAs("us-east-1", akid)
 	ctx := ctx30(t)
 	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	if err != nil {
@@ -206,14 +191,14 @@ func wantCalls(t *testing.T, s emuStats, region string, want map[string]int64) {
 
 // seedGoldenBases seeds the golden bases: the newest (ebsBaseID) must be
 // picked; both are shared with the workload account.
-func seedGoldenBases(t *testing.T, extra ...any) {
+func (p *stack) seedGoldenBases(t *testing.T, extra ...any) {
 	t.Helper()
 	const r = "us-east-1"
 	mark := func(id, created string) seedWatermark {
 		return seedWatermark{Key: key("golden-base"), SourceImageID: id, SourceImageRegion: r,
 			SourceImageCreationTime: created, WatermarkCreationTime: created[:11] + "09:00:00Z"}
 	}
-	seed(t,
+	p.seed(t,
 		seedImage{Region: r, Account: testAccount, ImageID: ebsOlderID, Name: "golden-base-2026.10",
 			CreationDate: "2026-10-01T08:00:00.000Z", SharedWith: []string{otherAccount},
 			Watermarks: []any{mark(ebsOlderID, "2026-10-01T08:00:00Z")}},
@@ -231,120 +216,122 @@ func seedGoldenBases(t *testing.T, extra ...any) {
 // the AMI itself); the data source with lineage = "attached" still returns
 // the base.
 func TestAmazonEBSPipeline(t *testing.T) {
-	resetEmulator(t)
-	seedGoldenBases(t)
-	slowImages(t)
-	tpl := testdata("ebs-pipeline.pkr.hcl")
-	base := describeImage(t, "us-east-1", ebsBaseID)
-	golden := watermarkOf(t, base, key("golden-base"))
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		p.seedGoldenBases(t)
+		p.slowImages(t)
+		tpl := testdata("ebs-pipeline.pkr.hcl")
+		base := p.describeImage(t, "us-east-1", ebsBaseID)
+		golden := watermarkOf(t, base, key("golden-base"))
 
-	if r := validate(t, tpl, endpointVar()); r.code != 0 {
-		t.Fatalf("packer validate exited %d", r.code)
-	}
-	resetStats(t)
-	dir := t.TempDir()
-	start := time.Now()
-	r := ebsBuild(t, dir, tpl, endpointVar())
-	t.Logf("packer build (amazon-ebs, 2 regions, post-processor) took %s", time.Since(start).Round(time.Millisecond))
-	mustSucceed(t, r)
-	mustContain(t, r, "Found Image ID: "+ebsBaseID, "Copying to: eu-west-1", "app-release")
-
-	entry := manifestBuild(t, filepath.Join(dir, "manifest.json"))
-	custom := entry.CustomData
-	amis := builtAMIs(t, testAccessKey, "app", "us-east-1", "eu-west-1")
-	mustContain(t, r, "us-east-1: "+amis["us-east-1"], "eu-west-1: "+amis["eu-west-1"])
-	// The artifact amiwatermark hands on keeps the build's identity: the
-	// next post-processor sees the AMIs.
-	if want := "eu-west-1:" + amis["eu-west-1"] + ",us-east-1:" + amis["us-east-1"]; entry.ArtifactID != want {
-		t.Errorf("manifest artifact_id = %q, want %q", entry.ArtifactID, want)
-	}
-	if custom["base_id"] != ebsBaseID {
-		t.Errorf("the data source picked %q, want the newest golden base %s", custom["base_id"], ebsBaseID)
-	}
-	use1, euw1 := amis["us-east-1"], amis["eu-west-1"]
-
-	for region, id := range amis {
-		img := wantKeys(t, region, id, key("golden-base"), key("app-release"))
-		// Inherited verbatim from the base (CreateImage, then CopyImage).
-		w := watermarkOf(t, img, key("golden-base"))
-		if aws.ToString(w.SourceImageId) != ebsBaseID || aws.ToString(w.SourceImageRegion) != "us-east-1" ||
-			!aws.ToTime(w.SourceImageCreationTime).Equal(aws.ToTime(golden.SourceImageCreationTime)) ||
-			!aws.ToTime(w.WatermarkCreationTime).Equal(aws.ToTime(golden.WatermarkCreationTime)) {
-			t.Errorf("%s %s: golden watermark %s/%s created %v attached %v, want the base's (%s/us-east-1, %v, %v)",
-				region, id, aws.ToString(w.SourceImageRegion), aws.ToString(w.SourceImageId),
-				aws.ToTime(w.SourceImageCreationTime), aws.ToTime(w.WatermarkCreationTime), ebsBaseID,
-				aws.ToTime(golden.SourceImageCreationTime), aws.ToTime(golden.WatermarkCreationTime))
+		if r := p.validate(t, tpl, p.endpointVar()); r.Code != 0 {
+			t.Fatalf("packer validate exited %d", r.Code)
 		}
-		// Attached by the post-processor to this AMI.
-		a := watermarkOf(t, img, key("app-release"))
-		if aws.ToString(a.SourceImageId) != id || aws.ToString(a.SourceImageRegion) != region {
-			t.Errorf("%s %s: app-release source %s/%s, want the AMI itself", region, id,
-				aws.ToString(a.SourceImageRegion), aws.ToString(a.SourceImageId))
-		}
-		if img.State != types.ImageStateAvailable || aws.ToString(img.OwnerId) != testAccount ||
-			!strings.HasPrefix(aws.ToString(img.Name), "app-") {
-			t.Errorf("%s %s: state %s, owner %s, name %q", region, id, img.State, aws.ToString(img.OwnerId), aws.ToString(img.Name))
-		}
-		// The builder's tags on the AMI and its snapshots.
-		tags := map[string]string{}
-		for _, tg := range img.Tags {
-			tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-		}
-		if tags["Name"] != "app" || tags["BaseAMI"] != ebsBaseID {
-			t.Errorf("%s %s: tags %v, want Name=app and BaseAMI=%s", region, id, tags, ebsBaseID)
-		}
-		snaps := snapshotsOf(img)
-		if len(snaps) == 0 {
-			t.Errorf("%s %s has no snapshot in its block device mappings", region, id)
-			continue
-		}
-		out, err := ec2Client(region).DescribeSnapshots(ctx30(t), &ec2.DescribeSnapshotsInput{SnapshotIds: snaps})
-		if err != nil || len(out.Snapshots) != len(snaps) {
-			t.Errorf("%s: DescribeSnapshots %v: %v", region, snaps, err)
-		}
-	}
-	// Provenance: CreateImage from an instance of the base, then a copy.
-	img := describeImage(t, "us-east-1", use1)
-	if aws.ToString(img.SourceImageId) != ebsBaseID || !strings.HasPrefix(aws.ToString(img.SourceInstanceId), "i-") {
-		t.Errorf("us-east-1 %s: source image %s, source instance %s; want %s and the build instance",
-			use1, aws.ToString(img.SourceImageId), aws.ToString(img.SourceInstanceId), ebsBaseID)
-	}
-	img = describeImage(t, "eu-west-1", euw1)
-	if aws.ToString(img.SourceImageId) != use1 || aws.ToString(img.SourceImageRegion) != "us-east-1" {
-		t.Errorf("eu-west-1 %s: source %s/%s, want us-east-1/%s", euw1, aws.ToString(img.SourceImageRegion),
-			aws.ToString(img.SourceImageId), use1)
-	}
-	// The base itself is untouched.
-	wantKeys(t, "us-east-1", ebsBaseID, key("golden-base"))
-
-	// The calls the builder made, and the cleanup.
-	s := getStats(t)
-	wantCalls(t, s, "us-east-1", map[string]int64{
-		"CreateKeyPair": 1, "CreateSecurityGroup": 1, "AuthorizeSecurityGroupIngress": 1, "RunInstances": 1,
-		"StopInstances": 1, "CreateImage": 1, "TerminateInstances": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1,
-		"AttachImageWatermark": 1, "DeregisterImage": 0,
-	})
-	wantCalls(t, s, "eu-west-1", map[string]int64{"CopyImage": 1, "AttachImageWatermark": 1, "DeregisterImage": 0})
-	if s.Regions["us-east-1"]["DescribeInstances"] < 3 {
-		t.Errorf("DescribeInstances calls = %d, want at least 3 (running, stopping, stopped)", s.Regions["us-east-1"]["DescribeInstances"])
-	}
-	wantNoLeftovers(t, testAccessKey)
-
-	// lineage = "attached" still picks the base, although the new AMI is
-	// newer and carries the key; lineage = "any" picks the new AMI.
-	for _, c := range []struct{ lineage, want, source string }{
-		{"attached", ebsBaseID, ebsBaseID},
-		{"any", use1, ebsBaseID},
-	} {
-		vdir := t.TempDir()
-		r := build(t, vdir, testdata("ebs-verify.pkr.hcl"), endpointVar(), "lineage="+c.lineage)
+		p.resetStats(t)
+		dir := t.TempDir()
+		start := time.Now()
+		r := p.ebsBuild(t, dir, tpl, p.endpointVar())
+		t.Logf("packer build (amazon-ebs, 2 regions, post-processor) took %s", time.Since(start).Round(time.Millisecond))
 		mustSucceed(t, r)
-		m := readManifest(t, filepath.Join(vdir, "verify.json"))
-		if m["id"] != c.want || m["matched_source_image"] != c.source {
-			t.Errorf("lineage %q: the data source returned %q (watermark source %q), want %s (source %s)",
-				c.lineage, m["id"], m["matched_source_image"], c.want, c.source)
+		mustContain(t, r, "Found Image ID: "+ebsBaseID, "Copying to: eu-west-1", "app-release")
+
+		entry := manifestBuild(t, filepath.Join(dir, "manifest.json"))
+		custom := entry.CustomData
+		amis := p.builtAMIs(t, testAccessKey, "app", "us-east-1", "eu-west-1")
+		mustContain(t, r, "us-east-1: "+amis["us-east-1"], "eu-west-1: "+amis["eu-west-1"])
+		// The artifact amiwatermark hands on keeps the build's identity: the
+		// next post-processor sees the AMIs.
+		if want := "eu-west-1:" + amis["eu-west-1"] + ",us-east-1:" + amis["us-east-1"]; entry.ArtifactID != want {
+			t.Errorf("manifest artifact_id = %q, want %q", entry.ArtifactID, want)
 		}
-	}
+		if custom["base_id"] != ebsBaseID {
+			t.Errorf("the data source picked %q, want the newest golden base %s", custom["base_id"], ebsBaseID)
+		}
+		use1, euw1 := amis["us-east-1"], amis["eu-west-1"]
+
+		for region, id := range amis {
+			img := p.wantKeys(t, region, id, key("golden-base"), key("app-release"))
+			// Inherited verbatim from the base (CreateImage, then CopyImage).
+			w := watermarkOf(t, img, key("golden-base"))
+			if aws.ToString(w.SourceImageId) != ebsBaseID || aws.ToString(w.SourceImageRegion) != "us-east-1" ||
+				!aws.ToTime(w.SourceImageCreationTime).Equal(aws.ToTime(golden.SourceImageCreationTime)) ||
+				!aws.ToTime(w.WatermarkCreationTime).Equal(aws.ToTime(golden.WatermarkCreationTime)) {
+				t.Errorf("%s %s: golden watermark %s/%s created %v attached %v, want the base's (%s/us-east-1, %v, %v)",
+					region, id, aws.ToString(w.SourceImageRegion), aws.ToString(w.SourceImageId),
+					aws.ToTime(w.SourceImageCreationTime), aws.ToTime(w.WatermarkCreationTime), ebsBaseID,
+					aws.ToTime(golden.SourceImageCreationTime), aws.ToTime(golden.WatermarkCreationTime))
+			}
+			// Attached by the post-processor to this AMI.
+			a := watermarkOf(t, img, key("app-release"))
+			if aws.ToString(a.SourceImageId) != id || aws.ToString(a.SourceImageRegion) != region {
+				t.Errorf("%s %s: app-release source %s/%s, want the AMI itself", region, id,
+					aws.ToString(a.SourceImageRegion), aws.ToString(a.SourceImageId))
+			}
+			if img.State != types.ImageStateAvailable || aws.ToString(img.OwnerId) != testAccount ||
+				!strings.HasPrefix(aws.ToString(img.Name), "app-") {
+				t.Errorf("%s %s: state %s, owner %s, name %q", region, id, img.State, aws.ToString(img.OwnerId), aws.ToString(img.Name))
+			}
+			// The builder's tags on the AMI and its snapshots.
+			tags := map[string]string{}
+			for _, tg := range img.Tags {
+				tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+			}
+			if tags["Name"] != "app" || tags["BaseAMI"] != ebsBaseID {
+				t.Errorf("%s %s: tags %v, want Name=app and BaseAMI=%s", region, id, tags, ebsBaseID)
+			}
+			snaps := snapshotsOf(img)
+			if len(snaps) == 0 {
+				t.Errorf("%s %s has no snapshot in its block device mappings", region, id)
+				continue
+			}
+			out, err := p.ec2Client(region).DescribeSnapshots(ctx30(t), &ec2.DescribeSnapshotsInput{SnapshotIds: snaps})
+			if err != nil || len(out.Snapshots) != len(snaps) {
+				t.Errorf("%s: DescribeSnapshots %v: %v", region, snaps, err)
+			}
+		}
+		// Provenance: CreateImage from an instance of the base, then a copy.
+		img := p.describeImage(t, "us-east-1", use1)
+		if aws.ToString(img.SourceImageId) != ebsBaseID || !strings.HasPrefix(aws.ToString(img.SourceInstanceId), "i-") {
+			t.Errorf("us-east-1 %s: source image %s, source instance %s; want %s and the build instance",
+				use1, aws.ToString(img.SourceImageId), aws.ToString(img.SourceInstanceId), ebsBaseID)
+		}
+		img = p.describeImage(t, "eu-west-1", euw1)
+		if aws.ToString(img.SourceImageId) != use1 || aws.ToString(img.SourceImageRegion) != "us-east-1" {
+			t.Errorf("eu-west-1 %s: source %s/%s, want us-east-1/%s", euw1, aws.ToString(img.SourceImageRegion),
+				aws.ToString(img.SourceImageId), use1)
+		}
+		// The base itself is untouched.
+		p.wantKeys(t, "us-east-1", ebsBaseID, key("golden-base"))
+
+		// The calls the builder made, and the cleanup.
+		s := p.getStats(t)
+		wantCalls(t, s, "us-east-1", map[string]int64{
+			"CreateKeyPair": 1, "CreateSecurityGroup": 1, "AuthorizeSecurityGroupIngress": 1, "RunInstances": 1,
+			"StopInstances": 1, "CreateImage": 1, "TerminateInstances": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1,
+			"AttachImageWatermark": 1, "DeregisterImage": 0,
+		})
+		wantCalls(t, s, "eu-west-1", map[string]int64{"CopyImage": 1, "AttachImageWatermark": 1, "DeregisterImage": 0})
+		if s.Regions["us-east-1"]["DescribeInstances"] < 3 {
+			t.Errorf("DescribeInstances calls = %d, want at least 3 (running, stopping, stopped)", s.Regions["us-east-1"]["DescribeInstances"])
+		}
+		p.wantNoLeftovers(t, testAccessKey)
+
+		// lineage = "attached" still picks the base, although the new AMI is
+		// newer and carries the key; lineage = "any" picks the new AMI.
+		for _, c := range []struct{ lineage, want, source string }{
+			{"attached", ebsBaseID, ebsBaseID},
+			{"any", use1, ebsBaseID},
+		} {
+			vdir := t.TempDir()
+			r := p.build(t, vdir, testdata("ebs-verify.pkr.hcl"), p.endpointVar(), "lineage="+c.lineage)
+			mustSucceed(t, r)
+			m := readManifest(t, filepath.Join(vdir, "verify.json"))
+			if m["id"] != c.want || m["matched_source_image"] != c.source {
+				t.Errorf("lineage %q: the data source returned %q (watermark source %q), want %s (source %s)",
+					c.lineage, m["id"], m["matched_source_image"], c.want, c.source)
+			}
+		}
+	})
 }
 
 var amiRE = regexp.MustCompile(`(us-east-1|eu-west-1):? (ami-[0-9a-f]{17})`)
@@ -357,80 +344,82 @@ var amiRE = regexp.MustCompile(`(us-east-1|eu-west-1):? (ami-[0-9a-f]{17})`)
 // With fail_on_error = false the post-processor only warns, the chain goes
 // on (the manifest is written) and the AMIs are kept.
 func TestAmazonEBSLimitDeregisters(t *testing.T) {
-	resetEmulator(t)
-	inh := func(acct, name string) seedWatermark {
-		return seedWatermark{Key: acct + ":" + name, SourceImageID: "ami-0aaa0000000000001", SourceImageRegion: "us-west-2",
-			SourceImageCreationTime: "2026-06-01T00:00:00Z", WatermarkCreationTime: "2026-06-02T00:00:00Z"}
-	}
-	seedGoldenBases(t, inh("999988887777", "vendor-hardened"), inh("999988887777", "vendor-cis-l1"), inh("888877776666", "scanner-ok"))
-	full := []string{key("golden-base"), "999988887777:vendor-hardened", "999988887777:vendor-cis-l1", "888877776666:scanner-ok"}
-	wantKeys(t, "us-east-1", ebsBaseID, full...)
-	tpl := testdata("ebs-pipeline.pkr.hcl")
-	names := `watermarks=["app-release","qa-passed"]`
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		inh := func(acct, name string) seedWatermark {
+			return seedWatermark{Key: acct + ":" + name, SourceImageID: "ami-0aaa0000000000001", SourceImageRegion: "us-west-2",
+				SourceImageCreationTime: "2026-06-01T00:00:00Z", WatermarkCreationTime: "2026-06-02T00:00:00Z"}
+		}
+		p.seedGoldenBases(t, inh("999988887777", "vendor-hardened"), inh("999988887777", "vendor-cis-l1"), inh("888877776666", "scanner-ok"))
+		full := []string{key("golden-base"), "999988887777:vendor-hardened", "999988887777:vendor-cis-l1", "888877776666:scanner-ok"}
+		p.wantKeys(t, "us-east-1", ebsBaseID, full...)
+		tpl := testdata("ebs-pipeline.pkr.hcl")
+		names := `watermarks=["app-release","qa-passed"]`
 
-	t.Run("fail_on_error_true", func(t *testing.T) {
-		resetStats(t)
-		dir := t.TempDir()
-		r := ebsBuild(t, dir, tpl, endpointVar(), names, "ami_name=limit")
-		mustFail(t, r)
-		mustContain(t, r, "at most 5", "nothing was changed")
-		// The refusal names both AMIs of the artifact.
-		amis := map[string]string{}
-		for _, m := range amiRE.FindAllStringSubmatch(r.output(), -1) {
-			if m[2] != ebsBaseID && m[2] != ebsOlderID {
-				amis[m[1]] = m[2]
+		t.Run("fail_on_error_true", func(t *testing.T) {
+			p.resetStats(t)
+			dir := t.TempDir()
+			r := p.ebsBuild(t, dir, tpl, p.endpointVar(), names, "ami_name=limit")
+			mustFail(t, r)
+			mustContain(t, r, "at most 5", "nothing was changed")
+			// The refusal names both AMIs of the artifact.
+			amis := map[string]string{}
+			for _, m := range amiRE.FindAllStringSubmatch(r.Output(), -1) {
+				if m[2] != ebsBaseID && m[2] != ebsOlderID {
+					amis[m[1]] = m[2]
+				}
 			}
-		}
-		if amis["us-east-1"] == "" || amis["eu-west-1"] == "" {
-			t.Fatalf("could not find the AMIs of both regions in the output (found %v)", amis)
-		}
-		s := getStats(t)
-		if got := s.Actions["AttachImageWatermark"]; got != 0 {
-			t.Errorf("AttachImageWatermark calls = %d, want 0", got)
-		}
-		// Packer core deregistered the artifact (amazon-ebs Artifact.Destroy:
-		// DescribeImages, DeregisterImage, DeleteSnapshot per region).
-		for region, id := range amis {
-			wantCalls(t, s, region, map[string]int64{"DeregisterImage": 1, "DeleteSnapshot": 1})
-			wantGone(t, region, id)
-			out, err := ec2Client(region).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{Owners: []string{"self"},
-				Filters: []types.Filter{{Name: aws.String("name"), Values: []string{"limit-*"}}}})
-			if err != nil || len(out.Images) != 0 {
-				t.Errorf("%s: images named limit-* after the failed build: %d (%v)", region, len(out.Images), err)
+			if amis["us-east-1"] == "" || amis["eu-west-1"] == "" {
+				t.Fatalf("could not find the AMIs of both regions in the output (found %v)", amis)
 			}
-			snaps, err := ec2Client(region).DescribeSnapshots(ctx30(t), &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
-			if err != nil || len(snaps.Snapshots) != 0 {
-				t.Errorf("%s: %d snapshots left after the failed build (%v)", region, len(snaps.Snapshots), err)
+			s := p.getStats(t)
+			if got := s.Actions["AttachImageWatermark"]; got != 0 {
+				t.Errorf("AttachImageWatermark calls = %d, want 0", got)
 			}
-		}
-		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
-			t.Errorf("the manifest was written: the chain must stop at the failed post-processor")
-		}
-		wantNoLeftovers(t, testAccessKey)
-		wantKeys(t, "us-east-1", ebsBaseID, full...)
-	})
+			// Packer core deregistered the artifact (amazon-ebs Artifact.Destroy:
+			// DescribeImages, DeregisterImage, DeleteSnapshot per region).
+			for region, id := range amis {
+				wantCalls(t, s, region, map[string]int64{"DeregisterImage": 1, "DeleteSnapshot": 1})
+				p.wantGone(t, region, id)
+				out, err := p.ec2Client(region).DescribeImages(ctx30(t), &ec2.DescribeImagesInput{Owners: []string{"self"},
+					Filters: []types.Filter{{Name: aws.String("name"), Values: []string{"limit-*"}}}})
+				if err != nil || len(out.Images) != 0 {
+					t.Errorf("%s: images named limit-* after the failed build: %d (%v)", region, len(out.Images), err)
+				}
+				snaps, err := p.ec2Client(region).DescribeSnapshots(ctx30(t), &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+				if err != nil || len(snaps.Snapshots) != 0 {
+					t.Errorf("%s: %d snapshots left after the failed build (%v)", region, len(snaps.Snapshots), err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+				t.Errorf("the manifest was written: the chain must stop at the failed post-processor")
+			}
+			p.wantNoLeftovers(t, testAccessKey)
+			p.wantKeys(t, "us-east-1", ebsBaseID, full...)
+		})
 
-	t.Run("fail_on_error_false", func(t *testing.T) {
-		resetStats(t)
-		dir := t.TempDir()
-		r := ebsBuild(t, dir, tpl, endpointVar(), names, "ami_name=kept", "fail_on_error=false")
-		mustSucceed(t, r)
-		mustContain(t, r, "WARNING (fail_on_error = false", "at most 5")
-		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-			t.Errorf("no manifest: the chain must go on after the warning (%v)", err)
-		}
-		amis := builtAMIs(t, testAccessKey, "kept", "us-east-1", "eu-west-1")
-		for region, id := range amis {
-			img := wantKeys(t, region, id, full...)
-			if img.State != types.ImageStateAvailable {
-				t.Errorf("%s %s is %s, want available (kept)", region, id, img.State)
+		t.Run("fail_on_error_false", func(t *testing.T) {
+			p.resetStats(t)
+			dir := t.TempDir()
+			r := p.ebsBuild(t, dir, tpl, p.endpointVar(), names, "ami_name=kept", "fail_on_error=false")
+			mustSucceed(t, r)
+			mustContain(t, r, "WARNING (fail_on_error = false", "at most 5")
+			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+				t.Errorf("no manifest: the chain must go on after the warning (%v)", err)
 			}
-		}
-		s := getStats(t)
-		if s.Actions["AttachImageWatermark"] != 0 || s.Actions["DeregisterImage"] != 0 || s.Actions["DeleteSnapshot"] != 0 {
-			t.Errorf("attach/deregister/delete-snapshot calls = %d/%d/%d, want 0/0/0",
-				s.Actions["AttachImageWatermark"], s.Actions["DeregisterImage"], s.Actions["DeleteSnapshot"])
-		}
+			amis := p.builtAMIs(t, testAccessKey, "kept", "us-east-1", "eu-west-1")
+			for region, id := range amis {
+				img := p.wantKeys(t, region, id, full...)
+				if img.State != types.ImageStateAvailable {
+					t.Errorf("%s %s is %s, want available (kept)", region, id, img.State)
+				}
+			}
+			s := p.getStats(t)
+			if s.Actions["AttachImageWatermark"] != 0 || s.Actions["DeregisterImage"] != 0 || s.Actions["DeleteSnapshot"] != 0 {
+				t.Errorf("attach/deregister/delete-snapshot calls = %d/%d/%d, want 0/0/0",
+					s.Actions["AttachImageWatermark"], s.Actions["DeregisterImage"], s.Actions["DeleteSnapshot"])
+			}
+		})
 	})
 }
 
@@ -443,83 +432,85 @@ func TestAmazonEBSLimitDeregisters(t *testing.T) {
 // DescribeImages of the id, before RunInstances; RunInstances itself
 // answers the same code (checked with the SDK).
 func TestAmazonEBSAllowedAMIs(t *testing.T) {
-	resetEmulator(t)
-	seedGoldenBases(t)
-	ctx := ctx30(t)
-	wl := ec2ClientAs("us-east-1", workloadAccessKey)
-	if _, err := wl.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
-		ImageCriteria: []types.ImageCriterionRequest{{
-			ImageWatermarks: []types.ImageWatermarkFilterRequest{{WatermarkKey: aws.String(key("golden-base"))}},
-		}},
-	}); err != nil {
-		t.Fatalf("ReplaceImageCriteriaInAllowedImagesSettings: %v", err)
-	}
-	if _, err := wl.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{
-		AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateEnabled}); err != nil {
-		t.Fatalf("EnableAllowedImagesSettings: %v", err)
-	}
-	tpl := testdata("ebs-allowed.pkr.hcl")
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		p.seedGoldenBases(t)
+		ctx := ctx30(t)
+		wl := p.ec2ClientAs("us-east-1", workloadAccessKey)
+		if _, err := wl.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
+			ImageCriteria: []types.ImageCriterionRequest{{
+				ImageWatermarks: []types.ImageWatermarkFilterRequest{{WatermarkKey: aws.String(key("golden-base"))}},
+			}},
+		}); err != nil {
+			t.Fatalf("ReplaceImageCriteriaInAllowedImagesSettings: %v", err)
+		}
+		if _, err := wl.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{
+			AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateEnabled}); err != nil {
+			t.Fatalf("EnableAllowedImagesSettings: %v", err)
+		}
+		tpl := testdata("ebs-allowed.pkr.hcl")
 
-	t.Run("watermarked_base_builds", func(t *testing.T) {
-		resetStats(t)
-		dir := t.TempDir()
-		r := ebsBuild(t, dir, tpl, endpointVar())
-		mustSucceed(t, r)
-		mustContain(t, r, "Found Image ID: "+ebsBaseID)
-		custom := manifestData(t, filepath.Join(dir, "manifest.json"))
-		amis := builtAMIs(t, workloadAccessKey, "workload-app", "us-east-1")
-		if custom["golden_id"] != ebsBaseID || custom["golden_allowed"] != "true" {
-			t.Errorf("data source: id %q image_allowed %q, want %s and true", custom["golden_id"], custom["golden_allowed"], ebsBaseID)
-		}
-		id := amis["us-east-1"]
-		out, err := wl.DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
-		if err != nil || len(out.Images) != 1 {
-			t.Fatalf("workload DescribeImages %s: %v", id, err)
-		}
-		img := out.Images[0]
-		if aws.ToString(img.OwnerId) != otherAccount || aws.ToString(img.SourceImageId) != ebsBaseID {
-			t.Errorf("new AMI %s: owner %s source %s, want %s and %s", id, aws.ToString(img.OwnerId),
-				aws.ToString(img.SourceImageId), otherAccount, ebsBaseID)
-		}
-		if got := keysOf(img); strings.Join(got, ",") != key("golden-base") {
-			t.Errorf("new AMI %s keys %v, want the inherited %s", id, got, key("golden-base"))
-		}
-		if w := watermarkOf(t, img, key("golden-base")); aws.ToString(w.SourceImageId) != ebsBaseID {
-			t.Errorf("inherited watermark source %s, want %s", aws.ToString(w.SourceImageId), ebsBaseID)
-		}
-		wantCalls(t, getStats(t), "us-east-1", map[string]int64{"RunInstances": 1, "CreateImage": 1})
-		wantNoLeftovers(t, workloadAccessKey)
-	})
+		t.Run("watermarked_base_builds", func(t *testing.T) {
+			p.resetStats(t)
+			dir := t.TempDir()
+			r := p.ebsBuild(t, dir, tpl, p.endpointVar())
+			mustSucceed(t, r)
+			mustContain(t, r, "Found Image ID: "+ebsBaseID)
+			custom := manifestData(t, filepath.Join(dir, "manifest.json"))
+			amis := p.builtAMIs(t, workloadAccessKey, "workload-app", "us-east-1")
+			if custom["golden_id"] != ebsBaseID || custom["golden_allowed"] != "true" {
+				t.Errorf("data source: id %q image_allowed %q, want %s and true", custom["golden_id"], custom["golden_allowed"], ebsBaseID)
+			}
+			id := amis["us-east-1"]
+			out, err := wl.DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
+			if err != nil || len(out.Images) != 1 {
+				t.Fatalf("workload DescribeImages %s: %v", id, err)
+			}
+			img := out.Images[0]
+			if aws.ToString(img.OwnerId) != otherAccount || aws.ToString(img.SourceImageId) != ebsBaseID {
+				t.Errorf("new AMI %s: owner %s source %s, want %s and %s", id, aws.ToString(img.OwnerId),
+					aws.ToString(img.SourceImageId), otherAccount, ebsBaseID)
+			}
+			if got := keysOf(img); strings.Join(got, ",") != key("golden-base") {
+				t.Errorf("new AMI %s keys %v, want the inherited %s", id, got, key("golden-base"))
+			}
+			if w := watermarkOf(t, img, key("golden-base")); aws.ToString(w.SourceImageId) != ebsBaseID {
+				t.Errorf("inherited watermark source %s, want %s", aws.ToString(w.SourceImageId), ebsBaseID)
+			}
+			wantCalls(t, p.getStats(t), "us-east-1", map[string]int64{"RunInstances": 1, "CreateImage": 1})
+			p.wantNoLeftovers(t, workloadAccessKey)
+		})
 
-	t.Run("unwatermarked_public_base_fails", func(t *testing.T) {
-		resetStats(t)
-		r := ebsBuild(t, "", tpl, endpointVar(), "source_ami="+ebsPublicID, "ami_name=public")
-		mustFail(t, r)
-		mustContain(t, r, "InvalidAMIID.NotFound", "The image id '["+ebsPublicID+"]' does not exist")
-		s := getStats(t)
-		wantCalls(t, s, "us-east-1", map[string]int64{"RunInstances": 0, "CreateKeyPair": 0, "CreateImage": 0})
-		wantNoLeftovers(t, workloadAccessKey)
+		t.Run("unwatermarked_public_base_fails", func(t *testing.T) {
+			p.resetStats(t)
+			r := p.ebsBuild(t, "", tpl, p.endpointVar(), "source_ami="+ebsPublicID, "ami_name=public")
+			mustFail(t, r)
+			mustContain(t, r, "InvalidAMIID.NotFound", "The image id '["+ebsPublicID+"]' does not exist")
+			s := p.getStats(t)
+			wantCalls(t, s, "us-east-1", map[string]int64{"RunInstances": 0, "CreateKeyPair": 0, "CreateImage": 0})
+			p.wantNoLeftovers(t, workloadAccessKey)
 
-		// The launch itself is refused with the same code; the golden base
-		// launches.
-		_, err := wl.RunInstances(ctx30(t), &ec2.RunInstancesInput{ImageId: aws.String(ebsPublicID),
-			InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
-		if apiCode(err) != "InvalidAMIID.NotFound" || !strings.Contains(err.Error(), "The image id '["+ebsPublicID+"]' does not exist") {
-			t.Errorf("workload RunInstances of the public base: %v, want InvalidAMIID.NotFound", err)
-		}
-		run, err := wl.RunInstances(ctx30(t), &ec2.RunInstancesInput{ImageId: aws.String(ebsBaseID),
-			InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
-		if err != nil {
-			t.Fatalf("workload RunInstances of the golden base: %v", err)
-		}
-		ids := []string{aws.ToString(run.Instances[0].InstanceId)}
-		if _, err := wl.TerminateInstances(ctx30(t), &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
-			t.Fatal(err)
-		}
-		// The factory account still sees and can launch the public base
-		// (its own settings are disabled).
-		if _, err := ec2Client("us-east-1").DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{ebsPublicID}}); err != nil {
-			t.Errorf("factory account DescribeImages of the public base: %v", err)
-		}
+			// The launch itself is refused with the same code; the golden base
+			// launches.
+			_, err := wl.RunInstances(ctx30(t), &ec2.RunInstancesInput{ImageId: aws.String(ebsPublicID),
+				InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			if apiCode(err) != "InvalidAMIID.NotFound" || !strings.Contains(err.Error(), "The image id '["+ebsPublicID+"]' does not exist") {
+				t.Errorf("workload RunInstances of the public base: %v, want InvalidAMIID.NotFound", err)
+			}
+			run, err := wl.RunInstances(ctx30(t), &ec2.RunInstancesInput{ImageId: aws.String(ebsBaseID),
+				InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			if err != nil {
+				t.Fatalf("workload RunInstances of the golden base: %v", err)
+			}
+			ids := []string{aws.ToString(run.Instances[0].InstanceId)}
+			if _, err := wl.TerminateInstances(ctx30(t), &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+				t.Fatal(err)
+			}
+			// The factory account still sees and can launch the public base
+			// (its own settings are disabled).
+			if _, err := p.ec2Client("us-east-1").DescribeImages(ctx30(t), &ec2.DescribeImagesInput{ImageIds: []string{ebsPublicID}}); err != nil {
+				t.Errorf("factory account DescribeImages of the public base: %v", err)
+			}
+		})
 	})
 }

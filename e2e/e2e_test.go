@@ -35,12 +35,12 @@ func ownWatermark(name, imageID, region, created, attached string) seedWatermark
 // look-alike from another account with the same watermark name, and an image
 // of another account that inherited our key and is shared with us (owners
 // must exclude it).
-func seedGoldenChain(t *testing.T) {
+func (p *stack) seedGoldenChain(t *testing.T) {
 	t.Helper()
 	const r = "us-east-1"
 	baseMark := seedWatermark{Key: key("golden-base"), SourceImageID: newBaseID, SourceImageRegion: r,
 		SourceImageCreationTime: "2026-11-01T08:00:00Z", WatermarkCreationTime: "2026-11-01T09:00:00Z"}
-	ids := seed(t,
+	ids := p.seed(t,
 		seedImage{Region: r, Account: testAccount, ImageID: oldBaseID, Name: "golden-base-2026.09",
 			CreationDate: "2026-09-01T08:00:00.000Z",
 			Watermarks:   []any{ownWatermark("golden-base", oldBaseID, r, "2026-09-01T08:00:00Z", "2026-09-01T09:00:00Z")}},
@@ -76,110 +76,112 @@ func seedGoldenChain(t *testing.T) {
 // two names are attached; the keys are on the AMI with the AMI itself as
 // their source. 5: running the same build again attaches nothing.
 func TestSelectAttachAndRerun(t *testing.T) {
-	resetEmulator(t)
-	seedGoldenChain(t)
-	tpl := testdata("select-and-attach.pkr.hcl")
-	dir := t.TempDir()
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		p.seedGoldenChain(t)
+		tpl := testdata("select-and-attach.pkr.hcl")
+		dir := t.TempDir()
 
-	t.Run("validate", func(t *testing.T) {
-		// Plain validate (data source outputs unknown, as in a user's CI)
-		// and with the data sources evaluated (a real query to the emulator).
-		for _, flags := range [][]string{{"validate"}, {"validate", "-evaluate-datasources"}} {
-			r := runPacker(t, "", nil, append(flags, "-var", endpointVar(), tpl)...)
-			if r.code != 0 {
-				t.Errorf("packer %s exited %d, want 0", strings.Join(r.args, " "), r.code)
-				continue
+		t.Run("validate", func(t *testing.T) {
+			// Plain validate (data source outputs unknown, as in a user's CI)
+			// and with the data sources evaluated (a real query to the emulator).
+			for _, flags := range [][]string{{"validate"}, {"validate", "-evaluate-datasources"}} {
+				r := p.runPacker(t, "", nil, append(flags, "-var", p.endpointVar(), tpl)...)
+				if r.Code != 0 {
+					t.Errorf("packer %s exited %d, want 0", strings.Join(r.Args, " "), r.Code)
+					continue
+				}
+				mustContain(t, r, "The configuration is valid.")
 			}
-			mustContain(t, r, "The configuration is valid.")
-		}
-	})
-	t.Run("inspect", func(t *testing.T) {
-		r := runPacker(t, "", nil, "inspect", tpl)
-		mustSucceed(t, r)
-		mustContain(t, r, "var.endpoint", "null.x", "0: amiwatermark", "1: manifest")
-	})
-	resetStats(t)
+		})
+		t.Run("inspect", func(t *testing.T) {
+			r := p.runPacker(t, "", nil, "inspect", tpl)
+			mustSucceed(t, r)
+			mustContain(t, r, "var.endpoint", "null.x", "0: amiwatermark", "1: manifest")
+		})
+		p.resetStats(t)
 
-	var firstAttach map[string]time.Time
-	ok := t.Run("1_build_attaches_two_names", func(t *testing.T) {
-		r := build(t, dir, tpl, endpointVar())
-		mustSucceed(t, r)
-		mustContain(t, r, newBaseID, "candidate", "ci-passed")
+		var firstAttach map[string]time.Time
+		ok := t.Run("1_build_attaches_two_names", func(t *testing.T) {
+			r := p.build(t, dir, tpl, p.endpointVar())
+			mustSucceed(t, r)
+			mustContain(t, r, newBaseID, "candidate", "ci-passed")
 
-		// What the data source returned.
-		m := readManifest(t, filepath.Join(dir, "manifest.json"))
-		want := map[string]string{
-			"id": newBaseID, "name": "golden-base-2026.11", "region": "us-east-1", "owner_id": testAccount,
-			"matched_key": key("golden-base"), "matched_account": testAccount, "matched_name": "golden-base",
-			"matched_source_image": newBaseID, "matched_source_region": "us-east-1", "watermark_count": "1",
-		}
-		for k, v := range want {
-			if m[k] != v {
-				t.Errorf("data source output %s = %q, want %q", k, m[k], v)
+			// What the data source returned.
+			m := readManifest(t, filepath.Join(dir, "manifest.json"))
+			want := map[string]string{
+				"id": newBaseID, "name": "golden-base-2026.11", "region": "us-east-1", "owner_id": testAccount,
+				"matched_key": key("golden-base"), "matched_account": testAccount, "matched_name": "golden-base",
+				"matched_source_image": newBaseID, "matched_source_region": "us-east-1", "watermark_count": "1",
 			}
+			for k, v := range want {
+				if m[k] != v {
+					t.Errorf("data source output %s = %q, want %q", k, m[k], v)
+				}
+			}
+
+			// The emulator's state, through the SDK.
+			img := p.wantKeys(t, "us-east-1", newBaseID, key("golden-base"), key("candidate"), key("ci-passed"))
+			firstAttach = map[string]time.Time{}
+			for _, name := range []string{"candidate", "ci-passed"} {
+				w := watermarkOf(t, img, key(name))
+				if got := aws.ToString(w.SourceImageId); got != newBaseID {
+					t.Errorf("%s on %s: SourceImageId = %q, want the image itself", key(name), newBaseID, got)
+				}
+				if got := aws.ToString(w.SourceImageRegion); got != "us-east-1" {
+					t.Errorf("%s on %s: SourceImageRegion = %q, want us-east-1", key(name), newBaseID, got)
+				}
+				if w.WatermarkCreationTime == nil {
+					t.Errorf("%s on %s: no WatermarkCreationTime", key(name), newBaseID)
+				} else {
+					firstAttach[name] = *w.WatermarkCreationTime
+				}
+			}
+			// Nothing else changed.
+			p.wantKeys(t, "us-east-1", oldBaseID, key("golden-base"))
+			p.wantKeys(t, "us-east-1", appID, key("golden-base"))
+			p.wantKeys(t, "us-east-1", testBaseID, key("golden-base-test"))
+
+			s := p.getStats(t)
+			if got := s.Actions["AttachImageWatermark"]; got != 2 {
+				t.Errorf("AttachImageWatermark calls = %d, want 2 (stats %+v)", got, s)
+			}
+			if got := s.Actions["DetachImageWatermark"]; got != 0 {
+				t.Errorf("DetachImageWatermark calls = %d, want 0", got)
+			}
+			for region := range s.Regions {
+				if region != "us-east-1" {
+					t.Errorf("calls reached region %s (%v); only us-east-1 is involved", region, s.Regions[region])
+				}
+			}
+		})
+		if !ok {
+			return // scenario 5 re-runs scenario 1
 		}
 
-		// The emulator's state, through the SDK.
-		img := wantKeys(t, "us-east-1", newBaseID, key("golden-base"), key("candidate"), key("ci-passed"))
-		firstAttach = map[string]time.Time{}
-		for _, name := range []string{"candidate", "ci-passed"} {
-			w := watermarkOf(t, img, key(name))
-			if got := aws.ToString(w.SourceImageId); got != newBaseID {
-				t.Errorf("%s on %s: SourceImageId = %q, want the image itself", key(name), newBaseID, got)
+		t.Run("5_rerun_attaches_nothing", func(t *testing.T) {
+			p.resetStats(t)
+			r := p.build(t, dir, tpl, p.endpointVar())
+			mustSucceed(t, r)
+			mustContain(t, r, newBaseID)
+			s := p.getStats(t)
+			if got := s.Actions["AttachImageWatermark"]; got != 0 {
+				t.Errorf("re-run: AttachImageWatermark calls = %d, want 0 (stats %+v)", got, s)
 			}
-			if got := aws.ToString(w.SourceImageRegion); got != "us-east-1" {
-				t.Errorf("%s on %s: SourceImageRegion = %q, want us-east-1", key(name), newBaseID, got)
+			if got := s.Actions["DetachImageWatermark"]; got != 0 {
+				t.Errorf("re-run: DetachImageWatermark calls = %d, want 0", got)
 			}
-			if w.WatermarkCreationTime == nil {
-				t.Errorf("%s on %s: no WatermarkCreationTime", key(name), newBaseID)
-			} else {
-				firstAttach[name] = *w.WatermarkCreationTime
+			if s.Actions["DescribeImages"] == 0 {
+				t.Errorf("re-run: no DescribeImages call; the data source and the post-processor must look")
 			}
-		}
-		// Nothing else changed.
-		wantKeys(t, "us-east-1", oldBaseID, key("golden-base"))
-		wantKeys(t, "us-east-1", appID, key("golden-base"))
-		wantKeys(t, "us-east-1", testBaseID, key("golden-base-test"))
-
-		s := getStats(t)
-		if got := s.Actions["AttachImageWatermark"]; got != 2 {
-			t.Errorf("AttachImageWatermark calls = %d, want 2 (stats %+v)", got, s)
-		}
-		if got := s.Actions["DetachImageWatermark"]; got != 0 {
-			t.Errorf("DetachImageWatermark calls = %d, want 0", got)
-		}
-		for region := range s.Regions {
-			if region != "us-east-1" {
-				t.Errorf("calls reached region %s (%v); only us-east-1 is involved", region, s.Regions[region])
+			img := p.wantKeys(t, "us-east-1", newBaseID, key("golden-base"), key("candidate"), key("ci-passed"))
+			for name, at := range firstAttach {
+				w := watermarkOf(t, img, key(name))
+				if w.WatermarkCreationTime == nil || !w.WatermarkCreationTime.Equal(at) {
+					t.Errorf("re-run: %s was attached again (creation time %v, first %v)", key(name), w.WatermarkCreationTime, at)
+				}
 			}
-		}
-	})
-	if !ok {
-		return // scenario 5 re-runs scenario 1
-	}
-
-	t.Run("5_rerun_attaches_nothing", func(t *testing.T) {
-		resetStats(t)
-		r := build(t, dir, tpl, endpointVar())
-		mustSucceed(t, r)
-		mustContain(t, r, newBaseID)
-		s := getStats(t)
-		if got := s.Actions["AttachImageWatermark"]; got != 0 {
-			t.Errorf("re-run: AttachImageWatermark calls = %d, want 0 (stats %+v)", got, s)
-		}
-		if got := s.Actions["DetachImageWatermark"]; got != 0 {
-			t.Errorf("re-run: DetachImageWatermark calls = %d, want 0", got)
-		}
-		if s.Actions["DescribeImages"] == 0 {
-			t.Errorf("re-run: no DescribeImages call; the data source and the post-processor must look")
-		}
-		img := wantKeys(t, "us-east-1", newBaseID, key("golden-base"), key("candidate"), key("ci-passed"))
-		for name, at := range firstAttach {
-			w := watermarkOf(t, img, key(name))
-			if w.WatermarkCreationTime == nil || !w.WatermarkCreationTime.Equal(at) {
-				t.Errorf("re-run: %s was attached again (creation time %v, first %v)", key(name), w.WatermarkCreationTime, at)
-			}
-		}
+		})
 	})
 }
 
@@ -188,83 +190,87 @@ func TestSelectAttachAndRerun(t *testing.T) {
 // fails naming the AMI, and nothing is attached anywhere, not even to the
 // healthy AMI in the other region.
 func TestLimitRefusedBeforeAnyAttach(t *testing.T) {
-	resetEmulator(t)
-	const full, other = "ami-0e2e0000000010001", "ami-0e2e0000000020001"
-	inh := func(acct, name, src string) seedWatermark {
-		return seedWatermark{Key: acct + ":" + name, SourceImageID: src, SourceImageRegion: "us-west-2",
-			SourceImageCreationTime: "2026-06-01T00:00:00Z", WatermarkCreationTime: "2026-06-02T00:00:00Z"}
-	}
-	seed(t,
-		seedImage{Region: "us-east-1", Account: testAccount, ImageID: full, Name: "vendor-based-2026.11",
-			CreationDate: "2026-11-10T00:00:00.000Z", SourceImageID: "ami-0aaa0000000000001", SourceImageRegion: "us-west-2",
-			Watermarks: []any{
-				inh("999988887777", "vendor-hardened", "ami-0aaa0000000000001"),
-				inh("999988887777", "vendor-cis-l1", "ami-0aaa0000000000001"),
-				inh("888877776666", "scanner-ok", "ami-0aaa0000000000001"),
-				"golden-base",
-			}},
-		seedImage{Region: "eu-west-1", Account: testAccount, ImageID: other, Name: "other-2026.11",
-			CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []any{"golden-base"}},
-	)
-	tpl := testdata("limit.pkr.hcl")
-	kv := []string{endpointVar(), "full_ami=" + full, "other_ami=" + other}
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		const full, other = "ami-0e2e0000000010001", "ami-0e2e0000000020001"
+		inh := func(acct, name, src string) seedWatermark {
+			return seedWatermark{Key: acct + ":" + name, SourceImageID: src, SourceImageRegion: "us-west-2",
+				SourceImageCreationTime: "2026-06-01T00:00:00Z", WatermarkCreationTime: "2026-06-02T00:00:00Z"}
+		}
+		p.seed(t,
+			seedImage{Region: "us-east-1", Account: testAccount, ImageID: full, Name: "vendor-based-2026.11",
+				CreationDate: "2026-11-10T00:00:00.000Z", SourceImageID: "ami-0aaa0000000000001", SourceImageRegion: "us-west-2",
+				Watermarks: []any{
+					inh("999988887777", "vendor-hardened", "ami-0aaa0000000000001"),
+					inh("999988887777", "vendor-cis-l1", "ami-0aaa0000000000001"),
+					inh("888877776666", "scanner-ok", "ami-0aaa0000000000001"),
+					"golden-base",
+				}},
+			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: other, Name: "other-2026.11",
+				CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []any{"golden-base"}},
+		)
+		tpl := testdata("limit.pkr.hcl")
+		kv := []string{p.endpointVar(), fmt.Sprintf(`image_ids={"us-east-1" = "%s", "eu-west-1" = "%s"}`, full, other)}
 
-	mustSucceed(t, validate(t, tpl, kv...))
-	resetStats(t)
-	r := build(t, "", tpl, kv...)
-	mustFail(t, r)
-	// The message names the AMI and its region, the limit, and that nothing
-	// was changed.
-	mustContain(t, r, "us-east-1 "+full, "at most 5", "nothing was changed")
+		mustSucceed(t, p.validate(t, tpl, kv...))
+		p.resetStats(t)
+		r := p.build(t, "", tpl, kv...)
+		mustFail(t, r)
+		// The message names the AMI and its region, the limit, and that nothing
+		// was changed.
+		mustContain(t, r, "us-east-1 "+full, "at most 5", "nothing was changed")
 
-	s := getStats(t)
-	if got := s.Actions["AttachImageWatermark"]; got != 0 {
-		t.Errorf("AttachImageWatermark calls = %d, want 0: the plan must be refused before the first attach (stats %+v)", got, s)
-	}
-	if got := s.Actions["DetachImageWatermark"]; got != 0 {
-		t.Errorf("DetachImageWatermark calls = %d, want 0", got)
-	}
-	if s.Actions["DescribeImages"] == 0 {
-		t.Errorf("no DescribeImages call: the post-processor must describe the AMIs to plan")
-	}
-	wantKeys(t, "us-east-1", full, "999988887777:vendor-hardened", "999988887777:vendor-cis-l1",
-		"888877776666:scanner-ok", key("golden-base"))
-	wantKeys(t, "eu-west-1", other, key("golden-base"))
+		s := p.getStats(t)
+		if got := s.Actions["AttachImageWatermark"]; got != 0 {
+			t.Errorf("AttachImageWatermark calls = %d, want 0: the plan must be refused before the first attach (stats %+v)", got, s)
+		}
+		if got := s.Actions["DetachImageWatermark"]; got != 0 {
+			t.Errorf("DetachImageWatermark calls = %d, want 0", got)
+		}
+		if s.Actions["DescribeImages"] == 0 {
+			t.Errorf("no DescribeImages call: the post-processor must describe the AMIs to plan")
+		}
+		p.wantKeys(t, "us-east-1", full, "999988887777:vendor-hardened", "999988887777:vendor-cis-l1",
+			"888877776666:scanner-ok", key("golden-base"))
+		p.wantKeys(t, "eu-west-1", other, key("golden-base"))
+	})
 }
 
 // TestBadNamesFailValidate is scenario 3: names the AWS rule refuses fail at
 // `packer validate`, with the plugin's message, before any AWS call.
 func TestBadNamesFailValidate(t *testing.T) {
-	tpl := testdata("names.pkr.hcl")
-	long := strings.Repeat("a", 129)
-	cases := []struct {
-		name  string
-		names string // HCL list
-		want  []string
-	}{
-		{"colon", `["111122223333:golden"]`, []string{badNameColon(0, "111122223333:golden", "golden")}},
-		{"two_chars", `["ab"]`, []string{badNameLength(0, "ab")}},
-		{"129_chars", fmt.Sprintf(`["%s"]`, long), []string{badNameLength(0, long)}},
-		{"duplicate", `["dup-name", "dup-name"]`,
-			[]string{`watermarks[1]: "dup-name" is listed twice (also watermarks[0]): remove the duplicate`}},
-		{"all_three_reported_together", fmt.Sprintf(`["a:bcd", "ab", "%s"]`, long),
-			[]string{badNameColon(0, "a:bcd", "bcd"), badNameLength(1, "ab"), badNameLength(2, long)}},
-	}
-	resetEmulator(t)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r := validate(t, tpl, "names="+c.names)
-			mustFail(t, r)
-			mustContain(t, r, c.want...)
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		tpl := testdata("names.pkr.hcl")
+		long := strings.Repeat("a", 129)
+		cases := []struct {
+			name  string
+			names string // HCL list
+			want  []string
+		}{
+			{"colon", `["111122223333:golden"]`, []string{badNameColon(0, "111122223333:golden", "golden")}},
+			{"two_chars", `["ab"]`, []string{badNameLength(0, "ab")}},
+			{"129_chars", fmt.Sprintf(`["%s"]`, long), []string{badNameLength(0, long)}},
+			{"duplicate", `["dup-name", "dup-name"]`,
+				[]string{`watermarks[1]: "dup-name" is listed twice (also watermarks[0]): remove the duplicate`}},
+			{"all_three_reported_together", fmt.Sprintf(`["a:bcd", "ab", "%s"]`, long),
+				[]string{badNameColon(0, "a:bcd", "bcd"), badNameLength(1, "ab"), badNameLength(2, long)}},
+		}
+		p.resetEmulator(t)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := p.validate(t, tpl, "names="+c.names)
+				mustFail(t, r)
+				mustContain(t, r, c.want...)
+			})
+		}
+		t.Run("valid_names_pass", func(t *testing.T) {
+			r := p.validate(t, tpl, `names=["abc", "golden base (v2) [x]./-'@_", "`+strings.Repeat("b", 128)+`"]`)
+			mustSucceed(t, r)
 		})
-	}
-	t.Run("valid_names_pass", func(t *testing.T) {
-		r := validate(t, tpl, `names=["abc", "golden base (v2) [x]./-'@_", "`+strings.Repeat("b", 128)+`"]`)
-		mustSucceed(t, r)
+		if s := p.getStats(t); s.Total != 0 {
+			t.Errorf("packer validate made %d EC2 calls (%v); name checks need none", s.Total, s.Actions)
+		}
 	})
-	if s := getStats(t); s.Total != 0 {
-		t.Errorf("packer validate made %d EC2 calls (%v); name checks need none", s.Total, s.Actions)
-	}
 }
 
 // TestDataSourceRefusalsAndNoMatch is scenario 4: a key pattern with a
@@ -272,63 +278,65 @@ func TestBadNamesFailValidate(t *testing.T) {
 // when nothing matches, the error shows the query, and when images matched the
 // key but failed a condition it says how many failed which condition.
 func TestDataSourceRefusalsAndNoMatch(t *testing.T) {
-	resetEmulator(t)
-	seedGoldenChain(t)
-	tpl := testdata("select.pkr.hcl")
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		p.seedGoldenChain(t)
+		tpl := testdata("select.pkr.hcl")
 
-	for _, pattern := range []string{"*:golden-base", "1111*:golden-base"} {
-		t.Run("wildcard_account_refused_"+pattern, func(t *testing.T) {
-			resetStats(t)
-			kv := []string{endpointVar(), fmt.Sprintf(`keys=["%s"]`, pattern)}
-			r := validate(t, tpl, kv...)
-			mustFail(t, r)
-			mustContain(t, r, wildcardAccountRefused(pattern)...)
-			r = build(t, "", tpl, kv...)
-			mustFail(t, r)
-			mustContain(t, r, wildcardAccountRefused(pattern)...)
-			if s := getStats(t); s.Actions["DescribeImages"] != 0 {
-				t.Errorf("a refused pattern still queried EC2 (%v)", s.Actions)
+		for _, pattern := range []string{"*:golden-base", "1111*:golden-base"} {
+			t.Run("wildcard_account_refused_"+pattern, func(t *testing.T) {
+				p.resetStats(t)
+				kv := []string{p.endpointVar(), fmt.Sprintf(`keys=["%s"]`, pattern)}
+				r := p.validate(t, tpl, kv...)
+				mustFail(t, r)
+				mustContain(t, r, wildcardAccountRefused(pattern)...)
+				r = p.build(t, "", tpl, kv...)
+				mustFail(t, r)
+				mustContain(t, r, wildcardAccountRefused(pattern)...)
+				if s := p.getStats(t); s.Actions["DescribeImages"] != 0 {
+					t.Errorf("a refused pattern still queried EC2 (%v)", s.Actions)
+				}
+			})
+		}
+
+		t.Run("allow_any_account_accepts_the_lookalike", func(t *testing.T) {
+			// This is why the account is literal by default: with any account
+			// allowed and the other account listed in owners, its look-alike is
+			// the newest image with a watermark named golden-base.
+			dir := t.TempDir()
+			kv := []string{p.endpointVar(), `keys=["*:golden-base"]`, "allow_any_account=true",
+				fmt.Sprintf(`owners=["self", "%s"]`, otherAccount)}
+			mustSucceed(t, p.validate(t, tpl, kv...))
+			mustSucceed(t, p.build(t, dir, tpl, kv...))
+			m := readManifest(t, filepath.Join(dir, "manifest.json"))
+			if m["id"] != lookalikeID || m["matched_key"] != otherAccount+":golden-base" {
+				t.Errorf("selected %q with key %q, want the look-alike %s with %s:golden-base", m["id"], m["matched_key"], lookalikeID, otherAccount)
 			}
 		})
-	}
 
-	t.Run("allow_any_account_accepts_the_lookalike", func(t *testing.T) {
-		// This is why the account is literal by default: with any account
-		// allowed and the other account listed in owners, its look-alike is
-		// the newest image with a watermark named golden-base.
-		dir := t.TempDir()
-		kv := []string{endpointVar(), `keys=["*:golden-base"]`, "allow_any_account=true",
-			fmt.Sprintf(`owners=["self", "%s"]`, otherAccount)}
-		mustSucceed(t, validate(t, tpl, kv...))
-		mustSucceed(t, build(t, dir, tpl, kv...))
-		m := readManifest(t, filepath.Join(dir, "manifest.json"))
-		if m["id"] != lookalikeID || m["matched_key"] != otherAccount+":golden-base" {
-			t.Errorf("selected %q with key %q, want the look-alike %s with %s:golden-base", m["id"], m["matched_key"], lookalikeID, otherAccount)
-		}
-	})
+		t.Run("no_match_shows_the_query", func(t *testing.T) {
+			kv := []string{p.endpointVar(), `keys=["111122223333:no-such-name"]`, `filters={"name" = "golden-*"}`}
+			// Plain validate does not run data sources.
+			mustSucceed(t, p.validate(t, tpl, kv...))
+			r := p.runPacker(t, "", nil, append(append([]string{"validate", "-evaluate-datasources"}, vars(kv...)...), tpl)...)
+			mustFail(t, r)
+			query := []string{"no image in us-east-1 matches the query", "region: us-east-1", "owners: self",
+				"watermark_keys: 111122223333:no-such-name", "filters: name = golden-*", "lineage: attached"}
+			mustContain(t, r, query...)
+			r = p.build(t, "", tpl, kv...)
+			mustFail(t, r)
+			mustContain(t, r, query...)
+		})
 
-	t.Run("no_match_shows_the_query", func(t *testing.T) {
-		kv := []string{endpointVar(), `keys=["111122223333:no-such-name"]`, `filters={"name" = "golden-*"}`}
-		// Plain validate does not run data sources.
-		mustSucceed(t, validate(t, tpl, kv...))
-		r := runPacker(t, "", nil, append(append([]string{"validate", "-evaluate-datasources"}, vars(kv...)...), tpl)...)
-		mustFail(t, r)
-		query := []string{"no image in us-east-1 matches the query", "region: us-east-1", "owners: self",
-			"watermark_keys: 111122223333:no-such-name", "filters: name = golden-*", "lineage: attached"}
-		mustContain(t, r, query...)
-		r = build(t, "", tpl, kv...)
-		mustFail(t, r)
-		mustContain(t, r, query...)
-	})
-
-	t.Run("conditions_failed_are_counted", func(t *testing.T) {
-		// Every golden-base watermark in the chain was attached more than 7
-		// days ago (in September and on 2026-11-01); the app image also fails
-		// lineage.
-		kv := []string{endpointVar(), `keys=["111122223333:golden-base"]`, "max_watermark_age_days=7"}
-		r := build(t, "", tpl, kv...)
-		mustFail(t, r)
-		mustContain(t, r, noMatchConditions()...)
+		t.Run("conditions_failed_are_counted", func(t *testing.T) {
+			// Every golden-base watermark in the chain was attached more than 7
+			// days ago (in September and on 2026-11-01); the app image also fails
+			// lineage.
+			kv := []string{p.endpointVar(), `keys=["111122223333:golden-base"]`, "max_watermark_age_days=7"}
+			r := p.build(t, "", tpl, kv...)
+			mustFail(t, r)
+			mustContain(t, r, noMatchConditions()...)
+		})
 	})
 }
 
@@ -336,76 +344,78 @@ func TestDataSourceRefusalsAndNoMatch(t *testing.T) {
 // `candidate` and attach `approved` on both (the eu-west-1 image is a copy
 // that inherited `candidate`), then a second template selects by `approved`.
 func TestPromotion(t *testing.T) {
-	resetEmulator(t)
-	const (
-		oldUse1  = "ami-0e2e00000000a0a01" // approved in October
-		candUse1 = "ami-0e2e00000000a0b01" // candidate, us-east-1
-		oldEuw1  = "ami-0e2e00000000e0a01" // approved in October, eu-west-1 copy
-		candEuw1 = "ami-0e2e00000000e0b01" // CopyImage of candUse1, inherited candidate
-	)
-	seed(t,
-		seedImage{Region: "us-east-1", Account: testAccount, ImageID: oldUse1, Name: "base-2026.10",
-			CreationDate: "2026-10-01T00:00:00.000Z", Watermarks: []any{"approved"}},
-		seedImage{Region: "us-east-1", Account: testAccount, ImageID: candUse1, Name: "base-2026.11",
-			CreationDate: "2026-11-01T00:00:00.000Z", Watermarks: []any{"candidate"}},
-		seedImage{Region: "eu-west-1", Account: testAccount, ImageID: oldEuw1, Name: "base-2026.10",
-			CreationDate: "2026-10-01T02:00:00.000Z", Watermarks: []any{"approved"}},
-		seedImage{Region: "eu-west-1", Account: testAccount, ImageID: candEuw1, Name: "base-2026.11",
-			CreationDate: "2026-11-01T02:00:00.000Z", SourceImageID: candUse1, SourceImageRegion: "us-east-1",
-			Watermarks: []any{seedWatermark{Key: key("candidate"), SourceImageID: candUse1, SourceImageRegion: "us-east-1",
-				SourceImageCreationTime: "2026-11-01T00:00:00Z", WatermarkCreationTime: "2026-11-01T01:00:00Z"}}},
-	)
-	promote := testdata("promote.pkr.hcl")
-	sel := testdata("select.pkr.hcl")
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		const (
+			oldUse1  = "ami-0e2e00000000a0a01" // approved in October
+			candUse1 = "ami-0e2e00000000a0b01" // candidate, us-east-1
+			oldEuw1  = "ami-0e2e00000000e0a01" // approved in October, eu-west-1 copy
+			candEuw1 = "ami-0e2e00000000e0b01" // CopyImage of candUse1, inherited candidate
+		)
+		p.seed(t,
+			seedImage{Region: "us-east-1", Account: testAccount, ImageID: oldUse1, Name: "base-2026.10",
+				CreationDate: "2026-10-01T00:00:00.000Z", Watermarks: []any{"approved"}},
+			seedImage{Region: "us-east-1", Account: testAccount, ImageID: candUse1, Name: "base-2026.11",
+				CreationDate: "2026-11-01T00:00:00.000Z", Watermarks: []any{"candidate"}},
+			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: oldEuw1, Name: "base-2026.10",
+				CreationDate: "2026-10-01T02:00:00.000Z", Watermarks: []any{"approved"}},
+			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: candEuw1, Name: "base-2026.11",
+				CreationDate: "2026-11-01T02:00:00.000Z", SourceImageID: candUse1, SourceImageRegion: "us-east-1",
+				Watermarks: []any{seedWatermark{Key: key("candidate"), SourceImageID: candUse1, SourceImageRegion: "us-east-1",
+					SourceImageCreationTime: "2026-11-01T00:00:00Z", WatermarkCreationTime: "2026-11-01T01:00:00Z"}}},
+		)
+		promote := testdata("promote.pkr.hcl")
+		sel := testdata("select.pkr.hcl")
 
-	if r := validate(t, promote, endpointVar()); r.code != 0 {
-		t.Errorf("packer %s exited %d, want 0", strings.Join(r.args, " "), r.code)
-	}
-	r := runPacker(t, "", nil, "inspect", promote)
-	mustSucceed(t, r)
-	// packer 1.9 inspect lists variables, sources and post-processors (not
-	// data sources).
-	mustContain(t, r, "var.endpoint", "null.promote", "0: amiwatermark")
-
-	resetStats(t)
-	r = build(t, "", promote, endpointVar())
-	mustSucceed(t, r)
-	mustContain(t, r, candUse1, candEuw1)
-
-	for _, c := range []struct{ region, id string }{{"us-east-1", candUse1}, {"eu-west-1", candEuw1}} {
-		img := wantKeys(t, c.region, c.id, key("approved"))
-		w := watermarkOf(t, img, key("approved"))
-		if aws.ToString(w.SourceImageId) != c.id || aws.ToString(w.SourceImageRegion) != c.region {
-			t.Errorf("approved on %s: source %s/%s, want the image itself", c.id,
-				aws.ToString(w.SourceImageRegion), aws.ToString(w.SourceImageId))
+		if r := p.validate(t, promote, p.endpointVar()); r.Code != 0 {
+			t.Errorf("packer %s exited %d, want 0", strings.Join(r.Args, " "), r.Code)
 		}
-	}
-	wantKeys(t, "us-east-1", oldUse1, key("approved"))
-	wantKeys(t, "eu-west-1", oldEuw1, key("approved"))
-	s := getStats(t)
-	for _, region := range []string{"us-east-1", "eu-west-1"} {
-		if got := s.Regions[region]["DetachImageWatermark"]; got != 1 {
-			t.Errorf("%s: DetachImageWatermark calls = %d, want 1 (stats %+v)", region, got, s)
-		}
-		if got := s.Regions[region]["AttachImageWatermark"]; got != 1 {
-			t.Errorf("%s: AttachImageWatermark calls = %d, want 1", region, got)
-		}
-	}
-
-	// The second template selects by approved: the promoted images, newer
-	// than October's.
-	for _, c := range []struct{ region, id string }{{"us-east-1", candUse1}, {"eu-west-1", candEuw1}} {
-		dir := t.TempDir()
-		r := build(t, dir, sel, endpointVar(), "region="+c.region, `keys=["111122223333:approved"]`)
+		r := p.runPacker(t, "", nil, "inspect", promote)
 		mustSucceed(t, r)
-		m := readManifest(t, filepath.Join(dir, "manifest.json"))
-		if m["id"] != c.id || m["matched_key"] != key("approved") {
-			t.Errorf("%s: approved selects %q (key %q), want %s", c.region, m["id"], m["matched_key"], c.id)
+		// packer 1.9 inspect lists variables, sources and post-processors (not
+		// data sources).
+		mustContain(t, r, "var.endpoint", "null.promote", "0: amiwatermark")
+
+		p.resetStats(t)
+		r = p.build(t, "", promote, p.endpointVar())
+		mustSucceed(t, r)
+		mustContain(t, r, candUse1, candEuw1)
+
+		for _, c := range []struct{ region, id string }{{"us-east-1", candUse1}, {"eu-west-1", candEuw1}} {
+			img := p.wantKeys(t, c.region, c.id, key("approved"))
+			w := watermarkOf(t, img, key("approved"))
+			if aws.ToString(w.SourceImageId) != c.id || aws.ToString(w.SourceImageRegion) != c.region {
+				t.Errorf("approved on %s: source %s/%s, want the image itself", c.id,
+					aws.ToString(w.SourceImageRegion), aws.ToString(w.SourceImageId))
+			}
 		}
-	}
-	// And no candidate is left.
-	r = build(t, "", sel, endpointVar(), `keys=["111122223333:candidate"]`)
-	mustFail(t, r)
+		p.wantKeys(t, "us-east-1", oldUse1, key("approved"))
+		p.wantKeys(t, "eu-west-1", oldEuw1, key("approved"))
+		s := p.getStats(t)
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			if got := s.Regions[region]["DetachImageWatermark"]; got != 1 {
+				t.Errorf("%s: DetachImageWatermark calls = %d, want 1 (stats %+v)", region, got, s)
+			}
+			if got := s.Regions[region]["AttachImageWatermark"]; got != 1 {
+				t.Errorf("%s: AttachImageWatermark calls = %d, want 1", region, got)
+			}
+		}
+
+		// The second template selects by approved: the promoted images, newer
+		// than October's.
+		for _, c := range []struct{ region, id string }{{"us-east-1", candUse1}, {"eu-west-1", candEuw1}} {
+			dir := t.TempDir()
+			r := p.build(t, dir, sel, p.endpointVar(), "region="+c.region, `keys=["111122223333:approved"]`)
+			mustSucceed(t, r)
+			m := readManifest(t, filepath.Join(dir, "manifest.json"))
+			if m["id"] != c.id || m["matched_key"] != key("approved") {
+				t.Errorf("%s: approved selects %q (key %q), want %s", c.region, m["id"], m["matched_key"], c.id)
+			}
+		}
+		// And no candidate is left.
+		r = p.build(t, "", sel, p.endpointVar(), `keys=["111122223333:candidate"]`)
+		mustFail(t, r)
+	})
 }
 
 // The messages the plugin must print (issue 3 and 4: name what is wrong and
@@ -438,120 +448,136 @@ func noMatchConditions() []string {
 	}
 }
 
-// TestExamples validates every template in example/ (pipeline.pkr.hcl starts
-// a real instance, so it is only validated and inspected) and runs the demo
+// TestExamples runs `packer init` and validates every template in example/
+// (pipeline.pkr.hcl starts a real instance, so it is only validated and
+// inspected) and runs the demo
 // flow on example/demo-seed.json: candidate, verify (fails: nothing approved
 // yet), promote, verify, the amazon-ebs application build of
 // emulated-pipeline.pkr.hcl, and verify again. The examples take their credentials from the
 // environment, as a user's would.
 func TestExamples(t *testing.T) {
-	resetEmulator(t)
-	seedFile(t, example("demo-seed.json"))
-	creds := []string{"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey}
-	ep := []string{"-var", "ec2_endpoint=" + env.emuURL}
-	run := func(dir string, args ...string) result {
-		t.Helper()
-		return runPacker(t, dir, creds, args...)
-	}
-	const (
-		basePrimary = "ami-0b45e0000000a1101"
-		baseCopy    = "ami-0b45e0000000e1101"
-		oldPrimary  = "ami-0b45e0000000a0901"
-		oldCopy     = "ami-0b45e0000000e0901"
-		app         = "ami-0a99e0000000a1120"
-		lookalike   = "ami-0bad00000000a1124"
-	)
-
-	for _, name := range []string{"pipeline", "candidate", "promote", "verify", "emulated-pipeline"} {
-		t.Run("validate_"+name, func(t *testing.T) {
-			r := run("", append(append([]string{"validate"}, ep...), example(name+".pkr.hcl"))...)
-			mustSucceed(t, r)
-			mustContain(t, r, "The configuration is valid.")
-		})
-	}
-	t.Run("inspect_pipeline", func(t *testing.T) {
-		r := run("", "inspect", example("pipeline.pkr.hcl"))
-		mustSucceed(t, r)
-		mustContain(t, r, `var.build_account_id: "111122223333"`, "amazon-ebs.app", "shell", "0: amiwatermark")
-	})
-
-	dir := t.TempDir()
-	resetStats(t)
-	r := run(dir, append(append([]string{"build", "-color=false"}, ep...), example("candidate.pkr.hcl"))...)
-	mustSucceed(t, r)
-	m := readManifest(t, filepath.Join(dir, "candidate-manifest.json"))
-	if m["primary_id"] != basePrimary || m["copy_id"] != baseCopy {
-		t.Fatalf("candidate.pkr.hcl selected %s (us-east-1) and %s (eu-west-1), want %s and %s",
-			m["primary_id"], m["copy_id"], basePrimary, baseCopy)
-	}
-	if m["primary_matched_key"] != key("golden-base") || m["copy_source_image_id"] != basePrimary {
-		t.Errorf("candidate manifest %v: want matched key %s and the copy's watermark source %s", m, key("golden-base"), basePrimary)
-	}
-	wantKeys(t, "us-east-1", basePrimary, key("golden-base"), key("candidate"))
-	wantKeys(t, "eu-west-1", baseCopy, key("golden-base"), key("candidate"))
-	wantKeys(t, "us-east-1", oldPrimary, key("golden-base"))
-	wantKeys(t, "eu-west-1", oldCopy, key("golden-base"))
-	wantKeys(t, "us-east-1", app, key("golden-base"))
-	if got := getStats(t).Actions["AttachImageWatermark"]; got != 2 {
-		t.Errorf("candidate.pkr.hcl: AttachImageWatermark calls = %d, want 2", got)
-	}
-
-	// Nothing is approved yet: verify.pkr.hcl must fail the build.
-	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
-	mustFail(t, r)
-	mustContain(t, r, "no image in us-east-1 matches the query", key("approved"))
-
-	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("promote.pkr.hcl"))...)
-	mustSucceed(t, r)
-	wantKeys(t, "us-east-1", basePrimary, key("golden-base"), key("approved"))
-	wantKeys(t, "eu-west-1", baseCopy, key("golden-base"), key("approved"))
-
-	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
-	mustSucceed(t, r)
-	m = readManifest(t, filepath.Join(dir, "verify-manifest.json"))
-	if m["approved_id"] != basePrimary || m["approved_key"] != key("approved") {
-		t.Errorf("verify.pkr.hcl selected %q (key %q), want %s", m["approved_id"], m["approved_key"], basePrimary)
-	}
-	if want := key("golden-base") + ", " + key("approved"); m["all_watermarks"] != want {
-		t.Errorf("verify.pkr.hcl: all_watermarks = %q, want %q", m["all_watermarks"], want)
-	}
-	wantKeys(t, "us-east-1", lookalike, otherAccount+":golden-base")
-
-	// The application build of the demo: amazon-ebs on the approved base
-	// (CreateImage + CopyImage inherit its keys), then app-web attached.
-	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("emulated-pipeline.pkr.hcl"))...)
-	mustSucceed(t, r)
-	entry := manifestBuild(t, filepath.Join(dir, "emulated-pipeline-manifest.json"))
-	if entry.CustomData["base_id"] != basePrimary {
-		t.Errorf("emulated-pipeline.pkr.hcl built on %q, want the approved base %s", entry.CustomData["base_id"], basePrimary)
-	}
-	targets := strings.Split(entry.ArtifactID, ",")
-	if len(targets) != 2 {
-		t.Fatalf("emulated-pipeline artifact_id %q: want one AMI in each of 2 regions", entry.ArtifactID)
-	}
-	for _, target := range targets {
-		region, id, _ := strings.Cut(target, ":")
-		img := wantKeys(t, region, id, key("golden-base"), key("approved"), key("app-web"))
-		if w := watermarkOf(t, img, key("approved")); aws.ToString(w.SourceImageId) != basePrimary {
-			t.Errorf("%s %s: inherited %s has source %s, want the base %s", region, id, key("approved"), aws.ToString(w.SourceImageId), basePrimary)
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		p.resetEmulator(t)
+		p.seedFile(t, example("demo-seed.json"))
+		creds := []string{"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey}
+		ep := []string{"-var", "ec2_endpoint=" + p.emuURL}
+		run := func(dir string, args ...string) result {
+			t.Helper()
+			return p.runPacker(t, dir, creds, args...)
 		}
-	}
-	// The application AMIs carry approved (inherited) and are newer, yet the
-	// base is still the answer of verify.pkr.hcl (lineage = "attached").
-	r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
-	mustSucceed(t, r)
-	if m = readManifest(t, filepath.Join(dir, "verify-manifest.json")); m["approved_id"] != basePrimary {
-		t.Errorf("after the application build verify.pkr.hcl selected %q, want the base %s", m["approved_id"], basePrimary)
-	}
+		const (
+			basePrimary = "ami-0b45e0000000a1101"
+			baseCopy    = "ami-0b45e0000000e1101"
+			oldPrimary  = "ami-0b45e0000000a0901"
+			oldCopy     = "ami-0b45e0000000e0901"
+			app         = "ami-0a99e0000000a1120"
+			lookalike   = "ami-0bad00000000a1124"
+		)
+
+		// As a user runs them: `packer init` (both plugins are installed
+		// already, from local builds, so it must find them and download
+		// nothing), then validate.
+		for _, name := range []string{"pipeline", "candidate", "promote", "verify", "emulated-pipeline"} {
+			t.Run("init_"+name, func(t *testing.T) {
+				r := run("", "init", example(name+".pkr.hcl"))
+				mustSucceed(t, r)
+				if strings.Contains(r.Output(), "Installed plugin") {
+					t.Errorf("packer init downloaded a plugin; both are installed from local builds")
+				}
+			})
+			t.Run("validate_"+name, func(t *testing.T) {
+				r := run("", append(append([]string{"validate"}, ep...), example(name+".pkr.hcl"))...)
+				mustSucceed(t, r)
+				mustContain(t, r, "The configuration is valid.")
+			})
+		}
+		t.Run("inspect_pipeline", func(t *testing.T) {
+			r := run("", "inspect", example("pipeline.pkr.hcl"))
+			mustSucceed(t, r)
+			mustContain(t, r, `var.build_account_id: "111122223333"`, "amazon-ebs.app", "shell", "0: amiwatermark")
+		})
+
+		dir := t.TempDir()
+		p.resetStats(t)
+		r := run(dir, append(append([]string{"build", "-color=false"}, ep...), example("candidate.pkr.hcl"))...)
+		mustSucceed(t, r)
+		m := readManifest(t, filepath.Join(dir, "candidate-manifest.json"))
+		if m["primary_id"] != basePrimary || m["copy_id"] != baseCopy {
+			t.Fatalf("candidate.pkr.hcl selected %s (us-east-1) and %s (eu-west-1), want %s and %s",
+				m["primary_id"], m["copy_id"], basePrimary, baseCopy)
+		}
+		if m["primary_matched_key"] != key("golden-base") || m["copy_source_image_id"] != basePrimary {
+			t.Errorf("candidate manifest %v: want matched key %s and the copy's watermark source %s", m, key("golden-base"), basePrimary)
+		}
+		p.wantKeys(t, "us-east-1", basePrimary, key("golden-base"), key("candidate"))
+		p.wantKeys(t, "eu-west-1", baseCopy, key("golden-base"), key("candidate"))
+		p.wantKeys(t, "us-east-1", oldPrimary, key("golden-base"))
+		p.wantKeys(t, "eu-west-1", oldCopy, key("golden-base"))
+		p.wantKeys(t, "us-east-1", app, key("golden-base"))
+		if got := p.getStats(t).Actions["AttachImageWatermark"]; got != 2 {
+			t.Errorf("candidate.pkr.hcl: AttachImageWatermark calls = %d, want 2", got)
+		}
+
+		// Nothing is approved yet: verify.pkr.hcl must fail the build.
+		r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
+		mustFail(t, r)
+		mustContain(t, r, "no image in us-east-1 matches the query", key("approved"))
+
+		r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("promote.pkr.hcl"))...)
+		mustSucceed(t, r)
+		p.wantKeys(t, "us-east-1", basePrimary, key("golden-base"), key("approved"))
+		p.wantKeys(t, "eu-west-1", baseCopy, key("golden-base"), key("approved"))
+
+		r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
+		mustSucceed(t, r)
+		m = readManifest(t, filepath.Join(dir, "verify-manifest.json"))
+		if m["approved_id"] != basePrimary || m["approved_key"] != key("approved") {
+			t.Errorf("verify.pkr.hcl selected %q (key %q), want %s", m["approved_id"], m["approved_key"], basePrimary)
+		}
+		if want := key("golden-base") + ", " + key("approved"); m["all_watermarks"] != want {
+			t.Errorf("verify.pkr.hcl: all_watermarks = %q, want %q", m["all_watermarks"], want)
+		}
+		p.wantKeys(t, "us-east-1", lookalike, otherAccount+":golden-base")
+
+		// The application build of the demo: amazon-ebs on the approved base
+		// (CreateImage + CopyImage inherit its keys), then app-web attached.
+		r = p.runPacker(t, dir, append(creds, p.ebsEnv()...),
+			append(append([]string{"build", "-color=false"}, ep...), example("emulated-pipeline.pkr.hcl"))...)
+		mustSucceed(t, r)
+		entry := manifestBuild(t, filepath.Join(dir, "emulated-pipeline-manifest.json"))
+		if entry.CustomData["base_id"] != basePrimary {
+			t.Errorf("emulated-pipeline.pkr.hcl built on %q, want the approved base %s", entry.CustomData["base_id"], basePrimary)
+		}
+		targets := strings.Split(entry.ArtifactID, ",")
+		if len(targets) != 2 {
+			t.Fatalf("emulated-pipeline artifact_id %q: want one AMI in each of 2 regions", entry.ArtifactID)
+		}
+		for _, target := range targets {
+			region, id, _ := strings.Cut(target, ":")
+			img := p.wantKeys(t, region, id, key("golden-base"), key("approved"), key("app-web"))
+			if w := watermarkOf(t, img, key("approved")); aws.ToString(w.SourceImageId) != basePrimary {
+				t.Errorf("%s %s: inherited %s has source %s, want the base %s", region, id, key("approved"), aws.ToString(w.SourceImageId), basePrimary)
+			}
+		}
+		// The application AMIs carry approved (inherited) and are newer, yet the
+		// base is still the answer of verify.pkr.hcl (lineage = "attached").
+		r = run(dir, append(append([]string{"build", "-color=false"}, ep...), example("verify.pkr.hcl"))...)
+		mustSucceed(t, r)
+		if m = readManifest(t, filepath.Join(dir, "verify-manifest.json")); m["approved_id"] != basePrimary {
+			t.Errorf("after the application build verify.pkr.hcl selected %q, want the base %s", m["approved_id"], basePrimary)
+		}
+	})
 }
 
 // TestTemplatesFormatted keeps every template in e2e/testdata and example/
 // in `packer fmt` form, as a user copying them would expect.
 func TestTemplatesFormatted(t *testing.T) {
-	for _, dir := range []string{filepath.Join(env.root, "e2e", "testdata"), filepath.Join(env.root, "example")} {
-		r := runPacker(t, "", nil, "fmt", "-check", "-diff", dir)
-		if r.code != 0 {
-			t.Errorf("packer fmt -check %s: exit %d; run `bin/packer fmt %s`", dir, r.code, dir)
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		for _, dir := range []string{filepath.Join(root, "e2e", "testdata"), filepath.Join(root, "example")} {
+			r := p.runPacker(t, "", nil, "fmt", "-check", "-diff", dir)
+			if r.Code != 0 {
+				t.Errorf("packer fmt -check %s: exit %d; run `bin/packer fmt %s`", dir, r.Code, dir)
+			}
 		}
-	}
+	})
 }

@@ -1,35 +1,41 @@
-// Package e2e runs the real packer binary (v1.9.4, pinned in tools/packer)
-// with the real plugin against the EC2 emulator (cmd/ec2emu).
+// Package e2e runs real packer binaries with the real plugin against the EC2
+// emulator (cmd/ec2emu), on two Packers:
 //
-// TestMain builds what the tests need once: bin/packer when it is missing or
-// not v1.9.4, the plugin (installed into a private PACKER_PLUGIN_PATH the way
-// `packer plugins install` lays it out, so templates with required_plugins
-// work too) and the emulator, which it starts on a free loopback port and
-// stops with SIGTERM at the end. Nothing outside the repository is needed
-// except the Go module proxy.
+//   - Packer 1.9.4 (tools/packer, bin/packer), the last MPL release;
+//   - the newest Packer that builds from the module proxy, 1.16.0
+//     (tools/packer-modern, bin/packer-modern).
 //
-// Set E2E_PACKER_LOG=1 to run every packer command with PACKER_LOG=1.
+// Every test runs once per Packer, as the subtests packer-1.9.4 and
+// packer-1.16.0 of each test (forEachPacker), in parallel: each Packer has
+// its own emulator, plugin directory, home and cache (a [stack]), so the two
+// never share state. Within one Packer the tests run one after another, as
+// they reset and seed their emulator.
+//
+// Both Packers get both plugins the way their users install them: this
+// plugin (built as a release, 0.1.0, so `version = ">= 0.1.0"` matches) and
+// the amazon plugin v1.8.2 (tools/packer-plugin-amazon,
+// bin/packer-plugin-amazon), with `packer plugins install --path` on 1.16.0
+// and the same layout by hand on 1.9.4 (which has no --path; it is where
+// `packer init` puts them). The templates declare them in required_plugins.
+//
+// TestMain builds what is missing (the Makefile's `tools` target builds the
+// same binaries once into bin/; a test run builds them only when they are
+// absent or of another version) and stops the emulators with SIGTERM at the
+// end. Set E2E_PACKER_LOG=1 to run packer with PACKER_LOG=1, and
+// E2E_PACKERS=1.9.4 (or 1.16.0) to run on one Packer only.
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,11 +43,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 const (
-	// packerVersion is the version tools/packer pins.
-	packerVersion = "1.9.4"
+	// legacyPacker and modernPacker are the versions tools/packer and
+	// tools/packer-modern pin; amazonPlugin is tools/packer-plugin-amazon's.
+	legacyPacker = "1.9.4"
+	modernPacker = "1.16.0"
+	amazonPlugin = "1.8.2"
+	// amazonSource is the amazon plugin's required_plugins source.
+	amazonSource = "github.com/hashicorp/amazon"
+
 	// testAccessKey ends in 12 digits, so the emulator acts as that account.
 	testAccessKey = "AKIDTEST111122223333"
 	testSecretKey = "e2e-not-a-secret"
@@ -49,22 +64,43 @@ const (
 	// otherAccount owns look-alike images in some scenarios.
 	otherAccount = "444455556666"
 	// pluginSource is the required_plugins source users write.
-	pluginSource = "github.com/amiwatermark/amiwatermark"
-
-	// commandTimeout bounds one packer command.
-	commandTimeout = 3 * time.Minute
+	pluginSource = testkit.PluginSource
 )
 
-// env is the state TestMain prepares for every test.
-var env struct {
-	root       string // repository root
-	packer     string // path of bin/packer
-	tmp        string // private temp dir, removed at the end
-	pluginPath string // PACKER_PLUGIN_PATH for packer runs
-	home       string // HOME/APPDATA for packer runs
-	emuURL     string // http://127.0.0.1:PORT
-	emuLog     *syncBuffer
+// root is the repository root.
+var root string
+
+// stacks are the Packers under test, each with its own emulator.
+var stacks []*stack
+
+// stack is one Packer under test: the binary with its private plugin,
+// home and cache directories (testkit.Packer), and its own emulator
+// program. Tests get it from forEachPacker and call the helpers on it.
+type stack struct {
+	*testkit.Packer
+	emu    *testkit.Program
+	emuURL string
+	mu     sync.Mutex // one test at a time per stack
 }
+
+// forEachPacker runs f as a parallel subtest per Packer, named after it
+// (packer-1.9.4, packer-1.16.0). Within one Packer the subtests of
+// different tests never overlap (they share its emulator).
+func forEachPacker(t *testing.T, f func(t *testing.T, p *stack)) {
+	t.Helper()
+	for _, p := range stacks {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			f(t, p)
+		})
+	}
+}
+
+// modern reports whether the stack runs a Packer >= 1.10 (plugins only
+// from `packer plugins install`, no bundled plugins).
+func (p *stack) modern() bool { return p.AtLeast(1, 10) }
 
 func TestMain(m *testing.M) {
 	code, err := setupAndRun(m)
@@ -74,232 +110,106 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
+	testkit.RemoveBuilds()
+	if devPlugin.bin != "" {
+		os.RemoveAll(filepath.Dir(devPlugin.bin))
+	}
 	os.Exit(code)
 }
 
 func setupAndRun(m *testing.M) (code int, err error) {
-	root, err := repoRoot()
-	if err != nil {
+	if root, err = testkit.RepoRoot(); err != nil {
 		return 1, err
 	}
-	env.root = root
 	tmp, err := os.MkdirTemp("", "amiwatermark-e2e-")
 	if err != nil {
 		return 1, err
 	}
-	env.tmp = tmp
 	defer os.RemoveAll(tmp)
 
-	if env.packer, err = ensurePacker(root); err != nil {
+	// The binaries, built only when missing.
+	amazon := filepath.Join(root, "bin", "packer-plugin-amazon"+testkit.Exe())
+	if err := ensureTool(amazon, "packer-plugin-amazon", "github.com/hashicorp/packer-plugin-amazon", amazonPlugin,
+		func(bin string) (string, error) { d, err := testkit.Describe(bin); return d.Version, err },
+		"-ldflags", "-X github.com/hashicorp/packer-plugin-amazon/version.VersionPrerelease="); err != nil {
 		return 1, err
 	}
-	if env.pluginPath, err = installPlugin(root, filepath.Join(tmp, "plugins")); err != nil {
+	plugin := filepath.Join(tmp, "build", "packer-plugin-amiwatermark"+testkit.Exe())
+	if err := testkit.BuildPlugin(plugin, true); err != nil {
 		return 1, err
 	}
-	env.home = filepath.Join(tmp, "home")
-	if err := os.MkdirAll(env.home, 0o755); err != nil {
-		return 1, err
-	}
-	emuBin := filepath.Join(tmp, "bin", "ec2emu"+exeSuffix())
-	if err := goBuild(root, emuBin, "./cmd/ec2emu"); err != nil {
-		return 1, err
-	}
-	stop, err := startEmulator(emuBin)
+	emuBin, err := testkit.BuildEmulator()
 	if err != nil {
 		return 1, err
 	}
-	defer func() {
-		if serr := stop(); serr != nil && err == nil {
-			err = serr
+
+	bins := []struct{ version, bin, tool string }{
+		{legacyPacker, filepath.Join(root, "bin", "packer"+testkit.Exe()), "packer"},
+		{modernPacker, filepath.Join(root, "bin", "packer-modern"+testkit.Exe()), "packer-modern"},
+	}
+	only := os.Getenv("E2E_PACKERS")
+	for _, b := range bins {
+		if only != "" && !strings.Contains(only, b.version) {
+			continue
 		}
-		if code != 0 && env.emuLog != nil {
-			fmt.Fprintf(os.Stderr, "--- emulator output ---\n%s\n", env.emuLog.String())
+		if err := ensureTool(b.bin, b.tool, "github.com/hashicorp/packer", b.version, testkit.PackerVersion); err != nil {
+			return 1, err
 		}
-	}()
+		pk, err := testkit.NewPacker(b.bin, filepath.Join(tmp, "packer-"+b.version))
+		if err != nil {
+			return 1, err
+		}
+		for _, pl := range []struct{ bin, source string }{{plugin, pluginSource}, {amazon, amazonSource}} {
+			if err := pk.Install(pl.bin, pl.source); err != nil {
+				return 1, fmt.Errorf("installing %s for %s: %w", pl.source, pk.Name(), err)
+			}
+		}
+		emu, err := testkit.Start(emuBin, "--addr", "127.0.0.1:0")
+		if err != nil {
+			return 1, err
+		}
+		s := &stack{Packer: pk, emu: emu, emuURL: emu.URL}
+		stacks = append(stacks, s)
+		defer func() {
+			if serr := s.emu.Stop(); serr != nil && err == nil {
+				err = fmt.Errorf("the emulator of %s: %w", s.Name(), serr)
+			}
+			if code != 0 {
+				fmt.Fprintf(os.Stderr, "--- emulator output (%s) ---\n%s\n", s.Name(), s.emu.Stderr.String())
+			}
+		}()
+		resp, err := http.Get(s.emuURL + "/_emu/health")
+		if err != nil {
+			return 1, fmt.Errorf("emulator health check: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 1, fmt.Errorf("emulator health check: HTTP %d", resp.StatusCode)
+		}
+	}
+	if len(stacks) == 0 {
+		return 1, fmt.Errorf("E2E_PACKERS=%q selects none of %s and %s", only, legacyPacker, modernPacker)
+	}
 	return m.Run(), nil
 }
 
-// repoRoot walks up from the working directory (e2e/) to go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+// ensureTool makes sure bin is version (as versionOf reads it), building
+// pkg from the module in tools/<tool> when it is missing or another
+// version (`make tools` builds the same binaries).
+func ensureTool(bin, tool, pkg, version string, versionOf func(string) (string, error), flags ...string) error {
+	if v, err := versionOf(bin); err == nil && v == version {
+		return nil
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "tools", "packer", "go.mod")); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the repository root (go.mod with tools/packer) above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
-}
-
-// ensurePacker returns bin/packer, building it from tools/packer when it is
-// missing or is not the pinned version.
-func ensurePacker(root string) (string, error) {
-	bin := filepath.Join(root, "bin", "packer"+exeSuffix())
-	if out, err := exec.Command(bin, "version").Output(); err == nil && strings.Contains(string(out), "Packer v"+packerVersion) {
-		return bin, nil
-	}
-	fmt.Fprintf(os.Stderr, "e2e: building packer v%s into %s (one time, a few minutes)\n", packerVersion, bin)
-	cmd := exec.Command("go", "-C", filepath.Join(root, "tools", "packer"), "build", "-o", bin, "github.com/hashicorp/packer")
+	fmt.Fprintf(os.Stderr, "e2e: building %s v%s into %s (one time, several minutes)\n", pkg, version, bin)
+	args := append([]string{"-C", filepath.Join(root, "tools", tool), "build"}, flags...)
+	cmd := exec.Command("go", append(args, "-o", bin, pkg)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building packer v%s from tools/packer: %v\n%s", packerVersion, err, out)
+		return fmt.Errorf("building %s v%s from tools/%s: %v\n%s", pkg, version, tool, err, out)
 	}
-	out, err := exec.Command(bin, "version").Output()
-	if err != nil || !strings.Contains(string(out), "Packer v"+packerVersion) {
-		return "", fmt.Errorf("%s version = %q (%v), want Packer v%s", bin, out, err, packerVersion)
-	}
-	return bin, nil
-}
-
-// goBuild runs `go build -o out pkg` in the repository root.
-func goBuild(root, out string, pkg string, extra ...string) error {
-	args := append([]string{"build"}, extra...)
-	args = append(args, "-o", out, pkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	if v, err := versionOf(bin); err != nil || v != version {
+		return fmt.Errorf("%s is version %q (%v) after the build, want %s", bin, v, err, version)
 	}
 	return nil
-}
-
-// installPlugin builds the plugin in its release form (no "dev" pre-release
-// marker, so `version = ">= 0.1.0"` constraints match) and installs it under
-// dir the way `packer plugins install` does:
-// dir/github.com/amiwatermark/amiwatermark/packer-plugin-amiwatermark_vX.Y.Z_x5.0_os_arch
-// plus its _SHA256SUM file. Packer finds it both for templates without
-// required_plugins and for ones that require github.com/amiwatermark/amiwatermark.
-func installPlugin(root, dir string) (string, error) {
-	built := filepath.Join(dir, "..", "build", "packer-plugin-amiwatermark"+exeSuffix())
-	if err := goBuild(root, built, ".", "-ldflags",
-		"-X github.com/amiwatermark/packer-plugin-amiwatermark/version.VersionPrerelease="); err != nil {
-		return "", err
-	}
-	out, err := exec.Command(built, "describe").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s describe: %v", built, err)
-	}
-	var desc struct {
-		Version    string `json:"version"`
-		APIVersion string `json:"api_version"`
-	}
-	if err := json.Unmarshal(out, &desc); err != nil || desc.Version == "" || desc.APIVersion == "" {
-		return "", fmt.Errorf("%s describe printed %q: want JSON with version and api_version (%v)", built, out, err)
-	}
-	name := fmt.Sprintf("packer-plugin-amiwatermark_v%s_%s_%s_%s%s", desc.Version, desc.APIVersion, runtime.GOOS, runtime.GOARCH, exeSuffix())
-	dst := filepath.Join(dir, filepath.FromSlash(pluginSource), name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(built)
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	if err := os.WriteFile(strings.TrimSuffix(dst, exeSuffix())+"_SHA256SUM", []byte(hex.EncodeToString(sum[:])), 0o644); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
-// syncBuffer collects the emulator's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startEmulator starts bin on a free port, reads the URL from its first
-// stdout line and returns a function that stops it with SIGTERM.
-func startEmulator(bin string) (stop func() error, err error) {
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0")
-	env.emuLog = &syncBuffer{}
-	cmd.Stderr = env.emuLog
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(stdout)
-		line, _ := r.ReadString('\n')
-		lines <- line
-		_, _ = io.Copy(env.emuLog, r)
-	}()
-	kill := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	var first string
-	select {
-	case first = <-lines:
-	case <-time.After(30 * time.Second):
-		kill()
-		return nil, fmt.Errorf("%s printed nothing within 30s; want `listening on http://HOST:PORT`", bin)
-	}
-	const prefix = "listening on "
-	first = strings.TrimSpace(first)
-	if !strings.HasPrefix(first, prefix) || !strings.HasPrefix(strings.TrimPrefix(first, prefix), "http://") {
-		kill()
-		return nil, fmt.Errorf("%s: first stdout line is %q, want `listening on http://HOST:PORT`\n%s", bin, first, env.emuLog.String())
-	}
-	env.emuURL = strings.TrimPrefix(first, prefix)
-	resp, err := http.Get(env.emuURL + "/_emu/health")
-	if err != nil {
-		kill()
-		return nil, fmt.Errorf("emulator health check: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		kill()
-		return nil, fmt.Errorf("emulator health check: HTTP %d", resp.StatusCode)
-	}
-	return func() error {
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			kill()
-			return fmt.Errorf("stopping the emulator: %w", err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				return fmt.Errorf("the emulator did not stop cleanly on SIGTERM: %v", err)
-			}
-			return nil
-		case <-time.After(15 * time.Second):
-			kill()
-			return errors.New("the emulator did not stop within 15s of SIGTERM")
-		}
-	}, nil
 }
 
 // ---------------------------------------------------------------------------
@@ -341,59 +251,37 @@ type emuStats struct {
 	Faults  map[string]int64            `json:"faults"`
 }
 
-func emuDo(t *testing.T, method, path string, body any, out any) {
+func (p *stack) emuDo(t *testing.T, method, path string, body any, out any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, env.emuURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: decoding %q: %v", method, path, b, err)
-		}
-	}
+	testkit.DoJSON(t, method, p.emuURL+path, body, out)
 }
 
 // resetEmulator clears all emulator state (images, stats, faults, clock).
-func resetEmulator(t *testing.T) { t.Helper(); emuDo(t, http.MethodPost, "/_emu/reset", nil, nil) }
+func (p *stack) resetEmulator(t *testing.T) {
+	t.Helper()
+	p.emuDo(t, http.MethodPost, "/_emu/reset", nil, nil)
+}
 
 // resetStats clears only the call counters.
-func resetStats(t *testing.T) { t.Helper(); emuDo(t, http.MethodPost, "/_emu/stats/reset", nil, nil) }
+func (p *stack) resetStats(t *testing.T) {
+	t.Helper()
+	p.emuDo(t, http.MethodPost, "/_emu/stats/reset", nil, nil)
+}
 
-func getStats(t *testing.T) emuStats {
+func (p *stack) getStats(t *testing.T) emuStats {
 	t.Helper()
 	var s emuStats
-	emuDo(t, http.MethodGet, "/_emu/stats", nil, &s)
+	p.emuDo(t, http.MethodGet, "/_emu/stats", nil, &s)
 	return s
 }
 
 // seed creates images and returns their ids in order.
-func seed(t *testing.T, imgs ...seedImage) []string {
+func (p *stack) seed(t *testing.T, imgs ...seedImage) []string {
 	t.Helper()
 	var out struct {
 		ImageIDs []string `json:"image_ids"`
 	}
-	emuDo(t, http.MethodPost, "/_emu/images", imgs, &out)
+	p.emuDo(t, http.MethodPost, "/_emu/images", imgs, &out)
 	if len(out.ImageIDs) != len(imgs) {
 		t.Fatalf("POST /_emu/images returned %d ids for %d images", len(out.ImageIDs), len(imgs))
 	}
@@ -401,7 +289,7 @@ func seed(t *testing.T, imgs ...seedImage) []string {
 }
 
 // seedFile seeds the images of a JSON file in the /_emu/images format.
-func seedFile(t *testing.T, path string) []string {
+func (p *stack) seedFile(t *testing.T, path string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -414,7 +302,7 @@ func seedFile(t *testing.T, path string) []string {
 	var out struct {
 		ImageIDs []string `json:"image_ids"`
 	}
-	emuDo(t, http.MethodPost, "/_emu/images", imgs, &out)
+	p.emuDo(t, http.MethodPost, "/_emu/images", imgs, &out)
 	if len(out.ImageIDs) != len(imgs) {
 		t.Fatalf("POST /_emu/images returned %d ids for %d images of %s", len(out.ImageIDs), len(imgs), path)
 	}
@@ -424,21 +312,21 @@ func seedFile(t *testing.T, path string) []string {
 // ---------------------------------------------------------------------------
 // Checking EC2 state through the SDK
 
-func ec2Client(region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, ""),
-		BaseEndpoint:     aws.String(env.emuURL),
-		RetryMaxAttempts: 1,
-	})
+// ec2Client is an SDK client of the test account for this stack's
+// emulator; ec2ClientAs one of another access key.
+func (p *stack) ec2Client(region string) *ec2.Client { return p.ec2ClientAs(region, testAccessKey) }
+
+func (p *stack) ec2ClientAs(region, akid string) *ec2.Client {
+	return emutest.EC2Client(p.emuURL, region, credentials.NewStaticCredentialsProvider(akid, testSecretKey, ""),
+		func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
 }
 
 // describeImage returns the image as the test account sees it.
-func describeImage(t *testing.T, region, id string) types.Image {
+func (p *stack) describeImage(t *testing.T, region, id string) types.Image {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := ec2Client(region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	out, err := p.ec2Client(region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil {
 		t.Fatalf("DescribeImages %s in %s: %v", id, region, err)
 	}
@@ -471,9 +359,9 @@ func watermarkOf(t *testing.T, img types.Image, key string) types.ImageWatermark
 }
 
 // wantKeys fails unless the image's keys are exactly want (any order).
-func wantKeys(t *testing.T, region, id string, want ...string) types.Image {
+func (p *stack) wantKeys(t *testing.T, region, id string, want ...string) types.Image {
 	t.Helper()
-	img := describeImage(t, region, id)
+	img := p.describeImage(t, region, id)
 	got := keysOf(img)
 	w := append([]string(nil), want...)
 	sort.Strings(w)
@@ -487,102 +375,50 @@ func wantKeys(t *testing.T, region, id string, want ...string) types.Image {
 // Running packer
 
 // result is the outcome of one packer command.
-type result struct {
-	args   []string
-	code   int
-	stdout string
-	stderr string
-}
-
-// output is stdout and stderr together.
-func (r result) output() string { return r.stdout + "\n" + r.stderr }
-
-func (r result) String() string {
-	return fmt.Sprintf("packer %s (exit %d)\n--- stdout ---\n%s\n--- stderr ---\n%s",
-		strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
-}
+type result = testkit.Result
 
 // testdata returns the absolute path of a template under e2e/testdata.
-func testdata(name string) string { return filepath.Join(env.root, "e2e", "testdata", name) }
+func testdata(name string) string { return filepath.Join(root, "e2e", "testdata", name) }
 
 // example returns the absolute path of a file under example/.
-func example(name string) string { return filepath.Join(env.root, "example", name) }
+func example(name string) string { return filepath.Join(root, "example", name) }
 
-// packerEnv is the environment of a packer child process: the test's
-// environment without anything that could leak a user's Packer or AWS
-// configuration into the run, plus a private HOME and plugin directory. Go's
-// own caches are not affected: only the child gets the new HOME.
-func packerEnv(extra []string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "PACKER_"), strings.HasPrefix(k, "AWS_"), strings.HasPrefix(k, "PKR_VAR_"),
-			k == "HOME", k == "APPDATA", k == "USERPROFILE", k == "XDG_CONFIG_HOME", k == "CHECKPOINT_DISABLE":
-			continue
-		}
-		out = append(out, kv)
-	}
-	out = append(out,
-		"CHECKPOINT_DISABLE=1",
-		"PACKER_PLUGIN_PATH="+env.pluginPath,
-		"PACKER_CACHE_DIR="+filepath.Join(env.tmp, "packer_cache"),
-		"HOME="+env.home,
-		"APPDATA="+env.home,
-		"USERPROFILE="+env.home,
-		// No instance metadata lookups for credentials or region.
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
-	if os.Getenv("E2E_PACKER_LOG") != "" {
-		out = append(out, "PACKER_LOG=1")
-	}
-	return append(out, extra...)
+// runPacker runs this stack's packer with args in dir (a fresh temp dir
+// when "") and the extra environment variables, and logs the result.
+func (p *stack) runPacker(t *testing.T, dir string, extraEnv []string, args ...string) result {
+	t.Helper()
+	return p.Run(t, dir, extraEnv, args...)
 }
 
-// runPacker runs bin/packer with args in dir (a fresh temp dir when "") and
-// the extra environment variables.
-func runPacker(t *testing.T, dir string, extraEnv []string, args ...string) result {
-	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.packer, args...)
-	cmd.Dir = dir
-	cmd.Env = packerEnv(extraEnv)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exitErr):
-		r.code = exitErr.ExitCode()
-	default:
-		t.Fatalf("packer %s: %v", strings.Join(args, " "), err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("packer %s did not finish within %s\n%s", strings.Join(args, " "), commandTimeout, r)
-	}
-	t.Logf("%s", r)
-	return r
+// ebsEnv is the environment of packer runs that use the amazon plugin
+// against the emulator (docs/emulator.md):
+//   - AWS_POLL_DELAY_SECONDS=1: the amazon plugin's waiters poll every
+//     second (the emulator's transitions take one describe each); 0 makes
+//     v1.8's waiters fail with "minDelay must be greater than zero";
+//   - AWS_ENDPOINT_URL_STS: the plugin validates its credentials with
+//     sts:GetCallerIdentity, which the emulator answers;
+//   - AWS_ENDPOINT_URL_EC2: the plugin's ami_regions copy step builds its
+//     regional clients without custom_endpoint_ec2 (an amazon plugin bug),
+//     so the environment points them at the emulator.
+//
+// Our plugin reads neither variable's endpoint over custom_endpoint_ec2.
+func (p *stack) ebsEnv() []string {
+	return []string{"AWS_POLL_DELAY_SECONDS=1", "AWS_ENDPOINT_URL_STS=" + p.emuURL, "AWS_ENDPOINT_URL_EC2=" + p.emuURL}
 }
 
 // mustSucceed fails the test unless r exited 0.
 func mustSucceed(t *testing.T, r result) {
 	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("packer %s exited %d, want 0", strings.Join(r.args, " "), r.code)
+	if r.Code != 0 {
+		t.Fatalf("packer %s exited %d, want 0", strings.Join(r.Args, " "), r.Code)
 	}
 }
 
 // mustFail fails the test unless r exited non-zero.
 func mustFail(t *testing.T, r result) {
 	t.Helper()
-	if r.code == 0 {
-		t.Fatalf("packer %s exited 0, want a failure", strings.Join(r.args, " "))
+	if r.Code == 0 {
+		t.Fatalf("packer %s exited 0, want a failure", strings.Join(r.Args, " "))
 	}
 }
 
@@ -591,10 +427,10 @@ func mustFail(t *testing.T, r result) {
 // or indented still matches.
 func mustContain(t *testing.T, r result, wants ...string) {
 	t.Helper()
-	out := squash(r.output())
+	out := squash(r.Output())
 	for _, w := range wants {
 		if !strings.Contains(out, squash(w)) {
-			t.Errorf("packer %s: output does not contain %q", strings.Join(r.args, " "), w)
+			t.Errorf("packer %s: output does not contain %q", strings.Join(r.Args, " "), w)
 		}
 	}
 }
@@ -612,20 +448,20 @@ func vars(kv ...string) []string {
 }
 
 // endpointVar is the -var that points a template at the emulator.
-func endpointVar() string { return "endpoint=" + env.emuURL }
+func (p *stack) endpointVar() string { return "endpoint=" + p.emuURL }
 
 // validate runs `packer validate` with the variables.
-func validate(t *testing.T, template string, kv ...string) result {
+func (p *stack) validate(t *testing.T, template string, kv ...string) result {
 	t.Helper()
 	args := append([]string{"validate"}, vars(kv...)...)
-	return runPacker(t, "", nil, append(args, template)...)
+	return p.runPacker(t, "", nil, append(args, template)...)
 }
 
 // build runs `packer build -color=false` in dir with the variables.
-func build(t *testing.T, dir, template string, kv ...string) result {
+func (p *stack) build(t *testing.T, dir, template string, kv ...string) result {
 	t.Helper()
 	args := append([]string{"build", "-color=false"}, vars(kv...)...)
-	return runPacker(t, dir, nil, append(args, template)...)
+	return p.runPacker(t, dir, nil, append(args, template)...)
 }
 
 // manifest is what the manifest post-processor writes.

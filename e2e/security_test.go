@@ -22,9 +22,9 @@ type credentialRecorder struct {
 	tokens     map[string]int
 }
 
-func startCredentialProxy(t *testing.T) (*credentialRecorder, string) {
+func (p *stack) startCredentialProxy(t *testing.T) (*credentialRecorder, string) {
 	t.Helper()
-	target, err := url.Parse(env.emuURL)
+	target, err := url.Parse(p.emuURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,62 +104,64 @@ func leaks(out string, secrets map[string]string) []string {
 // checks that the requests did carry them (so the check can fail), and the
 // account of the access key is the one the watermarks end up with.
 func TestCredentialsNeverPrinted(t *testing.T) {
-	const account = "135791357913"
-	accessKey := "AKIA" + strings.ToUpper(randomHex(t, 2)) + account
-	secretKey := randomHex(t, 20)
-	token := "IQoJb3JpZ2luX2VjE" + randomHex(t, 48)
-	secrets := map[string]string{"access key": accessKey, "secret key": secretKey, "session token": token}
+	forEachPacker(t, func(t *testing.T, p *stack) {
+		const account = "135791357913"
+		accessKey := "AKIA" + strings.ToUpper(randomHex(t, 2)) + account
+		secretKey := randomHex(t, 20)
+		token := "IQoJb3JpZ2luX2VjE" + randomHex(t, 48)
+		secrets := map[string]string{"access key": accessKey, "secret key": secretKey, "session token": token}
 
-	resetEmulator(t)
-	id := seed(t, seedImage{Region: "us-east-1", Account: account, Name: "sec-base-1", Watermarks: []any{"sec-base"},
-		SharedWith: []string{testAccount}})[0]
-	rec, proxyURL := startCredentialProxy(t)
-	tpl := testdata("security.pkr.hcl")
-	// The credentials come from the environment, the way CI passes them;
-	// the other variables on the command line.
-	envVars := []string{"PACKER_LOG=1", "PKR_VAR_access_key=" + accessKey, "PKR_VAR_secret_key=" + secretKey, "PKR_VAR_token=" + token}
-	args := []string{"build", "-color=false", "-var", "endpoint=" + proxyURL, "-var", "account=" + account, tpl}
+		p.resetEmulator(t)
+		id := p.seed(t, seedImage{Region: "us-east-1", Account: account, Name: "sec-base-1", Watermarks: []any{"sec-base"},
+			SharedWith: []string{testAccount}})[0]
+		rec, proxyURL := p.startCredentialProxy(t)
+		tpl := testdata("security.pkr.hcl")
+		// The credentials come from the environment, the way CI passes them;
+		// the other variables on the command line.
+		envVars := []string{"PACKER_LOG=1", "PKR_VAR_access_key=" + accessKey, "PKR_VAR_secret_key=" + secretKey, "PKR_VAR_token=" + token}
+		args := []string{"build", "-color=false", "-var", "endpoint=" + proxyURL, "-var", "account=" + account, tpl}
 
-	t.Run("success", func(t *testing.T) {
-		rec.reset()
-		r := runPacker(t, "", envVars, args...)
-		mustSucceed(t, r)
-		if l := leaks(r.output(), secrets); len(l) > 0 {
-			t.Errorf("the output contains the %s", strings.Join(l, ", "))
-		}
-		// The debug log is on and carries the plugin's own lines.
-		mustContain(t, r, "[INFO] Packer version", "packer-plugin-amiwatermark", "attached "+account+":sec-approved")
-		// The requests carried the credentials: data source describe,
-		// post-processor describe, attach, verify.
-		rec.check(t, accessKey, token, 4)
-		// The emulator took the account from the access key.
-		wantKeys(t, "us-east-1", id, account+":sec-base", account+":sec-approved")
-	})
-
-	// EC2 (or a proxy) quoting the credentials in an error: the text is
-	// redacted by the data source and by the post-processor.
-	quoting := "The security token " + token + " for " + accessKey + " signed with " + secretKey + " is invalid."
-	for _, c := range []struct {
-		name, action, want string
-	}{
-		{"data source error", "DescribeImages", "amiwatermark: DescribeImages in us-east-1"},
-		{"post-processor error", "AttachImageWatermark", `FAILED attach "sec-other"`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			emuDo(t, http.MethodPost, "/_emu/faults", map[string]any{
-				"fail_rate": 1, "fail_code": "AuthFailure", "fail_status": 401, "fail_message": quoting, "actions": []string{c.action}}, nil)
-			defer emuDo(t, http.MethodPost, "/_emu/faults", map[string]any{}, nil)
+		t.Run("success", func(t *testing.T) {
 			rec.reset()
-			// A name the image does not carry yet, so an attach is made.
-			failArgs := append([]string{}, args[:len(args)-1]...)
-			failArgs = append(failArgs, "-var", `names=["sec-other"]`, tpl)
-			r := runPacker(t, "", envVars, failArgs...)
-			mustFail(t, r)
-			mustContain(t, r, c.want, "AuthFailure: The security token [redacted] for [redacted] signed with [redacted] is invalid.")
-			if l := leaks(r.output(), secrets); len(l) > 0 {
+			r := p.runPacker(t, "", envVars, args...)
+			mustSucceed(t, r)
+			if l := leaks(r.Output(), secrets); len(l) > 0 {
 				t.Errorf("the output contains the %s", strings.Join(l, ", "))
 			}
-			rec.check(t, accessKey, token, 1)
+			// The debug log is on and carries the plugin's own lines.
+			mustContain(t, r, "[INFO] Packer version", "packer-plugin-amiwatermark", "attached "+account+":sec-approved")
+			// The requests carried the credentials: data source describe,
+			// post-processor describe, attach, verify.
+			rec.check(t, accessKey, token, 4)
+			// The emulator took the account from the access key.
+			p.wantKeys(t, "us-east-1", id, account+":sec-base", account+":sec-approved")
 		})
-	}
+
+		// EC2 (or a proxy) quoting the credentials in an error: the text is
+		// redacted by the data source and by the post-processor.
+		quoting := "The security token " + token + " for " + accessKey + " signed with " + secretKey + " is invalid."
+		for _, c := range []struct {
+			name, action, want string
+		}{
+			{"data source error", "DescribeImages", "amiwatermark: DescribeImages in us-east-1"},
+			{"post-processor error", "AttachImageWatermark", `FAILED attach "sec-other"`},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				p.emuDo(t, http.MethodPost, "/_emu/faults", map[string]any{
+					"fail_rate": 1, "fail_code": "AuthFailure", "fail_status": 401, "fail_message": quoting, "actions": []string{c.action}}, nil)
+				defer p.emuDo(t, http.MethodPost, "/_emu/faults", map[string]any{}, nil)
+				rec.reset()
+				// A name the image does not carry yet, so an attach is made.
+				failArgs := append([]string{}, args[:len(args)-1]...)
+				failArgs = append(failArgs, "-var", `names=["sec-other"]`, tpl)
+				r := p.runPacker(t, "", envVars, failArgs...)
+				mustFail(t, r)
+				mustContain(t, r, c.want, "AuthFailure: The security token [redacted] for [redacted] signed with [redacted] is invalid.")
+				if l := leaks(r.Output(), secrets); len(l) > 0 {
+					t.Errorf("the output contains the %s", strings.Join(l, ", "))
+				}
+				rec.check(t, accessKey, token, 1)
+			})
+		}
+	})
 }

@@ -14,13 +14,20 @@
 # No instance is started: a `null` build hands the selected AMI ids to the
 # post-processor through `image_ids`.
 #
-#   packer build -var build_account_id=123456789012 candidate.pkr.hcl
+#   packer init candidate.pkr.hcl && packer build -var build_account_id=123456789012 candidate.pkr.hcl
 
 packer {
   required_plugins {
     amiwatermark = {
       source  = "github.com/amiwatermark/amiwatermark"
       version = ">= 0.1.0"
+    }
+    # Not used by this template: the flow's application build
+    # (pipeline.pkr.hcl) needs it, so `packer init` on any step installs
+    # every plugin of the flow.
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
     }
   }
 }

@@ -14,9 +14,16 @@
 #                         `app-web`; `amiwatermark inspect` shows the result
 #   6. verify.pkr.hcl     again: the base is still the base
 #
-# Needs: bash, make, Go. Everything else (packer v1.9.4, the plugin, the
-# emulator) is built here; the first run spends most of its time building
-# packer once into bin/. Working files go to .demo/ (git-ignored).
+# Needs: bash, make, Go. Everything else (packer, the amazon plugin, this
+# plugin, the emulator) is built here; the first run spends most of its time
+# building packer and the amazon plugin once into bin/. Working files go to
+# .demo/ (git-ignored).
+#
+# DEMO_PACKER (make demo PACKER=...) picks the Packer:
+#   modern  Packer 1.16.0 (bin/packer-modern), the default: plugins installed
+#           with `packer plugins install --path`, as on any Packer >= 1.10
+#   1.9     Packer 1.9.4 (bin/packer): plugins laid out where `packer init`
+#           puts them (1.9 has no --path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,32 +37,67 @@ step() { printf '\n=== %s\n' "$*"; }
 indent() { sed 's/^/    | /'; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
+case "${DEMO_PACKER:-modern}" in
+modern) PACKER="$ROOT/bin/packer-modern"; PACKER_VERSION=1.16.0; MAKE_PACKER=packer-modern ;;
+1.9) PACKER="$ROOT/bin/packer"; PACKER_VERSION=1.9.4; MAKE_PACKER=packer ;;
+*) die "DEMO_PACKER=$DEMO_PACKER: use modern (Packer 1.16.0) or 1.9 (Packer 1.9.4)" ;;
+esac
+
 # ---------------------------------------------------------------- build
-step "Building packer v1.9.4, the plugin and the EC2 emulator"
-if ! { [ -x bin/packer ] && bin/packer version 2>/dev/null | grep -q 'Packer v1.9.4'; }; then
-	make -s packer
-fi
+step "Building packer v$PACKER_VERSION, the amazon plugin, this plugin and the EC2 emulator"
+make -s "$MAKE_PACKER" amazon-plugin
 [ -x bin/ec2emu ] || make -s emulator
 
 rm -rf "$DEMO"
-mkdir -p "$DEMO/home" "$DEMO/work" "$DEMO/build"
-# Installed the way `packer plugins install` lays plugins out, in the release
-# form (no -dev suffix), so the examples' required_plugins block matches it.
+mkdir -p "$DEMO/home" "$DEMO/work" "$DEMO/build" "$DEMO/plugins"
+# This plugin in its release form (no -dev suffix), so the examples'
+# required_plugins constraint ">= 0.1.0" matches it on every Packer.
 go build -ldflags "-X github.com/amiwatermark/packer-plugin-amiwatermark/version.VersionPrerelease=" \
 	-o "$DEMO/build/packer-plugin-amiwatermark" .
-desc=$("$DEMO/build/packer-plugin-amiwatermark" describe)
-ver=$(printf '%s' "$desc" | sed -E 's/.*"version":"([^"]+)".*/\1/')
-api=$(printf '%s' "$desc" | sed -E 's/.*"api_version":"([^"]+)".*/\1/')
-plugdir="$DEMO/plugins/github.com/amiwatermark/amiwatermark"
-plugfile="$plugdir/packer-plugin-amiwatermark_v${ver}_${api}_$(go env GOOS)_$(go env GOARCH)$(go env GOEXE)"
-mkdir -p "$plugdir"
-cp "$DEMO/build/packer-plugin-amiwatermark" "$plugfile"
-if command -v sha256sum >/dev/null 2>&1; then
-	sha256sum "$plugfile" | cut -d' ' -f1 | tr -d '\n' >"${plugfile}_SHA256SUM"
-else
-	shasum -a 256 "$plugfile" | cut -d' ' -f1 | tr -d '\n' >"${plugfile}_SHA256SUM"
-fi
-say "packer: $(bin/packer version | head -1); plugin: amiwatermark $ver (api $api)"
+
+# packer runs with a private HOME and plugin directory and the emulator's
+# static credentials, so nothing from your own AWS or Packer setup is used.
+# URL (the emulator) is set below; the amazon plugin v1.8 needs its STS and
+# EC2 endpoints in the environment and a poll delay of at least 1 second
+# (docs/emulator.md).
+URL=
+pk() {
+	(cd "$DEMO/work" && env -i PATH="$PATH" HOME="$DEMO/home" ${TMPDIR:+TMPDIR="$TMPDIR"} \
+		CHECKPOINT_DISABLE=1 PACKER_PLUGIN_PATH="$DEMO/plugins" PACKER_CONFIG_DIR="$DEMO/home" \
+		AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY=demo-not-a-secret AWS_EC2_METADATA_DISABLED=true \
+		${URL:+AWS_ENDPOINT_URL_STS="$URL" AWS_ENDPOINT_URL_EC2="$URL"} AWS_POLL_DELAY_SECONDS=1 \
+		"$PACKER" "$@")
+}
+
+# install BINARY SOURCE: `packer plugins install --path` where it exists
+# (Packer >= 1.10), else the layout it and `packer init` produce.
+install() {
+	if "$PACKER" plugins install -h 2>&1 | grep -q -- '-path'; then
+		pk plugins install --path "$1" "$2" >/dev/null
+		return
+	fi
+	local desc ver api dir file
+	desc=$("$1" describe)
+	ver=$(printf '%s' "$desc" | sed -E 's/.*"version":"([^"]+)".*/\1/')
+	api=$(printf '%s' "$desc" | sed -E 's/.*"api_version":"([^"]+)".*/\1/')
+	dir="$DEMO/plugins/$2"
+	file="$dir/packer-plugin-${2##*/}_v${ver}_${api}_$(go env GOOS)_$(go env GOARCH)$(go env GOEXE)"
+	mkdir -p "$dir"
+	cp "$1" "$file"
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum "$file" | cut -d' ' -f1 | tr -d '\n' >"${file}_SHA256SUM"
+	else
+		shasum -a 256 "$file" | cut -d' ' -f1 | tr -d '\n' >"${file}_SHA256SUM"
+	fi
+}
+install "$DEMO/build/packer-plugin-amiwatermark" github.com/amiwatermark/amiwatermark
+install "$ROOT/bin/packer-plugin-amazon" github.com/hashicorp/amazon
+for f in candidate promote verify pipeline emulated-pipeline; do
+	pk init "$ROOT/example/$f.pkr.hcl" >/dev/null || die "packer init example/$f.pkr.hcl failed"
+done
+say "packer: $("$PACKER" version | head -1)"
+say "plugins (packer plugins installed):"
+pk plugins installed 2>/dev/null | sed "s|$DEMO/plugins/||" | indent || true
 
 # ---------------------------------------------------------------- emulator
 step "Starting the EC2 emulator with example/demo-seed.json"
@@ -68,7 +110,6 @@ stop_emulator() {
 	fi
 }
 trap stop_emulator EXIT
-URL=
 for _ in $(seq 1 100); do
 	line=$(head -n 1 "$DEMO/emulator.out" 2>/dev/null || true)
 	case "$line" in
@@ -89,14 +130,6 @@ say "  eu-west-1 ami-0b45e0000000e0901 golden-base-2026.09    copy of the older 
 say "  eu-west-1 ami-0b45e0000000e1101 golden-base-2026.11    copy of the current base"
 
 # ---------------------------------------------------------------- packer
-# packer runs with a private HOME and plugin directory and the emulator's
-# static credentials, so nothing from your own AWS or Packer setup is used.
-pk() {
-	(cd "$DEMO/work" && env -i PATH="$PATH" HOME="$DEMO/home" ${TMPDIR:+TMPDIR="$TMPDIR"} \
-		CHECKPOINT_DISABLE=1 PACKER_PLUGIN_PATH="$DEMO/plugins" \
-		AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY=demo-not-a-secret AWS_EC2_METADATA_DISABLED=true \
-		"$ROOT/bin/packer" "$@")
-}
 # field FILE KEY: a string value of the manifest's custom_data (last build).
 field() { sed -n -E 's/^ *"'"$2"'": "(.*)",?$/\1/p' "$1" | tail -n 1; }
 expect() { # expect WHAT GOT WANT
@@ -149,11 +182,8 @@ say "  An application build (example/pipeline.pkr.hcl) would use it as source_am
 say "  inherit these watermarks, and the post-processor would add $ACCOUNT:app-web."
 
 step "4. packer validate -evaluate-datasources example/pipeline.pkr.hcl: the application build"
-# Packer 1.9 warns that the template uses its bundled amazon plugin (see the
-# comment in pipeline.pkr.hcl); the warning is left out here.
-pk validate -evaluate-datasources -var "ec2_endpoint=$URL" "$ROOT/example/pipeline.pkr.hcl" >"$DEMO/validate-pipeline.log" 2>&1 ||
-	{ indent <"$DEMO/validate-pipeline.log"; die "packer validate example/pipeline.pkr.hcl failed (output above)"; }
-sed -e '/^Warning: Bundled plugins used/,/packer init/d' -e '/^$/d' "$DEMO/validate-pipeline.log" | indent
+pk validate -evaluate-datasources -var "ec2_endpoint=$URL" "$ROOT/example/pipeline.pkr.hcl" 2>&1 | indent ||
+	die "packer validate example/pipeline.pkr.hcl failed (output above)"
 say
 say "What happened:"
 say "  pipeline.pkr.hcl is valid, and its data source resolved source_ami against the emulator (the same"
@@ -161,8 +191,7 @@ say "  query as verify.pkr.hcl). It installs software over SSH, which needs a re
 say "  step runs the same flow without the SSH part."
 
 step "5. packer build example/emulated-pipeline.pkr.hcl: amazon-ebs on the approved base, then attach 'app-web'"
-pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/emulated-pipeline.pkr.hcl" 2>&1 |
-	sed -e '/^Warning: Bundled plugins used/,/packer init/d' | indent ||
+pk build -color=false -var "ec2_endpoint=$URL" "$ROOT/example/emulated-pipeline.pkr.hcl" 2>&1 | indent ||
 	die "packer build example/emulated-pipeline.pkr.hcl failed (output above)"
 m="$DEMO/work/emulated-pipeline-manifest.json"
 [ -f "$m" ] || die "emulated-pipeline.pkr.hcl wrote no manifest"
@@ -171,7 +200,7 @@ artifact=$(field "$m" artifact_id)
 case "$artifact" in *us-east-1:ami-*) ;; *) die "the manifest's artifact_id is '$artifact', expected the new AMIs" ;; esac
 say
 say "What happened:"
-say "  Packer's amazon-ebs builder launched an instance from $a_id, imaged it and copied the AMI to"
+say "  The amazon plugin's amazon-ebs builder launched an instance from $a_id, imaged it and copied the AMI to"
 say "  eu-west-1: $artifact. Both new AMIs inherited the base's watermarks; the"
 say "  post-processor then attached $ACCOUNT:app-web to each. As 'amiwatermark inspect' (the CLI in"
 say "  cmd/amiwatermark) shows, the inherited keys keep the base as their source:"
@@ -190,5 +219,5 @@ say "  source still answers $a_id: with lineage = \"attached\" only the image th
 say "  (or a direct copy of it) counts, so an application image never becomes anybody's base."
 
 step "Done"
-say "Five builds and one validation ran with the real packer against the emulator at $URL; it stops now."
+say "Five builds and one validation ran with packer v$PACKER_VERSION against the emulator at $URL; it stops now."
 say "Templates: example/*.pkr.hcl. Working files: .demo/. Run the tests with: make test"

@@ -9,6 +9,13 @@
 # this template has no SSH communicator and no provisioner: use
 # pipeline.pkr.hcl against AWS.
 #
+# The amazon plugin (v1.8) needs three settings in packer's environment to run
+# against the emulator (docs/emulator.md explains each):
+#
+#   export AWS_ENDPOINT_URL_STS=http://127.0.0.1:PORT  # it validates credentials with STS
+#   export AWS_ENDPOINT_URL_EC2=http://127.0.0.1:PORT  # its ami_regions copy ignores custom_endpoint_ec2
+#   export AWS_POLL_DELAY_SECONDS=1                    # fast waiters; 0 is refused by v1.8
+#   packer init emulated-pipeline.pkr.hcl
 #   packer build -var ec2_endpoint=http://127.0.0.1:PORT emulated-pipeline.pkr.hcl
 
 packer {
@@ -16,6 +23,10 @@ packer {
     amiwatermark = {
       source  = "github.com/amiwatermark/amiwatermark"
       version = ">= 0.1.0"
+    }
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
     }
   }
 }

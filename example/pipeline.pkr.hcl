@@ -19,11 +19,10 @@ packer {
       source  = "github.com/amiwatermark/amiwatermark"
       version = ">= 0.1.0"
     }
-    # Packer 1.9 bundles the amazon plugin; from Packer 1.10 on, also require it:
-    # amazon = {
-    #   source  = "github.com/hashicorp/amazon"
-    #   version = "~> 1"
-    # }
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
+    }
   }
 }
 

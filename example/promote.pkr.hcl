@@ -12,13 +12,20 @@
 # Detaching needs ec2:DetachImageWatermark. Give it only to this promotion
 # role, never to the roles that build images (see the README).
 #
-#   packer build -var build_account_id=123456789012 promote.pkr.hcl
+#   packer init promote.pkr.hcl && packer build -var build_account_id=123456789012 promote.pkr.hcl
 
 packer {
   required_plugins {
     amiwatermark = {
       source  = "github.com/amiwatermark/amiwatermark"
       version = ">= 0.1.0"
+    }
+    # Not used by this template: the flow's application build
+    # (pipeline.pkr.hcl) needs it, so `packer init` on any step installs
+    # every plugin of the flow.
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
     }
   }
 }

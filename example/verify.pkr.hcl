@@ -13,13 +13,20 @@
 # The answer is written to verify-manifest.json (manifest post-processor);
 # `packer build` needs no instance and no tool beyond packer.
 #
-#   packer build -var build_account_id=123456789012 verify.pkr.hcl
+#   packer init verify.pkr.hcl && packer build -var build_account_id=123456789012 verify.pkr.hcl
 
 packer {
   required_plugins {
     amiwatermark = {
       source  = "github.com/amiwatermark/amiwatermark"
       version = ">= 0.1.0"
+    }
+    # Not used by this template: the flow's application build
+    # (pipeline.pkr.hcl) needs it, so `packer init` on any step installs
+    # every plugin of the flow.
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
     }
   }
 }

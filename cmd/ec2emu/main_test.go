@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 // emuBin is the ec2emu program built once for the tests.
@@ -54,81 +53,25 @@ func TestMain(m *testing.M) {
 // emu is one running ec2emu process.
 type emu struct {
 	t      *testing.T
-	cmd    *exec.Cmd
+	p      *testkit.Program
 	url    string
-	lines  chan string // stdout lines after the first
-	stderr *syncBuffer
-	waited chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	stderr *testkit.SyncBuffer
 }
 
 // startEmu starts the program and waits for its "listening on" line.
 func startEmu(t *testing.T, args ...string) *emu {
 	t.Helper()
-	e := &emu{t: t, cmd: exec.Command(emuBin, args...), lines: make(chan string, 100), stderr: &syncBuffer{}, waited: make(chan error, 1)}
-	e.cmd.Stderr = e.stderr
-	stdout, err := e.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	p := testkit.StartT(t, emuBin, args...)
+	if !strings.HasPrefix(p.URL, "http://127.0.0.1:") {
+		t.Fatalf("listening on %s, want a loopback address", p.URL)
 	}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		n := 0
-		for sc.Scan() {
-			if n == 0 {
-				first <- sc.Text()
-			} else {
-				e.lines <- sc.Text()
-			}
-			n++
-		}
-		close(e.lines)
-		if n == 0 {
-			close(first)
-		}
-		e.waited <- e.cmd.Wait()
-	}()
-	t.Cleanup(func() { _ = e.cmd.Process.Kill() }) // no-op once it has exited
-	select {
-	case line, ok := <-first:
-		if !ok {
-			t.Fatalf("ec2emu %v exited without a first line; stderr: %s", args, e.stderr.String())
-		}
-		const prefix = "listening on http://"
-		if !strings.HasPrefix(line, prefix) || !strings.HasPrefix(line[len(prefix):], "127.0.0.1:") {
-			t.Fatalf("first line %q, want %q and a loopback address", line, prefix+"HOST:PORT")
-		}
-		e.url = strings.TrimPrefix(line, "listening on ")
-	case <-time.After(60 * time.Second):
-		t.Fatalf("no first line within 60s; stderr: %s", e.stderr.String())
-	}
-	return e
+	return &emu{t: t, p: p, url: p.URL, stderr: p.Stderr}
 }
 
 // stop sends sig and returns the exit code and the remaining stdout lines.
 func (e *emu) stop(sig os.Signal) (int, []string) {
 	e.t.Helper()
-	if err := e.cmd.Process.Signal(sig); err != nil {
+	if err := e.p.Signal(sig); err != nil {
 		e.t.Fatal(err)
 	}
 	return e.wait()
@@ -136,32 +79,11 @@ func (e *emu) stop(sig os.Signal) (int, []string) {
 
 func (e *emu) wait() (int, []string) {
 	e.t.Helper()
-	var rest []string
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case l, ok := <-e.lines:
-			if ok {
-				rest = append(rest, l)
-				continue
-			}
-			select {
-			case err := <-e.waited:
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					return ee.ExitCode(), rest
-				}
-				if err != nil {
-					e.t.Fatal(err)
-				}
-				return 0, rest
-			case <-timeout:
-				e.t.Fatal("ec2emu did not exit within 30s")
-			}
-		case <-timeout:
-			e.t.Fatal("ec2emu did not exit within 30s")
-		}
+	code, rest, err := e.p.Wait(30 * time.Second)
+	if err != nil {
+		e.t.Fatalf("ec2emu: %v", err)
 	}
+	return code, rest
 }
 
 func (e *emu) client(region, account string) *ec2.Client {

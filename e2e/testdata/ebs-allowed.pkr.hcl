@@ -9,6 +9,19 @@
 # builder's first look-up of the id fails with InvalidAMIID.NotFound, and a
 # launch would fail with the same error.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

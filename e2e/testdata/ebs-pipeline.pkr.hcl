@@ -1,14 +1,27 @@
 # Issue 8, scenarios 1 and 2: the whole pipeline in one real `packer build`.
-# The data source picks the golden base by its watermark; Packer's bundled
+# The data source picks the golden base by its watermark; the amazon plugin's
 # amazon-ebs builder launches an instance from it (against the emulator: the
 # instance is a record), images it with CreateImage and copies the AMI to a
 # second region; both AMIs inherit the base's watermarks. The post-processor
 # then attaches the pipeline's own names to every AMI of the artifact, and the
 # manifest post-processor records the artifact for the test.
 #
-# The amazon-ebs builder is the one bundled in Packer 1.9.4 (no
-# required_plugins block, so Packer prints its bundled-plugin notice). It
-# needs no STS endpoint: with static keys it only calls EC2.
+# The amazon-ebs builder comes from the amazon plugin (required_plugins,
+# v1.8.2 in the tests); the harness sets AWS_ENDPOINT_URL_STS,
+# AWS_ENDPOINT_URL_EC2 and AWS_POLL_DELAY_SECONDS for it (docs/emulator.md).
+
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
+    }
+  }
+}
 
 variable "endpoint" {
   type        = string

@@ -4,6 +4,15 @@
 # lineage = "any" it returns the newest image carrying the key. A null build
 # writes the data source's outputs to a manifest.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

@@ -1,5 +1,14 @@
 # Scenario 3: watermark names are checked at `packer validate` time.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type    = string
   default = "http://127.0.0.1:9"

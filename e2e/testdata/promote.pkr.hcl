@@ -3,6 +3,15 @@
 # and attaches `approved` to both. (Packer evaluates data sources before
 # locals, so the credentials are written out in each block.)
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

@@ -3,6 +3,15 @@
 # variables; e2e/security_test.go runs it with PACKER_LOG=1 and checks that
 # none of the three appears in the output.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

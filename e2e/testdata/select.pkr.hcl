@@ -1,5 +1,15 @@
 # Scenarios 4 and 6: a data source whose query comes from variables, and a
-# null build that records what it selected in a manifest.
+# null build that records what it selected in a manifest. acctest/ runs the
+# same template against AWS.
+
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
 
 variable "endpoint" {
   type = string
@@ -8,6 +18,23 @@ variable "endpoint" {
 variable "region" {
   type    = string
   default = "us-east-1"
+}
+
+# Credentials: the emulator's test account by default; the acceptance tests
+# (acctest/) pass "" to use the SDK's default chain against AWS.
+variable "access_key" {
+  type    = string
+  default = "AKIDTEST111122223333"
+}
+
+variable "secret_key" {
+  type    = string
+  default = "e2e-not-a-secret"
+}
+
+variable "max_retries" {
+  type    = number
+  default = 2
 }
 
 variable "keys" {
@@ -46,10 +73,10 @@ variable "manifest" {
 
 data "amiwatermark" "image" {
   region              = var.region
-  access_key          = "AKIDTEST111122223333"
-  secret_key          = "e2e-not-a-secret"
+  access_key          = var.access_key
+  secret_key          = var.secret_key
   custom_endpoint_ec2 = var.endpoint
-  max_retries         = 2
+  max_retries         = var.max_retries
 
   watermark_keys         = var.keys
   owners                 = var.owners

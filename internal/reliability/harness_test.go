@@ -1,10 +1,8 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +18,8 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/post-processor/amiwatermark"
 )
 
@@ -64,6 +64,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	code := m.Run()
+	testkit.RemoveBuilds()
 	report.mu.Lock()
 	rows := report.rows
 	report.mu.Unlock()
@@ -196,11 +197,7 @@ func injected(st ec2emu.Stats) int64 {
 // client is a plain SDK client of the test account, for assertions (call
 // it with the faults cleared).
 func client(url, region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "assertions", ""),
-	})
+	return emutest.EC2Client(url, region, credentials.NewStaticCredentialsProvider(accessKey, "assertions", ""))
 }
 
 // describe returns the image as the test account sees it.
@@ -233,35 +230,10 @@ func sorted(list []string) []string {
 
 // ---- driving the post-processor like Packer ------------------------------
 
-// artifact is what an amazon-ebs build hands its post-processors.
-type artifact struct{ id string }
-
-func (a artifact) BuilderId() string         { return "mitchellh.amazonebs" }
-func (a artifact) Files() []string           { return nil }
-func (a artifact) Id() string                { return a.id }
-func (a artifact) String() string            { return "AMIs were created:\n" + a.id }
-func (a artifact) State(string) interface{}  { return nil }
-func (a artifact) Destroy() error            { return nil }
-func amiArtifact(targets ...string) artifact { return artifact{id: strings.Join(targets, ",")} }
-
-// ui records what the post-processor says.
-type ui struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// amiArtifact is what an amazon-ebs build hands its post-processors.
+func amiArtifact(targets ...string) *testkit.Artifact {
+	return &testkit.Artifact{Builder: testkit.AmazonEBSBuilderID, ID: strings.Join(targets, ",")}
 }
-
-func (u *ui) Ask(string) (string, error)                                        { return "", nil }
-func (u *ui) Askf(string, ...any) (string, error)                               { return "", nil }
-func (u *ui) Say(s string)                                                      { u.mu.Lock(); u.buf.WriteString(s + "\n"); u.mu.Unlock() }
-func (u *ui) Sayf(f string, a ...any)                                           { u.Say(fmt.Sprintf(f, a...)) }
-func (u *ui) Message(s string)                                                  { u.Say(s) }
-func (u *ui) Error(s string)                                                    { u.Say("ERROR: " + s) }
-func (u *ui) Errorf(f string, a ...any)                                         { u.Error(fmt.Sprintf(f, a...)) }
-func (u *ui) Machine(string, ...string)                                         {}
-func (u *ui) TrackProgress(_ string, _, _ int64, r io.ReadCloser) io.ReadCloser { return r }
-func (u *ui) String() string                                                    { u.mu.Lock(); defer u.mu.Unlock(); return u.buf.String() }
-
-var _ packersdk.Ui = (*ui)(nil)
 
 // runPP configures a post-processor the way Packer does (a raws map with
 // the endpoint and static credentials, plus cfg) and runs PostProcess on in.
@@ -282,7 +254,7 @@ func runPP(t testing.TB, ctx context.Context, url string, cfg map[string]interfa
 	if err := p.Configure(raws); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
-	u := &ui{}
+	u := &testkit.UI{}
 	out, keep, force, err := p.PostProcess(ctx, u, in)
 	if !keep || !force {
 		t.Errorf("PostProcess returned keep=%v forceOverride=%v, want true/true (Packer would deregister the AMIs)", keep, force)
