@@ -5,9 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
@@ -26,6 +30,8 @@ type accessFlags struct {
 	endpoint   string
 	maxRetries int
 	retriesSet bool
+	// requestTimeout bounds one attempt of a call (request_timeout).
+	requestTimeout string
 }
 
 func (a *accessFlags) register(fs *flag.FlagSet) {
@@ -33,6 +39,7 @@ func (a *accessFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.profile, "profile", "", "shared config/credentials profile (default: AWS_PROFILE or \"default\")")
 	fs.StringVar(&a.endpoint, "endpoint", "", "EC2 endpoint URL, e.g. a VPC endpoint or the ec2emu emulator (custom_endpoint_ec2)")
 	fs.IntVar(&a.maxRetries, "max-retries", awsconfig.DefaultMaxRetries, "retries of a throttled or failed EC2 call (max_retries)")
+	fs.StringVar(&a.requestTimeout, "request-timeout", "", "time one attempt of an AWS call may take, e.g. 10s; a call fails after at most this × attempts (default "+awsconfig.DefaultRequestTimeout.String()+")")
 }
 
 // accessConfig returns the AccessConfig of the flags, validated. fs tells
@@ -47,6 +54,7 @@ func (a *accessFlags) accessConfig(fs *flag.FlagSet) (*awsconfig.AccessConfig, e
 		Region:            a.region,
 		Profile:           a.profile,
 		CustomEndpointEc2: a.endpoint,
+		RequestTimeout:    a.requestTimeout,
 	}
 	if a.retriesSet {
 		n := a.maxRetries
@@ -71,6 +79,7 @@ func flagNames(s string) string {
 	r := strings.NewReplacer(
 		"custom_endpoint_ec2", "--endpoint",
 		"max_retries", "--max-retries",
+		"request_timeout", "--request-timeout",
 		"set region in the template", "give --region",
 	)
 	return r.Replace(s)
@@ -78,6 +87,9 @@ func flagNames(s string) string {
 
 // session holds the loaded AWS configuration and one EC2 client per region.
 type session struct {
+	// clock is EC2's clock, the time rule of every component
+	// (awsconfig.Clock): set by the first successful answer.
+	clock   *awsconfig.Clock
 	ac      *awsconfig.AccessConfig
 	cfg     aws.Config
 	clients map[string]*ec2.Client
@@ -85,10 +97,21 @@ type session struct {
 
 func newSession(ctx context.Context, ac *awsconfig.AccessConfig) (*session, error) {
 	cfg, err := ac.Config(ctx)
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		return nil, usagef("--profile %q: no such profile in the shared config and credentials files; give a profile listed by `aws configure list-profiles`, or leave --profile out to use the default credential chain", missing.Profile)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &session{ac: ac, cfg: cfg, clients: map[string]*ec2.Client{}}, nil
+	// The plugin redacts the credentials it was given; the CLI redacts the
+	// ones the SDK's chain resolved, so an endpoint that echoes them (in an
+	// error message, for example) never prints them.
+	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
+	clock := &awsconfig.Clock{}
+	return &session{clock: clock, ac: ac, cfg: awsconfig.WithClock(cfg, clock), clients: map[string]*ec2.Client{}}, nil
 }
 
 // defaultRegion is --region, else the SDK's (AWS_REGION, profile).
@@ -167,4 +190,49 @@ func errorText(err error) string {
 // describeErr explains an error of a describe call in region.
 func describeErr(region string, err error) error {
 	return fmt.Errorf("describing images in %s: %s", region, errorText(err))
+}
+
+// secrets are the credential values the CLI's output must never show.
+var secrets struct {
+	mu     sync.Mutex
+	values []string
+}
+
+// addSecrets registers credential values for redact.
+func addSecrets(values ...string) {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	secrets.values = append(secrets.values, values...)
+}
+
+// redact replaces every registered credential value in s, with the
+// plugin's rule.
+func redact(s string) string {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	return awsconfig.RedactValues(s, secrets.values...)
+}
+
+// redactWriter redacts credentials from everything written through it.
+type redactWriter struct{ w io.Writer }
+
+func (r redactWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// at re-reads --at against EC2's clock once an answer has set it: "now"
+// and +/- offsets are measured from EC2's clock, like the data source and
+// the post-processor measure ages; an absolute time stays as given.
+func (s *session) at(atFlag string, parsed time.Time) time.Time {
+	if !s.clock.Known() {
+		return parsed
+	}
+	t, err := parseAt(atFlag, s.clock.Now())
+	if err != nil {
+		return parsed
+	}
+	return t
 }

@@ -175,6 +175,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return report(stderr, "inspect", err)
 	}
 	found, errs := describeRefs(ctx, sess, refs)
+	at = sess.at(atFlag, at)
 
 	out := inspectOutput{At: at, Images: []imageReport{}, Errors: []refError{}}
 	for _, ref := range refs {

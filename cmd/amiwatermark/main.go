@@ -75,6 +75,7 @@ func commands() []command {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = redactWriter{stdout}, redactWriter{stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage)
 		return exitUsage

@@ -62,6 +62,10 @@ failed, 2 on a usage error.
 const progressEvery = 1000
 
 type simulateOptions struct {
+	// clock and atFlag re-read --at against EC2's clock once an answer has
+	// set it (session.at).
+	clock        *awsconfig.Clock
+	atFlag       string
 	criteria     watermark.Criteria
 	criteriaFile string
 	owners       []string
@@ -194,6 +198,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "simulate", err)
 	}
+	o.clock, o.atFlag = sess.clock, atFlag
 	out, err := simulate(ctx, c, region, o, stdout, stderr)
 	if err != nil {
 		return report(stderr, "simulate", err)
@@ -294,6 +299,11 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 	if out.Account == "" {
 		out.AccountSource = "unknown"
 		fmt.Fprintf(stderr, "amiwatermark simulate: the account owns no image in %s (and --account was not given): no image is exempt as the account's own\n", region)
+	}
+	if o.clock != nil && o.clock.Known() {
+		if t, err := parseAt(o.atFlag, o.clock.Now()); err == nil {
+			o.at, out.At = t, t
+		}
 	}
 	if !o.asJSON {
 		fmt.Fprintf(stdout, "Simulating %s in %s for account %s at %s; scanning %s\n", o.criteriaFile, region,

@@ -137,6 +137,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return report(stderr, "verify", err)
 	}
 	found, errs := describeRefs(ctx, sess, refs)
+	opts.at = sess.at(atFlag, opts.at)
 	if opts.criteriaCurrent {
 		opts.live = map[string]*liveSettings{}
 		for _, region := range regionsOf(refs) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -417,7 +418,7 @@ const pageSize = 1000
 // with the number of matching images.
 func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPIClient, region string) (DatasourceOutput, error) {
 	sel := watermark.NewSelector(d.conditions())
-	clock := &serverClock{}
+	clock := &awsconfig.Clock{}
 	nowSet := false
 
 	keyValues := make([]string, len(d.patterns))
@@ -439,7 +440,7 @@ func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPICli
 		}
 		p := ec2.NewDescribeImagesPaginator(client, in)
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx, clock.option)
+			page, err := p.NextPage(ctx, recordClock(clock))
 			if err != nil {
 				return DatasourceOutput{}, d.describeError(region, group, err)
 			}
@@ -478,15 +479,25 @@ func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPICli
 	return output(&best, m, region), nil
 }
 
-// clockNow is the time ages are measured against.
-func (d *Datasource) clockNow(c *serverClock) time.Time {
+// clockNow is the time ages are measured against: EC2's clock
+// (awsconfig.Clock, the rule of every component).
+func (d *Datasource) clockNow(c *awsconfig.Clock) time.Time {
 	if d.now != nil {
 		return d.now()
 	}
-	if t, ok := c.get(); ok {
-		return t
+	return c.Now()
+}
+
+// recordClock is a per-call option that makes the client's HTTP client
+// record EC2's clock.
+func recordClock(c *awsconfig.Clock) func(*ec2.Options) {
+	return func(o *ec2.Options) {
+		next := o.HTTPClient
+		if next == nil {
+			next = awsconfig.BufferBody(awshttp.NewBuildableClient())
+		}
+		o.HTTPClient = c.Wrap(next)
 	}
-	return time.Now()
 }
 
 func (d *Datasource) describeError(region string, owners []string, err error) error {

@@ -20,6 +20,7 @@ type FlatConfig struct {
 	AssumeRole               *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
 	CustomEndpointEc2        *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
 	MaxRetries               *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
+	RequestTimeout           *string                         `mapstructure:"request_timeout" required:"false" cty:"request_timeout" hcl:"request_timeout"`
 	InsecureSkipTLSVerify    *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
 	WatermarkKeys            []string                        `mapstructure:"watermark_keys" required:"true" cty:"watermark_keys" hcl:"watermark_keys"`
 	AllowAnyAccount          *bool                           `mapstructure:"allow_any_account" required:"false" cty:"allow_any_account" hcl:"allow_any_account"`
@@ -58,6 +59,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"assume_role":                  &hcldec.BlockSpec{TypeName: "assume_role", Nested: hcldec.ObjectSpec((*awsconfig.FlatAssumeRoleConfig)(nil).HCL2Spec())},
 		"custom_endpoint_ec2":          &hcldec.AttrSpec{Name: "custom_endpoint_ec2", Type: cty.String, Required: false},
 		"max_retries":                  &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
+		"request_timeout":              &hcldec.AttrSpec{Name: "request_timeout", Type: cty.String, Required: false},
 		"insecure_skip_tls_verify":     &hcldec.AttrSpec{Name: "insecure_skip_tls_verify", Type: cty.Bool, Required: false},
 		"watermark_keys":               &hcldec.AttrSpec{Name: "watermark_keys", Type: cty.List(cty.String), Required: false},
 		"allow_any_account":            &hcldec.AttrSpec{Name: "allow_any_account", Type: cty.Bool, Required: false},

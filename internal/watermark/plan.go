@@ -13,6 +13,13 @@ import (
 type Request struct {
 	Attach []string
 	Detach []string
+	// KeepInherited leaves a requested key alone when the AMI carries it
+	// inherited (attached to another AMI and carried by CreateImage or
+	// CopyImage). By default such a key is re-attached: detached and
+	// attached again, so that it is attached to this AMI (its
+	// SourceImageId becomes this AMI) and lineage checks see this AMI as
+	// the one the key was given to.
+	KeepInherited bool
 }
 
 // Skip is a requested name whose key is already on the AMI, so attaching it
@@ -86,6 +93,10 @@ type ImagePlan struct {
 	Attach []string
 	// Skipped are requested names whose key is already present.
 	Skipped []Skip
+	// Reattach are requested names whose key the AMI carries inherited:
+	// the key is in Detach and the name in Attach, so it ends up attached
+	// to this AMI. The 5-limit counts them once.
+	Reattach []Skip
 	// Problems, when not empty, forbid any mutation of the whole run.
 	Problems []Problem
 }
@@ -258,13 +269,20 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 			continue
 		}
 		if w, ok := present[key]; ok {
-			p.Skipped = append(p.Skipped, Skip{
+			s := Skip{
 				Key:               key,
 				Name:              name,
-				Inherited:         w.SourceImageID != "" && w.SourceImageID != img.ID,
+				Inherited:         Inherited(w, img),
 				SourceImageID:     w.SourceImageID,
 				SourceImageRegion: w.SourceImageRegion,
-			})
+			}
+			if s.Inherited && !req.KeepInherited {
+				p.Reattach = append(p.Reattach, s)
+				p.Detach = append(p.Detach, key)
+				p.Attach = append(p.Attach, name)
+				continue
+			}
+			p.Skipped = append(p.Skipped, s)
 			continue
 		}
 		p.Attach = append(p.Attach, name)
@@ -276,6 +294,25 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 		named(TermWatermarks, func(n Names) string { return limitMessage(img, plan, after, n) })
 	}
 	return p
+}
+
+// Inherited reports whether w was attached to another AMI than img (its
+// source is another AMI id, or the same id in another region) and came to
+// img through CreateImage or CopyImage.
+func Inherited(w Watermark, img Image) bool {
+	if w.SourceImageID == "" {
+		return false
+	}
+	return w.SourceImageID != img.ID || (w.SourceImageRegion != "" && img.Region != "" && w.SourceImageRegion != img.Region)
+}
+
+// ReattachReason says what a re-attach does, for the UI.
+func (s Skip) ReattachReason() string {
+	src := s.SourceImageID
+	if s.SourceImageRegion != "" {
+		src += " in " + s.SourceImageRegion
+	}
+	return "inherited from " + src + ": detached and attached again so that it is attached to this AMI"
 }
 
 // limitMessage explains a breach of the 5-limit: the current keys (with

@@ -8,6 +8,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // acceptedBuilders are the artifacts whose Id() is region:ami-...,...
@@ -29,12 +30,7 @@ func builderAccepted(id string) bool {
 }
 
 // Target is one AMI to watermark.
-type Target struct {
-	Region  string
-	ImageID string
-}
-
-func (t Target) String() string { return t.Region + " " + t.ImageID }
+type Target = engine.Target
 
 // targetsFromArtifact returns the AMIs of the artifact, or an error that says
 // which builders are understood and how to name AMIs with image_ids.
@@ -119,13 +115,13 @@ type Artifact struct {
 	generated map[string]string
 	states    map[string]interface{}
 	// Keys is region -> AMI id -> the keys on the AMI after the run.
-	Keys map[string]map[string][]string
+	Keys engine.Keys
 }
 
 var _ packersdk.Artifact = (*Artifact)(nil)
 
 // NewArtifact copies what it needs of in and adds keys.
-func NewArtifact(in packersdk.Artifact, keys map[string]map[string][]string) *Artifact {
+func NewArtifact(in packersdk.Artifact, keys engine.Keys) *Artifact {
 	a := &Artifact{
 		builderID: in.BuilderId(),
 		id:        in.Id(),
@@ -237,12 +233,12 @@ func (a *Artifact) State(name string) interface{} {
 
 // KeysFromState turns the value of State(StateKey) back into region -> AMI
 // id -> keys; nil when v is not such a value.
-func KeysFromState(v interface{}) map[string]map[string][]string {
+func KeysFromState(v interface{}) engine.Keys {
 	m, ok := v.(map[string]string)
 	if !ok {
 		return nil
 	}
-	out := map[string]map[string][]string{}
+	out := engine.Keys{}
 	for target, joined := range m {
 		region, id, ok := strings.Cut(target, ":")
 		if !ok {
@@ -268,7 +264,7 @@ func KeysFromState(v interface{}) map[string]map[string][]string {
 func (a *Artifact) Destroy() error { return nil }
 
 // allKeys is the sorted union of the keys on all AMIs.
-func allKeys(m map[string]map[string][]string) []string {
+func allKeys(m engine.Keys) []string {
 	set := map[string]bool{}
 	for _, amis := range m {
 		for _, keys := range amis {
@@ -285,8 +281,8 @@ func allKeys(m map[string]map[string][]string) []string {
 	return out
 }
 
-func copyKeys(m map[string]map[string][]string) map[string]map[string][]string {
-	out := make(map[string]map[string][]string, len(m))
+func copyKeys(m engine.Keys) engine.Keys {
+	out := make(engine.Keys, len(m))
 	for r, amis := range m {
 		out[r] = make(map[string][]string, len(amis))
 		for id, keys := range amis {

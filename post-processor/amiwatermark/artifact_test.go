@@ -32,11 +32,11 @@ func TestParseArtifactID(t *testing.T) {
 		want []Target
 		err  string
 	}{
-		{id: "us-east-1:" + a1, want: []Target{{"us-east-1", a1}}},
-		{id: "us-east-1:" + a1 + ",eu-west-1:" + a2, want: []Target{{"us-east-1", a1}, {"eu-west-1", a2}}},
-		{id: " us-east-1 : " + a1 + " , eu-west-1:" + a2 + " ", want: []Target{{"us-east-1", a1}, {"eu-west-1", a2}}},
-		{id: "us-east-1:ami-12345678", want: []Target{{"us-east-1", "ami-12345678"}}},
-		{id: "us-east-1:" + a1 + ",us-east-1:" + a2, want: []Target{{"us-east-1", a1}, {"us-east-1", a2}}},
+		{id: "us-east-1:" + a1, want: []Target{{Region: "us-east-1", ImageID: a1}}},
+		{id: "us-east-1:" + a1 + ",eu-west-1:" + a2, want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "eu-west-1", ImageID: a2}}},
+		{id: " us-east-1 : " + a1 + " , eu-west-1:" + a2 + " ", want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "eu-west-1", ImageID: a2}}},
+		{id: "us-east-1:ami-12345678", want: []Target{{Region: "us-east-1", ImageID: "ami-12345678"}}},
+		{id: "us-east-1:" + a1 + ",us-east-1:" + a2, want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "us-east-1", ImageID: a2}}},
 		{id: "", err: "the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids"},
 		{id: "   ", err: "the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids"},
 		{id: "us-east-1:" + a1 + ",", err: `artifact id "us-east-1:ami-0123456789abcdef0,": entry 2 is empty: expected REGION:AMI_ID entries separated by commas`},
