@@ -476,6 +476,9 @@ func runScope(ctx context.Context, env *scopeEnv, cmd *scopeCommand, r *scopeRes
 		fail(err)
 		return
 	}
+	for _, k := range cmd.countKeys {
+		counts[k] += 0 // every key present, zeros included
+	}
 	r.Status, r.Counts = scopeOK, counts
 }
 
