@@ -61,8 +61,10 @@ func (t *textReport) scope(r *scopeResult) error {
 		}
 	case scopeFailed:
 		fmt.Fprintf(bw, "  %s: FAILED: %s\n", r.Region, r.Error)
+	case scopeInterrupted:
+		fmt.Fprintf(bw, "  %s: INTERRUPTED: not finished\n", r.Region)
 	default:
-		fmt.Fprintf(bw, "  %s: %s (interrupted)\n", r.Region, strings.ToUpper(r.Status))
+		fmt.Fprintf(bw, "  %s: NOT STARTED: interrupted before it began\n", r.Region)
 	}
 	return bw.Flush()
 }

@@ -447,7 +447,7 @@ func TestScopedInterruptPrintsFinished(t *testing.T) {
 	wantCode(t, code, 1, out, errOut)
 	wantContains(t, "stdout", out,
 		"  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
-		"  ap-southeast-2: INTERRUPTED (interrupted)\n",
+		"  ap-southeast-2: INTERRUPTED: not finished\n",
 		"  eu-west-1: 2 images: 1 allowed (1 own), 1 blocked\n",
 		"Total: 3 account-regions in 1 accounts (2 ok, 0 failed, 1 unfinished): 4 images",
 		"Interrupted; not finished (1): 111122223333: ap-southeast-2\n")
