@@ -8,7 +8,7 @@
 //
 // The first line on stdout is exactly "listening on http://HOST:PORT".
 // The EC2 Query API is served on POST /, the control endpoints under /_emu/
-// (see internal/ec2emu/control.go), plus POST /_emu/save, which writes the
+// (see docs/emulator.md), plus POST /_emu/save, which writes the
 // --state file now and answers {"saved":"FILE","images":N}.
 //
 // State: with --state FILE the emulator loads FILE at start when it exists
@@ -27,7 +27,8 @@
 // /_emu/save and a graceful stop write the file, and a SIGKILL loses the
 // changes made since the last save.
 //
-// Seeding: --seed FILE (a JSON array in the POST /_emu/images format) is
+// Seeding: --seed FILE (a seed object, or a JSON array of images in the
+// POST /_emu/images format; see docs/emulator.md) is
 // applied at start only when there is no state to load (no --state, or the
 // --state file does not exist yet), so a restart on the same state file does
 // not add the seed images twice. Delete the state file to seed again.
@@ -96,7 +97,7 @@ Flags:
 	f.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address HOST:PORT (port 0: any free port)")
 	f.StringVar(&c.state, "state", "", "state file: loaded at start if it exists, written atomically after every change (see --write-behind), on POST /_emu/save and at stop")
 	f.DurationVar(&c.writeBehind, "write-behind", defaultWriteBehind, "with --state: write the state this long after a change, so a SIGKILL after that loses nothing (0: only on POST /_emu/save and at stop)")
-	f.StringVar(&c.seed, "seed", "", "JSON file of images (POST /_emu/images format) applied at start when no state was loaded")
+	f.StringVar(&c.seed, "seed", "", "JSON seed file (an object {\"images\":[...],...} or an array of images) applied at start when no state was loaded")
 	f.StringVar(&c.opts.DefaultAccount, "default-account", ec2emu.DefaultAccount, "account of requests whose access key id does not end in 12 digits")
 	f.DurationVar(&c.opts.AvailableAfter, "available-after", 0, "how long new images stay pending")
 	f.IntVar(&c.opts.PendingDescribes, "pending-describes", 0, "DescribeImages calls that see a new image pending")
@@ -167,11 +168,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail("--seed: %v", err)
 			}
-			imgs, err := ec2emu.ParseSeedImages(b)
+			seed, err := ec2emu.ParseSeed(b)
 			if err != nil {
 				return fail("--seed %s: %v", c.seed, err)
 			}
-			if _, err := srv.SeedImages(imgs); err != nil {
+			if err := srv.ApplySeed(seed); err != nil {
 				return fail("--seed %s: %v", c.seed, err)
 			}
 		}

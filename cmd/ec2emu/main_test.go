@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 // emuBin is the ec2emu program built once for the tests.
@@ -161,11 +163,7 @@ func (e *emu) wait() (int, []string) {
 }
 
 func (e *emu) client(region, account string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+account, "secret", ""),
-	})
+	return emutest.EC2Client(e.url, region, emutest.Credentials(account))
 }
 
 // control sends a control request and decodes the JSON answer.
@@ -350,8 +348,7 @@ func TestProgramSeedFileAppliedOnce(t *testing.T) {
 func TestProgramFlagsApply(t *testing.T) {
 	e := startEmu(t, "--default-account", "777788889999", "--pending-describes", "1", "--not-found-describes", "1")
 	// An access key id without 12 trailing digits acts as the default account.
-	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	c := emutest.EC2Client(e.url, "us-east-1", credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""))
 	out, err := c.RegisterImage(context.Background(), &ec2.RegisterImageInput{Name: aws.String("new"), RootDeviceName: aws.String("/dev/xvda")})
 	if err != nil {
 		t.Fatal(err)

@@ -98,16 +98,16 @@ type handler func(s *Server, rq *request, x *xmlOut) *apiError
 
 var handlers = map[string]handler{}
 
-// register adds actions to the dispatch table; each api_*.go file calls it
-// from init.
+// register adds actions to the dispatch table, each wrapped by countChanges;
+// the files that serve EC2 actions call it from init.
 func register(m map[string]handler) {
 	for k, v := range m {
-		handlers[k] = v
+		handlers[k] = countChanges(k, v)
 	}
 }
 
-// serveAPI serves the EC2 Query API.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+// serveAPI serves the EC2 Query API to caller c.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	reqID := newRequestID()
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		writeAPIError(w, reqID, &apiError{Status: http.StatusMethodNotAllowed, Code: "InvalidRequest",
@@ -125,7 +125,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq := &request{form: r.Form, id: reqID, action: r.Form.Get("Action")}
-	rq.region, rq.account = s.callerFrom(r)
+	rq.region, rq.account = c.region, c.account
 
 	s.recordCall(rq.action, rq.region)
 	if aerr := s.injectFault(r.Context(), rq.action, rq.region); aerr != nil {
@@ -166,33 +166,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(x.b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(x.b)
-}
-
-// callerFrom extracts the region (SigV4 credential scope) and the account
-// (the last 12 characters of the access key id when they are all digits,
-// else the default account) of a request.
-func (s *Server) callerFrom(r *http.Request) (region, account string) {
-	region, account = defaultRegion, s.opts.DefaultAccount
-	cred := ""
-	if a := r.Header.Get("Authorization"); a != "" {
-		if i := strings.Index(a, "Credential="); i >= 0 {
-			cred = a[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
-		cred = c
-	}
-	if cred == "" {
-		return region, account
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) >= 3 && parts[2] != "" {
-		region = parts[2]
-	}
-	account = accountFromAccessKey(parts[0], account)
-	return region, account
 }
 
 // accountFromAccessKey returns the last 12 characters of akid when they are

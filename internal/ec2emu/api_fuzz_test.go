@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // globRegexp is an independent oracle: the EC2 wildcard pattern as an
@@ -82,9 +80,6 @@ func FuzzGlob(f *testing.F) {
 		}
 		if got := globMatch(p, s); got != want {
 			t.Fatalf("globMatch %q ~ %q = %v, regexp says %v", p, s, got, want)
-		}
-		if got := watermark.Glob(p, s); got != want {
-			t.Fatalf("watermark.Glob %q ~ %q = %v, regexp says %v", p, s, got, want)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package ec2emu
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,17 +38,25 @@ const (
 	msgWatermarkedPublic    = "Images with watermarks can't be made public."
 )
 
-// validWatermarkName is ^[A-Za-z0-9 ()\[\]./\-'@_]{3,128}$ (ASCII only, §4.10).
-func validWatermarkName(name string) bool {
-	if len(name) < 3 || len(name) > 128 {
-		return false
+// validWatermarkName is ^[A-Za-z0-9 ()\[\]./\-'@_]{3,128}$ (ASCII only).
+// The API (AttachImageWatermark) and the seed path both use it.
+func validWatermarkName(name string) bool { return watermarkNameProblem(name) == "" }
+
+// watermarkNameProblem says what is wrong with a watermark name, or "" when
+// it is valid. It is the emulator's one watermark-name rule.
+func watermarkNameProblem(name string) string {
+	if strings.Contains(name, ":") {
+		return fmt.Sprintf("watermark name %q contains ':': give the name only; EC2 adds the account id itself and the key becomes ACCOUNT:NAME", truncateForMsg(name))
 	}
-	for i := 0; i < len(name); i++ {
-		if !nameByte(name[i]) {
-			return false
+	if len(name) < 3 || len(name) > 128 {
+		return fmt.Sprintf("watermark name %q is %d characters long: a name must be 3-128 characters", truncateForMsg(name), len(name))
+	}
+	for i, r := range name {
+		if r >= 0x80 || !nameByte(byte(r)) {
+			return fmt.Sprintf("watermark name %q has the character %q at position %d: a name may contain only letters (A-Z, a-z), digits (0-9), spaces and ( ) [ ] . / - ' @ _", truncateForMsg(name), r, i+1)
 		}
 	}
-	return true
+	return ""
 }
 
 // nameByte: letters, digits, space and ()[]./-'@_ — the character set of
@@ -619,7 +628,7 @@ func createImage(s *Server, rq *request, x *xmlOut) *apiError {
 	}
 	src := s.st.Images[inst.ImageID]
 	// The image's block devices: one snapshot per volume of the instance,
-	// changed by BlockDeviceMapping.N (api_ebs_images.go).
+	// changed by BlockDeviceMapping.N (builder_images.go).
 	devs, aerr := s.planImageDevices(rq, inst, src)
 	if aerr != nil {
 		return aerr

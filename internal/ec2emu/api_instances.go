@@ -9,7 +9,7 @@ import (
 // Instances (§3.9): launch from an AMI (with the Allowed-AMIs check),
 // describe, terminate and CreateImage from. The launch details the
 // amazon-ebs builder needs (key pair, network, security groups, volumes,
-// the stop/start state machine) are in api_ebs_instances.go. Also
+// the stop/start state machine) are in builder_instances.go. Also
 // DescribeRegions.
 
 func init() {
@@ -80,7 +80,7 @@ func runInstances(s *Server, rq *request, x *xmlOut) *apiError {
 	if !validInstanceType(itype) {
 		return errBad("InvalidParameterValue", "Invalid value '%s' for InstanceType. Give an instance type such as t3.micro.", truncateForMsg(itype))
 	}
-	// Key pair, network, security groups and volumes (api_ebs_instances.go).
+	// Key pair, network, security groups and volumes (builder_instances.go).
 	plan, aerr := s.planLaunch(rq, img, maxCount)
 	if aerr != nil {
 		return aerr

@@ -19,7 +19,7 @@ func TestGenerationCountsChanges(t *testing.T) {
 	srv := New(Options{})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+	c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 	ctx := context.Background()
 
 	step := func(name string, wantChange bool, f func() error) {

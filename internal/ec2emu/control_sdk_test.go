@@ -15,26 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // ctlEC2 is a real SDK client acting as account in region against url, with
 // attempts tries per call and a tiny backoff.
-func ctlEC2(url, region, account string, attempts int) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+account, "secret", ""),
-		HTTPClient:   awsconfig.BufferBody(awshttp.NewBuildableClient()),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+func ctlEC2(t testing.TB, url, region, account string, attempts int) *ec2.Client {
+	return client(t, url, region, account, func(o *ec2.Options) {
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = attempts
 			o.MaxBackoff = time.Millisecond
-		}),
+		})
 	})
 }
 
@@ -72,8 +65,8 @@ func TestControlStatsCountSDKCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	use1 := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
-	euw1 := ctlEC2(ts.URL, "eu-west-1", "111122223333", 1)
+	use1 := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
+	euw1 := ctlEC2(t, ts.URL, "eu-west-1", "111122223333", 1)
 	ctlDescribe(t, use1, ids[0])
 	ctlDescribe(t, use1)
 	if _, err := euw1.AttachImageWatermark(context.Background(), &ec2.AttachImageWatermarkInput{ImageId: aws.String(ids[1]), WatermarkName: aws.String("golden")}); err != nil {
@@ -126,8 +119,8 @@ func TestControlFaultsThroughSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	use1 := ctlEC2(ts.URL, "us-east-1", "111122223333", 3)
-	euw1 := ctlEC2(ts.URL, "eu-west-1", "111122223333", 3)
+	use1 := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 3)
+	euw1 := ctlEC2(t, ts.URL, "eu-west-1", "111122223333", 3)
 
 	// Throttling on every DescribeImages in us-east-1: the SDK tries 3
 	// times, every attempt is counted, and the code reaches the caller.
@@ -176,7 +169,7 @@ func TestControlFaultsLatencyThroughSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+	c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 	ctlOK(t, ts, "POST", "/_emu/faults", `{"latency":"80ms"}`)
 	start := time.Now()
 	ctlDescribe(t, c, ids[0])
@@ -226,7 +219,7 @@ func TestControlSeedThroughSDK(t *testing.T) {
 	]`)
 	raw := m["image_ids"].([]any)
 	base, waiting := raw[0].(string), raw[1].(string)
-	c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+	c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 	imgs := ctlDescribe(t, c, base, waiting)
 	var b, w types.Image
 	for _, img := range imgs {
@@ -267,7 +260,7 @@ func TestControlSeedThroughSDK(t *testing.T) {
 func TestControlConfigThroughSDK(t *testing.T) {
 	_, ts := ctlServer(t, Options{})
 	ctlOK(t, ts, "POST", "/_emu/config", `{"not_found_describes":2,"pending_describes":1}`)
-	c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+	c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 	out, err := c.RegisterImage(context.Background(), &ec2.RegisterImageInput{Name: aws.String("fresh"), RootDeviceName: aws.String("/dev/xvda")})
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // SeedImage is one image for bulk seeding (POST /_emu/images, the program's
@@ -235,144 +233,64 @@ func seedEntryError(i int, in *SeedImage, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", who, fmt.Sprintf(format, args...))
 }
 
-// buildSeed converts and checks one SeedImage into img (without its id).
-// Watermarks whose source is this image get SourceImageID "" (filled later).
-func buildSeed(i int, in *SeedImage, img *Image, now time.Time, defAccount string, fixes *[]seedFix, memo *seedMemo) error {
-	bad := func(format string, args ...any) error { return seedEntryError(i, in, format, args...) }
-	if in.Region == "" {
-		return bad(`region is missing: give a region such as "us-east-1"`)
-	}
-	if !seedIsRegion(in.Region) {
-		return bad("region %q is not a region name such as us-east-1", truncateForMsg(in.Region))
-	}
-	acct := in.Account
-	if acct == "" {
-		acct = defAccount
-	}
-	if !seedIsAccount(acct) {
-		return bad("account %q is not a 12-digit account id", truncateForMsg(acct))
-	}
-	if in.Name == "" {
-		return bad(`name is missing: every image needs a name`)
-	}
-	if len(in.Name) > 128 {
-		return bad("name is %d characters long: an AMI name has at most 128", len(in.Name))
-	}
-	if in.ImageID != "" && !isSeedImageID(in.ImageID) {
-		return bad(`image_id %q is malformed: use "ami-" and 17 (or 8) lowercase hex digits, or leave it out to have one generated`, truncateForMsg(in.ImageID))
-	}
-	created := now.Truncate(time.Millisecond)
-	if in.CreationDate != "" {
-		if in.CreationDate == memo.creationIn {
-			created = memo.creation
-		} else {
-			t, err := parseSeedTime("creation_date", in.CreationDate)
-			if err != nil {
-				return bad("%v", err)
-			}
-			created = t
-			memo.creationIn, memo.creation = in.CreationDate, t
-		}
-	}
-	state := in.State
-	if state == "" {
-		state = "available"
-	}
-	if !imageStates[state] {
-		return bad("state %q is not an image state: use pending, available, invalid, deregistered, transient, failed, error or disabled", truncateForMsg(in.State))
-	}
-	if in.PendingDescribes < 0 {
-		return bad("pending_describes %d is negative", in.PendingDescribes)
-	}
-	if in.NotFoundDescribes < 0 {
-		return bad("not_found_describes %d is negative", in.NotFoundDescribes)
-	}
-	var availAt time.Time
-	if in.AvailableAfter != "" {
-		d, err := time.ParseDuration(in.AvailableAfter)
-		if err != nil || d < 0 {
-			return bad(`available_after %q is not a non-negative duration such as "2s"`, truncateForMsg(in.AvailableAfter))
-		}
-		if state != "pending" {
-			return bad(`available_after is set but state is %q: it applies only to "pending" images`, state)
-		}
-		availAt = now.Add(d)
-	}
-	if in.PendingDescribes > 0 && state != "pending" {
-		return bad(`pending_describes is set but state is %q: it applies only to "pending" images`, state)
-	}
-	var deprec *time.Time
-	if in.DeprecationTime != "" {
-		t, err := parseSeedTime("deprecation_time", in.DeprecationTime)
-		if err != nil {
-			return bad("%v", err)
-		}
-		deprec = &t
-	}
-	if in.OwnerAlias != "" && !ownerAliases[in.OwnerAlias] {
-		return bad("owner_alias %q is not one of amazon, aws-marketplace, aws-backup-vault", truncateForMsg(in.OwnerAlias))
-	}
-	arch := in.Architecture
-	if arch == "" {
-		arch = "x86_64"
-	}
-	if !architectures[arch] {
-		return bad("architecture %q is not one of i386, x86_64, arm64, x86_64_mac, arm64_mac", truncateForMsg(arch))
-	}
-	platformDetails := "Linux/UNIX"
-	switch in.Platform {
-	case "":
-	case "windows":
-		platformDetails = "Windows"
-	default:
-		return bad(`platform %q is not valid: leave it out (Linux/UNIX) or use "windows"`, truncateForMsg(in.Platform))
-	}
-	if len(in.Tags) > 50 {
-		return bad("has %d tags: EC2 allows at most 50 per resource", len(in.Tags))
-	}
-	for k, v := range in.Tags {
-		if k == "" || len(k) > 128 {
-			return bad("tags: key %q must be 1-128 characters", truncateForMsg(k))
-		}
-		if len(v) > 256 {
-			return bad("tags[%q]: the value is %d characters; at most 256", truncateForMsg(k), len(v))
-		}
-	}
-	for j, a := range in.SharedWith {
-		if !seedIsAccount(a) {
-			return bad("shared_with[%d] %q is not a 12-digit account id", j, truncateForMsg(a))
-		}
-	}
-	for j, p := range in.ProductCodes {
-		if p == "" {
-			return bad("product_codes[%d] is empty", j)
-		}
-	}
-	if in.SourceImageID != "" && !isSeedImageID(in.SourceImageID) {
-		return bad("source_image_id %q is not an AMI id (ami- and 17 hex digits)", truncateForMsg(in.SourceImageID))
-	}
-	if in.SourceImageRegion != "" && !seedIsRegion(in.SourceImageRegion) {
-		return bad("source_image_region %q is not a region name such as us-east-1", truncateForMsg(in.SourceImageRegion))
-	}
-	if in.SourceInstanceID != "" && !isInstanceID(in.SourceInstanceID) {
-		return bad("source_instance_id %q is not an instance id (i- and 17 hex digits)", truncateForMsg(in.SourceInstanceID))
-	}
-	if len(in.Watermarks) > watermark.MaxPerImage {
-		return bad("has %d watermarks: an image carries at most %d", len(in.Watermarks), watermark.MaxPerImage)
-	}
-	if in.Public && len(in.Watermarks) > 0 {
-		return bad("is public and has watermarks: EC2 refuses watermarks on public images; drop \"public\" or the watermarks")
-	}
+// seedBuilder converts the entries of one seed batch. It holds what every
+// entry shares: the emulator's clock and default account at the start of the
+// batch, and the last creation date parsed.
+type seedBuilder struct {
+	now        time.Time
+	defAccount string
+	memo       seedMemo
+}
 
-	*img = Image{
+// build converts and checks entry i into an image (without its id) and the
+// watermark fields SeedImages fills in once ids are known. Watermarks whose
+// source is this image get SourceImageID "" until then.
+func (b *seedBuilder) build(i int, in *SeedImage) (Image, []seedFix, error) {
+	img, err := b.image(in)
+	if err == nil {
+		err = checkSeedLists(in)
+	}
+	if err != nil {
+		return Image{}, nil, seedEntryError(i, in, "%v", err)
+	}
+	if len(in.Watermarks) == 0 {
+		return img, nil, nil
+	}
+	var fixes []seedFix
+	img.Watermarks, fixes, err = seedWatermarks(i, in, img.Owner, img.CreationDate, b.now)
+	if err != nil {
+		return Image{}, nil, seedEntryError(i, in, "%v", err)
+	}
+	return img, fixes, nil
+}
+
+// image checks the image's own fields and returns the image they describe.
+func (b *seedBuilder) image(in *SeedImage) (Image, error) {
+	acct, err := seedOwner(in, b.defAccount)
+	if err != nil {
+		return Image{}, err
+	}
+	created, err := b.creationDate(in)
+	if err != nil {
+		return Image{}, err
+	}
+	life, err := seedLifecycle(in, b.now)
+	if err != nil {
+		return Image{}, err
+	}
+	arch, platformDetails, err := seedPlatform(in)
+	if err != nil {
+		return Image{}, err
+	}
+	img := Image{
 		Region:             in.Region,
 		Owner:              acct,
 		OwnerAlias:         in.OwnerAlias,
 		Name:               in.Name,
 		Description:        in.Description,
-		State:              state,
+		State:              life.state,
 		CreationDate:       created,
-		DeprecationTime:    deprec,
+		DeprecationTime:    life.deprecation,
 		Public:             in.Public,
 		SourceImageID:      in.SourceImageID,
 		SourceImageRegion:  in.SourceImageRegion,
@@ -386,9 +304,10 @@ func buildSeed(i int, in *SeedImage, img *Image, now time.Time, defAccount strin
 		VirtualizationType: "hvm",
 		Hypervisor:         "xen",
 		EnaSupport:         true,
-		AvailableAt:        availAt,
+		AvailableAt:        life.availableAt,
 		PendingDescribes:   in.PendingDescribes,
 		NotFoundDescribes:  in.NotFoundDescribes,
+		DeregisteredAt:     life.deregisteredAt,
 	}
 	if len(in.SharedWith) > 0 {
 		img.SharedWith = append([]string(nil), in.SharedWith...)
@@ -402,81 +321,251 @@ func buildSeed(i int, in *SeedImage, img *Image, now time.Time, defAccount strin
 			img.Tags[k] = v
 		}
 	}
-	if state == "deregistered" {
+	return img, nil
+}
+
+// seedOwner checks region, account, name and image id, and returns the
+// owning account.
+func seedOwner(in *SeedImage, defAccount string) (string, error) {
+	if in.Region == "" {
+		return "", errors.New(`region is missing: give a region such as "us-east-1"`)
+	}
+	if !seedIsRegion(in.Region) {
+		return "", fmt.Errorf("region %q is not a region name such as us-east-1", truncateForMsg(in.Region))
+	}
+	acct := in.Account
+	if acct == "" {
+		acct = defAccount
+	}
+	if !seedIsAccount(acct) {
+		return "", fmt.Errorf("account %q is not a 12-digit account id", truncateForMsg(acct))
+	}
+	if in.Name == "" {
+		return "", errors.New(`name is missing: every image needs a name`)
+	}
+	if len(in.Name) > 128 {
+		return "", fmt.Errorf("name is %d characters long: an AMI name has at most 128", len(in.Name))
+	}
+	if in.ImageID != "" && !isSeedImageID(in.ImageID) {
+		return "", fmt.Errorf(`image_id %q is malformed: use "ami-" and 17 (or 8) lowercase hex digits, or leave it out to have one generated`, truncateForMsg(in.ImageID))
+	}
+	return acct, nil
+}
+
+// creationDate is the entry's creation date: now (to the millisecond) by
+// default.
+func (b *seedBuilder) creationDate(in *SeedImage) (time.Time, error) {
+	if in.CreationDate == "" {
+		return b.now.Truncate(time.Millisecond), nil
+	}
+	if in.CreationDate == b.memo.creationIn {
+		return b.memo.creation, nil
+	}
+	t, err := parseSeedTime("creation_date", in.CreationDate)
+	if err != nil {
+		return time.Time{}, err
+	}
+	b.memo.creationIn, b.memo.creation = in.CreationDate, t
+	return t, nil
+}
+
+// seedLife is the state-related part of a seeded image.
+type seedLife struct {
+	state          string
+	availableAt    time.Time
+	deprecation    *time.Time
+	deregisteredAt *time.Time
+}
+
+// seedLifecycle checks state, available_after, pending_describes,
+// not_found_describes and deprecation_time.
+func seedLifecycle(in *SeedImage, now time.Time) (seedLife, error) {
+	life := seedLife{state: in.State}
+	if life.state == "" {
+		life.state = "available"
+	}
+	if !imageStates[life.state] {
+		return life, fmt.Errorf("state %q is not an image state: use pending, available, invalid, deregistered, transient, failed, error or disabled", truncateForMsg(in.State))
+	}
+	if in.PendingDescribes < 0 {
+		return life, fmt.Errorf("pending_describes %d is negative", in.PendingDescribes)
+	}
+	if in.NotFoundDescribes < 0 {
+		return life, fmt.Errorf("not_found_describes %d is negative", in.NotFoundDescribes)
+	}
+	if in.AvailableAfter != "" {
+		d, err := time.ParseDuration(in.AvailableAfter)
+		if err != nil || d < 0 {
+			return life, fmt.Errorf(`available_after %q is not a non-negative duration such as "2s"`, truncateForMsg(in.AvailableAfter))
+		}
+		if life.state != "pending" {
+			return life, fmt.Errorf(`available_after is set but state is %q: it applies only to "pending" images`, life.state)
+		}
+		life.availableAt = now.Add(d)
+	}
+	if in.PendingDescribes > 0 && life.state != "pending" {
+		return life, fmt.Errorf(`pending_describes is set but state is %q: it applies only to "pending" images`, life.state)
+	}
+	if in.DeprecationTime != "" {
+		t, err := parseSeedTime("deprecation_time", in.DeprecationTime)
+		if err != nil {
+			return life, err
+		}
+		life.deprecation = &t
+	}
+	if life.state == "deregistered" {
 		t := now
-		img.DeregisteredAt = &t
+		life.deregisteredAt = &t
 	}
-	if len(in.Watermarks) == 0 {
-		return nil
+	return life, nil
+}
+
+// seedPlatform checks owner_alias, architecture and platform, and returns
+// the architecture and the platform details.
+func seedPlatform(in *SeedImage) (arch, platformDetails string, err error) {
+	if in.OwnerAlias != "" && !ownerAliases[in.OwnerAlias] {
+		return "", "", fmt.Errorf("owner_alias %q is not one of amazon, aws-marketplace, aws-backup-vault", truncateForMsg(in.OwnerAlias))
 	}
-	img.Watermarks = make([]Watermark, len(in.Watermarks))
+	arch = in.Architecture
+	if arch == "" {
+		arch = "x86_64"
+	}
+	if !architectures[arch] {
+		return "", "", fmt.Errorf("architecture %q is not one of i386, x86_64, arm64, x86_64_mac, arm64_mac", truncateForMsg(arch))
+	}
+	switch in.Platform {
+	case "":
+		return arch, "Linux/UNIX", nil
+	case "windows":
+		return arch, "Windows", nil
+	}
+	return "", "", fmt.Errorf(`platform %q is not valid: leave it out (Linux/UNIX) or use "windows"`, truncateForMsg(in.Platform))
+}
+
+// checkSeedLists checks tags, shared_with, product_codes, the source
+// fields and the number of watermarks.
+func checkSeedLists(in *SeedImage) error {
+	if len(in.Tags) > 50 {
+		return fmt.Errorf("has %d tags: EC2 allows at most 50 per resource", len(in.Tags))
+	}
+	for k, v := range in.Tags {
+		if k == "" || len(k) > 128 {
+			return fmt.Errorf("tags: key %q must be 1-128 characters", truncateForMsg(k))
+		}
+		if len(v) > 256 {
+			return fmt.Errorf("tags[%q]: the value is %d characters; at most 256", truncateForMsg(k), len(v))
+		}
+	}
+	for j, a := range in.SharedWith {
+		if !seedIsAccount(a) {
+			return fmt.Errorf("shared_with[%d] %q is not a 12-digit account id", j, truncateForMsg(a))
+		}
+	}
+	for j, p := range in.ProductCodes {
+		if p == "" {
+			return fmt.Errorf("product_codes[%d] is empty", j)
+		}
+	}
+	if in.SourceImageID != "" && !isSeedImageID(in.SourceImageID) {
+		return fmt.Errorf("source_image_id %q is not an AMI id (ami- and 17 hex digits)", truncateForMsg(in.SourceImageID))
+	}
+	if in.SourceImageRegion != "" && !seedIsRegion(in.SourceImageRegion) {
+		return fmt.Errorf("source_image_region %q is not a region name such as us-east-1", truncateForMsg(in.SourceImageRegion))
+	}
+	if in.SourceInstanceID != "" && !isInstanceID(in.SourceInstanceID) {
+		return fmt.Errorf("source_instance_id %q is not an instance id (i- and 17 hex digits)", truncateForMsg(in.SourceInstanceID))
+	}
+	if len(in.Watermarks) > maxWatermarks {
+		return fmt.Errorf("has %d watermarks: an image carries at most %d", len(in.Watermarks), maxWatermarks)
+	}
+	if in.Public && len(in.Watermarks) > 0 {
+		return errors.New("is public and has watermarks: EC2 refuses watermarks on public images; drop \"public\" or the watermarks")
+	}
+	return nil
+}
+
+// seedWatermarks converts the watermarks of entry i (owned by acct, created
+// at created) and returns the fields SeedImages must fill in later.
+func seedWatermarks(i int, in *SeedImage, acct string, created, now time.Time) ([]Watermark, []seedFix, error) {
+	wms := make([]Watermark, len(in.Watermarks))
+	var fixes []seedFix
 	wmNow := now.Truncate(time.Microsecond)
 	for j := range in.Watermarks {
 		sw := &in.Watermarks[j]
-		badW := func(format string, args ...any) error {
-			return bad("watermarks[%d] (key %q): %s", j, truncateForMsg(sw.Key), fmt.Sprintf(format, args...))
+		if sw.Key == "" {
+			return nil, nil, fmt.Errorf(`watermarks[%d]: the key is empty: give "name", "account:name" or {"key": ...}`, j)
 		}
-		key := sw.Key
-		if key == "" {
-			return bad(`watermarks[%d]: the key is empty: give "name", "account:name" or {"key": ...}`, j)
+		w, srcTime, err := seedWatermark(sw, in, acct, wms[:j], created, wmNow)
+		if err != nil {
+			return nil, nil, fmt.Errorf("watermarks[%d] (key %q): %w", j, truncateForMsg(sw.Key), err)
 		}
-		if strings.Contains(key, ":") {
-			a, n, _ := strings.Cut(key, ":")
-			if !seedIsAccount(a) || watermark.ValidateName(n) != nil {
-				_, err := watermark.ParseKey(key) // the detailed message
-				if err == nil {
-					err = fmt.Errorf("watermark key %q is not ACCOUNT:NAME", key)
-				}
-				return badW("%v", err)
-			}
-		} else {
-			if err := watermark.ValidateName(key); err != nil {
-				return badW("%v", err)
-			}
-			key = acct + ":" + key
-		}
-		for k := 0; k < j; k++ {
-			if img.Watermarks[k].Key == key {
-				return badW("the key %s appears twice on this image; an image carries a key once", key)
-			}
-		}
-		w := Watermark{Key: key, SourceImageRegion: in.Region, SourceImageCreationTime: created, WatermarkCreationTime: wmNow}
-		fix := seedFix{img: i, wm: j}
-		if sw.SourceImageID != "" {
-			if !isSeedImageID(sw.SourceImageID) {
-				return badW("source_image_id %q is not an AMI id (ami- and 17 hex digits)", truncateForMsg(sw.SourceImageID))
-			}
-			w.SourceImageID = sw.SourceImageID
-			if sw.SourceImageID != in.ImageID {
-				fix.srcTime = sw.SourceImageCreationTime == ""
-			}
-		}
-		if sw.SourceImageRegion != "" {
-			if !seedIsRegion(sw.SourceImageRegion) {
-				return badW("source_image_region %q is not a region name such as us-east-1", truncateForMsg(sw.SourceImageRegion))
-			}
-			w.SourceImageRegion = sw.SourceImageRegion
-		}
-		if sw.SourceImageCreationTime != "" {
-			t, err := parseSeedTime("source_image_creation_time", sw.SourceImageCreationTime)
-			if err != nil {
-				return badW("%v", err)
-			}
-			w.SourceImageCreationTime = t
-		}
-		if sw.WatermarkCreationTime != "" {
-			t, err := parseSeedTime("watermark_creation_time", sw.WatermarkCreationTime)
-			if err != nil {
-				return badW("%v", err)
-			}
-			w.WatermarkCreationTime = t
-		}
-		img.Watermarks[j] = w
-		if w.SourceImageID == "" || fix.srcTime {
-			*fixes = append(*fixes, fix)
+		wms[j] = w
+		if w.SourceImageID == "" || srcTime {
+			fixes = append(fixes, seedFix{img: i, wm: j, srcTime: srcTime})
 		}
 	}
-	return nil
+	return wms, fixes, nil
+}
+
+// seedWatermark converts one watermark of an image owned by acct, after
+// the image's watermarks before it. srcTime reports that its source image
+// creation time must be looked up from another image.
+func seedWatermark(sw *SeedWatermark, in *SeedImage, acct string, before []Watermark, created, wmNow time.Time) (w Watermark, srcTime bool, err error) {
+	key, err := seedWatermarkKey(sw.Key, acct)
+	if err != nil {
+		return w, false, err
+	}
+	for _, b := range before {
+		if b.Key == key {
+			return w, false, fmt.Errorf("the key %s appears twice on this image; an image carries a key once", key)
+		}
+	}
+	w = Watermark{Key: key, SourceImageRegion: in.Region, SourceImageCreationTime: created, WatermarkCreationTime: wmNow}
+	if sw.SourceImageID != "" {
+		if !isSeedImageID(sw.SourceImageID) {
+			return w, false, fmt.Errorf("source_image_id %q is not an AMI id (ami- and 17 hex digits)", truncateForMsg(sw.SourceImageID))
+		}
+		w.SourceImageID = sw.SourceImageID
+		if sw.SourceImageID != in.ImageID {
+			srcTime = sw.SourceImageCreationTime == ""
+		}
+	}
+	if sw.SourceImageRegion != "" {
+		if !seedIsRegion(sw.SourceImageRegion) {
+			return w, false, fmt.Errorf("source_image_region %q is not a region name such as us-east-1", truncateForMsg(sw.SourceImageRegion))
+		}
+		w.SourceImageRegion = sw.SourceImageRegion
+	}
+	if sw.SourceImageCreationTime != "" {
+		if w.SourceImageCreationTime, err = parseSeedTime("source_image_creation_time", sw.SourceImageCreationTime); err != nil {
+			return w, false, err
+		}
+	}
+	if sw.WatermarkCreationTime != "" {
+		if w.WatermarkCreationTime, err = parseSeedTime("watermark_creation_time", sw.WatermarkCreationTime); err != nil {
+			return w, false, err
+		}
+	}
+	return w, srcTime, nil
+}
+
+// seedWatermarkKey turns a seed key ("name" or "account:name") into the key
+// EC2 shows (account:name), with the same name rule as AttachImageWatermark.
+func seedWatermarkKey(key, acct string) (string, error) {
+	a, n, ok := strings.Cut(key, ":")
+	if !ok {
+		if p := watermarkNameProblem(key); p != "" {
+			return "", errors.New(p)
+		}
+		return acct + ":" + key, nil
+	}
+	if !seedIsAccount(a) {
+		return "", fmt.Errorf("watermark key %q: the account part %q is not a 12-digit account id", truncateForMsg(key), truncateForMsg(a))
+	}
+	if p := watermarkNameProblem(n); p != "" {
+		return "", fmt.Errorf("watermark key %q: %s", truncateForMsg(key), p)
+	}
+	return key, nil
 }
 
 // ParseSeedImages decodes a JSON array of SeedImage (the body of POST
@@ -542,12 +631,15 @@ func (s *Server) SeedImages(in []SeedImage) ([]string, error) {
 
 	imgs := make([]Image, len(in))
 	var fixes []seedFix
-	var memo seedMemo
+	b := seedBuilder{now: now, defAccount: defAccount}
 	explicit := map[string]int{}
 	for i := range in {
-		if err := buildSeed(i, &in[i], &imgs[i], now, defAccount, &fixes, &memo); err != nil {
+		img, fx, err := b.build(i, &in[i])
+		if err != nil {
 			return nil, err
 		}
+		imgs[i] = img
+		fixes = append(fixes, fx...)
 		if id := in[i].ImageID; id != "" {
 			if j, dup := explicit[id]; dup {
 				return nil, seedEntryError(i, &in[i], "image_id %s is already used by images[%d] of this request", id, j)

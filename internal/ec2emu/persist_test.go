@@ -35,7 +35,7 @@ func stateJSON(t *testing.T, s *Server) string {
 // describeAll renders what account sees in region through the SDK.
 func describeAll(t *testing.T, url, region, account string) string {
 	t.Helper()
-	c := ctlEC2(url, region, account, 1)
+	c := ctlEC2(t, url, region, account, 1)
 	out, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +62,11 @@ func TestPersistRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+	c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 	if _, err := c.AttachImageWatermark(context.Background(), &ec2.AttachImageWatermarkInput{ImageId: aws.String(ids[0]), WatermarkName: aws.String("approved")}); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := ctlEC2(ts.URL, "eu-west-1", "111122223333", 1).CopyImage(context.Background(), &ec2.CopyImageInput{
+	cp, err := ctlEC2(t, ts.URL, "eu-west-1", "111122223333", 1).CopyImage(context.Background(), &ec2.CopyImageInput{
 		SourceImageId: aws.String(ids[0]), SourceRegion: aws.String("us-east-1"), Name: aws.String("copy")})
 	if err != nil {
 		t.Fatal(err)
@@ -117,12 +117,12 @@ func TestPersistRoundTrip(t *testing.T) {
 	if got := describeAll(t, ts2.URL, "eu-west-1", "111122223333"); got != seenEU {
 		t.Errorf("eu-west-1 after load:\n%s\nwant\n%s", got, seenEU)
 	}
-	set, err := ctlEC2(ts2.URL, "us-east-1", "111122223333", 1).GetAllowedImagesSettings(context.Background(), &ec2.GetAllowedImagesSettingsInput{})
+	set, err := ctlEC2(t, ts2.URL, "us-east-1", "111122223333", 1).GetAllowedImagesSettings(context.Background(), &ec2.GetAllowedImagesSettingsInput{})
 	if err != nil || aws.ToString(set.State) != "audit-mode" {
 		t.Errorf("allowed-images setting after load: %v %v", aws.ToString(set.State), err)
 	}
 	// New ids do not collide with loaded ones.
-	out, err := ctlEC2(ts2.URL, "us-east-1", "111122223333", 1).RegisterImage(context.Background(), &ec2.RegisterImageInput{Name: aws.String("new"), RootDeviceName: aws.String("/dev/xvda")})
+	out, err := ctlEC2(t, ts2.URL, "us-east-1", "111122223333", 1).RegisterImage(context.Background(), &ec2.RegisterImageInput{Name: aws.String("new"), RootDeviceName: aws.String("/dev/xvda")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestPersistConcurrentSave(t *testing.T) {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		c := ctlEC2(ts.URL, "us-east-1", "111122223333", 1)
+		c := ctlEC2(t, ts.URL, "us-east-1", "111122223333", 1)
 		for i := 0; i < 40; i++ {
 			if _, err := c.CopyImage(context.Background(), &ec2.CopyImageInput{SourceImageId: aws.String(ids[0]), SourceRegion: aws.String("us-east-1"), Name: aws.String(fmt.Sprintf("copy-%d", i))}); err != nil {
 				errs <- err

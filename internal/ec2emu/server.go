@@ -61,11 +61,14 @@ func (s *Server) now() time.Time {
 	return s.opts.Now().Add(s.st.ClockOffset).UTC()
 }
 
-// ServeHTTP serves the EC2 API on POST / and the control endpoints under /_emu/.
+// ServeHTTP serves the control endpoints under /_emu/ and, on every other
+// path, the AWS API named by the SigV4 credential scope's service (see
+// route.go): EC2 (also for unsigned requests), STS, Organizations and
+// Image Builder.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_emu/") {
 		s.serveControl(w, r)
 		return
 	}
-	s.serveAPI(w, r)
+	s.serveService(w, r)
 }

@@ -17,8 +17,11 @@ type State struct {
 	// ClientTokens maps account/region/action/ClientToken to the id the
 	// first call produced (CopyImage, RunInstances idempotency).
 	ClientTokens map[string]string `json:"client_tokens,omitempty"`
+	// Sessions are the temporary credentials AssumeRole handed out, by
+	// access key id (sts.go).
+	Sessions map[string]*Session `json:"sessions,omitempty"`
 
-	// The records the amazon-ebs builder's flow needs (api_ebs*.go): each
+	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
 	// emulator creates the maps on first use (states saved by older
 	// versions have none). Each account gets a default VPC per region
@@ -129,7 +132,7 @@ type Instance struct {
 	LaunchTime       time.Time         `json:"launch_time"`
 	Tags             map[string]string `json:"tags,omitempty"`
 
-	// Launch details (api_ebs_instances.go). Instances saved by older
+	// Launch details (builder_instances.go). Instances saved by older
 	// versions have none of them and are shown without network details.
 	KeyName          string   `json:"key_name,omitempty"`
 	VpcID            string   `json:"vpc_id,omitempty"`

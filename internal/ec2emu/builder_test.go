@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// Tests of the resources the amazon-ebs builder uses (api_ebs*.go), with
+// Tests of the resources the amazon-ebs builder uses (builder_*.go), with
 // the real SDK client against the emulator. The e2e suite runs Packer's
 // own builder (aws-sdk-go v1) through the same calls.
 

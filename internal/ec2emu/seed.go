@@ -1,0 +1,55 @@
+package ec2emu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Seed is everything a test can put into the emulator before it runs: the
+// program's --seed file and the body of POST /_emu/seed. In JSON it is an
+// object; a plain JSON array is accepted as {"images": [...]}, the original
+// seed format.
+type Seed struct {
+	// Images are AMIs, as POST /_emu/images takes them.
+	Images []SeedImage `json:"images,omitempty"`
+}
+
+// seedJSON is Seed with the images left raw, so that ParseSeedImages decodes
+// a large array without regrowing it.
+type seedJSON struct {
+	Images json.RawMessage `json:"images,omitempty"`
+}
+
+// ParseSeed decodes a seed: an object (see Seed) or a JSON array of images.
+// Unknown fields are refused; errors name the entry.
+func ParseSeed(b []byte) (Seed, error) {
+	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '[' {
+		imgs, err := ParseSeedImages(t)
+		return Seed{Images: imgs}, err
+	}
+	if len(t) == 0 || t[0] != '{' {
+		return Seed{}, fmt.Errorf(`a seed is a JSON object {"images": [...]} or a JSON array of images`)
+	}
+	var raw seedJSON
+	if err := ctlStrictUnmarshal(t, &raw); err != nil {
+		return Seed{}, err
+	}
+	var seed Seed
+	if len(raw.Images) > 0 && string(raw.Images) != "null" {
+		imgs, err := ParseSeedImages(raw.Images)
+		if err != nil {
+			return Seed{}, err
+		}
+		seed.Images = imgs
+	}
+	return seed, nil
+}
+
+// ApplySeed adds a seed to the emulator, all or nothing: a seed with an
+// error changes nothing.
+func (s *Server) ApplySeed(seed Seed) error {
+	_, err := s.SeedImages(seed.Images)
+	return err
+}
