@@ -520,3 +520,33 @@ func TestScopedHTMLFile(t *testing.T) {
 		t.Errorf("files next to the report: %v", ents)
 	}
 }
+
+func TestScopedProgressThrottled(t *testing.T) {
+	e := newEmu(t)
+	now := e.seedRegions(1)
+	if err := e.srv.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	old := progressLog
+	progressLog = 100 * time.Millisecond
+	defer func() { progressLog = old }()
+	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, concurrency: 1, csv: true}, 2)
+	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
+	wantCode(t, code, 0, out, errOut)
+	ls := lines(errOut)
+	if len(ls) < 3 {
+		t.Fatalf("%d progress lines over a run of 3 × 150 ms with a line every 100 ms:\n%s", len(ls), errOut)
+	}
+	for _, l := range ls {
+		if !strings.HasPrefix(l, "amiwatermark simulate: ") || !strings.Contains(l, "account-regions done") || !strings.Contains(l, "ETA") {
+			t.Errorf("progress line %q", l)
+		}
+	}
+	if last := ls[len(ls)-1]; !strings.Contains(last, "3/3 account-regions done (0 failed), 6 images scanned, 3 blocked so far, ETA 0s") {
+		t.Errorf("last progress line %q", last)
+	}
+	// On stdout only the CSV.
+	if !strings.HasPrefix(out, strings.Join(csvColumns, ",")+"\n") || strings.Contains(out, "amiwatermark") {
+		t.Errorf("stdout:\n%s", out)
+	}
+}
