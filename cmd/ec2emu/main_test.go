@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
@@ -343,6 +345,33 @@ func TestProgramSeedFileAppliedOnce(t *testing.T) {
 		t.Errorf("seed without --state:\n%s", got)
 	}
 	e3.stop(syscall.SIGTERM)
+}
+
+// TestProgramSeedObject: --seed takes the object form with accounts and an
+// organization, served over Organizations and STS on the same port.
+func TestProgramSeedObject(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(`{"images":[{"region":"us-east-1","account":"111122223333","name":"one"}],
+		"accounts":[{"id":"111122223333","name":"prod"},{"id":"444455556666","refuse_assume_role":true}],
+		"organization":{"management_account":"111122223333"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startEmu(t, "--seed", seed)
+	if got := snapshot(t, e.client("us-east-1", "111122223333")); countImages(got) != 1 {
+		t.Fatalf("seeded images:\n%s", got)
+	}
+	creds := emutest.Credentials("111122223333")
+	out, err := emutest.OrganizationsClient(e.url, "us-east-1", creds).ListAccounts(context.Background(), &organizations.ListAccountsInput{})
+	if err != nil || len(out.Accounts) != 2 {
+		t.Fatalf("ListAccounts: %+v %v", out, err)
+	}
+	_, err = emutest.STSClient(e.url, "us-east-1", creds).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::444455556666:role/r"), RoleSessionName: aws.String("s1")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("AssumeRole into the refusing account: %v", err)
+	}
+	e.stop(syscall.SIGTERM)
 }
 
 func TestProgramFlagsApply(t *testing.T) {

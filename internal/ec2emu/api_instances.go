@@ -1,6 +1,7 @@
 package ec2emu
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -368,6 +369,43 @@ var (
 	}
 )
 
+// region is one row of DescribeRegions.
+type region struct{ name, optIn string }
+
+// accountRegions lists the regions DescribeRegions shows account, sorted by
+// name: its enabled regions (a seeded account's "regions", else the
+// commercial regions), plus with all the other known regions as
+// not-opted-in.
+func (s *Server) accountRegions(account string, all bool) []region {
+	var enabled []string
+	if a := s.st.Accounts[account]; a != nil && a.Regions != nil {
+		enabled = a.Regions
+	} else {
+		enabled = commercialRegions
+	}
+	var regions []region
+	listed := map[string]bool{}
+	for _, r := range enabled {
+		status := "opted-in"
+		if slices.Contains(commercialRegions, r) {
+			status = "opt-in-not-required"
+		}
+		regions = append(regions, region{r, status})
+		listed[r] = true
+	}
+	if all {
+		for _, list := range [][]string{commercialRegions, optInRegions} {
+			for _, r := range list {
+				if !listed[r] {
+					regions = append(regions, region{r, "not-opted-in"})
+				}
+			}
+		}
+	}
+	sort.Slice(regions, func(i, j int) bool { return regions[i].name < regions[j].name })
+	return regions
+}
+
 func describeRegions(s *Server, rq *request, x *xmlOut) *apiError {
 	dry, aerr := rq.boolParam("DryRun")
 	if aerr != nil {
@@ -377,17 +415,7 @@ func describeRegions(s *Server, rq *request, x *xmlOut) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	type region struct{ name, optIn string }
-	var regions []region
-	for _, r := range commercialRegions {
-		regions = append(regions, region{r, "opt-in-not-required"})
-	}
-	if all {
-		for _, r := range optInRegions {
-			regions = append(regions, region{r, "not-opted-in"})
-		}
-	}
-	sort.Slice(regions, func(i, j int) bool { return regions[i].name < regions[j].name })
+	regions := s.accountRegions(rq.account, all)
 	if names := rq.list("RegionName"); len(names) > 0 {
 		byName := map[string]region{}
 		for _, r := range regions {

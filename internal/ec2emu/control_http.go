@@ -336,5 +336,5 @@ func (s *Server) handleSeed(w http.ResponseWriter, r *http.Request) (any, error)
 	if err := s.ApplySeed(seed); err != nil {
 		return nil, ctlBadRequest("/_emu/seed: %v", err)
 	}
-	return map[string]int{"images": len(seed.Images)}, nil
+	return map[string]int{"images": len(seed.Images), "accounts": len(seed.Accounts)}, nil
 }

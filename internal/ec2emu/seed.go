@@ -13,12 +13,20 @@ import (
 type Seed struct {
 	// Images are AMIs, as POST /_emu/images takes them.
 	Images []SeedImage `json:"images,omitempty"`
+	// Accounts: their names, status and enabled regions, and whether their
+	// roles can be assumed (see SeedAccount).
+	Accounts []SeedAccount `json:"accounts,omitempty"`
+	// Organization: the organization whose members are Accounts; without
+	// it Organizations answers AWSOrganizationsNotInUseException.
+	Organization *SeedOrganization `json:"organization,omitempty"`
 }
 
 // seedJSON is Seed with the images left raw, so that ParseSeedImages decodes
 // a large array without regrowing it.
 type seedJSON struct {
-	Images json.RawMessage `json:"images,omitempty"`
+	Images       json.RawMessage   `json:"images,omitempty"`
+	Accounts     []SeedAccount     `json:"accounts,omitempty"`
+	Organization *SeedOrganization `json:"organization,omitempty"`
 }
 
 // ParseSeed decodes a seed: an object (see Seed) or a JSON array of images.
@@ -36,7 +44,7 @@ func ParseSeed(b []byte) (Seed, error) {
 	if err := ctlStrictUnmarshal(t, &raw); err != nil {
 		return Seed{}, err
 	}
-	var seed Seed
+	seed := Seed{Accounts: raw.Accounts, Organization: raw.Organization}
 	if len(raw.Images) > 0 && string(raw.Images) != "null" {
 		imgs, err := ParseSeedImages(raw.Images)
 		if err != nil {
@@ -50,6 +58,22 @@ func ParseSeed(b []byte) (Seed, error) {
 // ApplySeed adds a seed to the emulator, all or nothing: a seed with an
 // error changes nothing.
 func (s *Server) ApplySeed(seed Seed) error {
-	_, err := s.SeedImages(seed.Images)
-	return err
+	s.mu.Lock()
+	now := s.now()
+	s.mu.Unlock()
+	accounts, err := buildAccounts(seed.Accounts, now)
+	if err != nil {
+		return err
+	}
+	org, err := buildOrganization(seed.Organization, accounts)
+	if err != nil {
+		return err
+	}
+	if _, err := s.SeedImages(seed.Images); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.applyAccounts(accounts, org, now)
+	s.mu.Unlock()
+	return nil
 }

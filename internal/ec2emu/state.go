@@ -20,6 +20,14 @@ type State struct {
 	// Sessions are the temporary credentials AssumeRole handed out, by
 	// access key id (sts.go).
 	Sessions map[string]*Session `json:"sessions,omitempty"`
+	// Accounts are the seeded accounts, by id (seed "accounts"); an
+	// account that is not seeded has the defaults (every region of
+	// DescribeRegions' default list, AssumeRole allowed).
+	Accounts map[string]*Account `json:"accounts,omitempty"`
+	// Organization is the seeded organization; nil: none (Organizations
+	// answers AWSOrganizationsNotInUseException). Its members are the
+	// seeded accounts.
+	Organization *Organization `json:"organization,omitempty"`
 
 	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the

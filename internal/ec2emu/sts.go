@@ -319,7 +319,16 @@ func randomToken(n int) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// assumeRoleRefusal is the answer when the role's account refuses c, or nil.
+// assumeRoleRefusal is the answer when the role's account refuses c, or nil:
+// a seeded account with refuse_assume_role refuses everyone, one with
+// external_id refuses a call without that ExternalId.
 func (s *Server) assumeRoleRefusal(c caller, roleARN, account, externalID string) *apiError {
+	a := s.st.Accounts[account]
+	if a == nil {
+		return nil
+	}
+	if a.RefuseAssumeRole || (a.ExternalID != "" && a.ExternalID != externalID) {
+		return s.errAssumeRoleDenied(c, roleARN)
+	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
@@ -102,6 +103,12 @@ func (s *Server) STS(region, account string, optFns ...func(*sts.Options)) *sts.
 	return STSClient(s.URL, region, Credentials(account), optFns...)
 }
 
+// Organizations is an Organizations client acting as account (in region;
+// Organizations is global, the region only signs).
+func (s *Server) Organizations(region, account string, optFns ...func(*organizations.Options)) *organizations.Client {
+	return OrganizationsClient(s.URL, region, Credentials(account), optFns...)
+}
+
 // EC2Client is an EC2 client for an emulator at url (in-process or the
 // ec2emu program) with the given credentials.
 func EC2Client(url, region string, creds aws.CredentialsProvider, optFns ...func(*ec2.Options)) *ec2.Client {
@@ -119,4 +126,13 @@ func STSClient(url, region string, creds aws.CredentialsProvider, optFns ...func
 		fn(&o)
 	}
 	return sts.New(o)
+}
+
+// OrganizationsClient is an Organizations client for an emulator at url.
+func OrganizationsClient(url, region string, creds aws.CredentialsProvider, optFns ...func(*organizations.Options)) *organizations.Client {
+	o := organizations.Options{Region: region, BaseEndpoint: aws.String(url), Credentials: creds, HTTPClient: HTTPClient()}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return organizations.New(o)
 }
