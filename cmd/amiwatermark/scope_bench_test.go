@@ -52,10 +52,13 @@ func (w countingWriter) Write(b []byte) (int, error) {
 // Run it with: go test -run '^$' -bench OrgSimulate -benchtime 1x ./cmd/amiwatermark/
 func BenchmarkOrgSimulate(b *testing.B) {
 	const (
-		nAccounts = 40
-		perScope  = 2000
-		latency   = 50 * time.Millisecond
+		perScope = 2000
+		latency  = 50 * time.Millisecond
 	)
+	nAccounts := 40
+	if v := os.Getenv("ORG_BENCH_ACCOUNTS"); v != "" { // smaller runs for profiling
+		fmt.Sscan(v, &nAccounts)
+	}
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"}
 	srv := ec2emu.New(ec2emu.Options{})
 	var respBytes atomic.Int64

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -103,29 +102,42 @@ type scopeResult struct {
 	rows    *spool
 }
 
-// spoolMemory is how many bytes of rows a scope keeps in memory before it
-// moves them to a temporary file.
-var spoolMemory = 64 << 10
+// spoolRows is how many rows a running scope keeps in memory before it
+// moves them to a temporary file. A finished scope that has to wait for an
+// earlier one before it is written moves its rows to the file too (park),
+// so memory holds at most `concurrency` scopes' worth of rows.
+var spoolRows = 2048
 
-// spool holds a scope's rows as JSON lines.
+// spool holds a scope's rows: in memory, then as JSON lines in a file.
 type spool struct {
-	buf  bytes.Buffer
+	rows []scopeRow
 	path string
 	n    int
+	// blockedByOwner counts the blocked image rows per owner.
+	blockedByOwner map[string]int
 }
 
 func (s *spool) add(r scopeRow) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	s.buf.Write(b)
-	s.buf.WriteByte('\n')
+	s.rows = append(s.rows, r)
 	s.n++
-	if s.buf.Len() >= spoolMemory {
+	if r.Blocked && r.Kind == "image" {
+		if s.blockedByOwner == nil {
+			s.blockedByOwner = map[string]int{}
+		}
+		s.blockedByOwner[r.ownerKey()]++
+	}
+	if len(s.rows) >= spoolRows {
 		return s.spill()
 	}
 	return nil
+}
+
+// park moves the rows in memory to the file.
+func (s *spool) park() error {
+	if s == nil || len(s.rows) == 0 {
+		return nil
+	}
+	return s.spill()
 }
 
 func (s *spool) spill() error {
@@ -142,14 +154,23 @@ func (s *spool) spill() error {
 	if err != nil {
 		return fmt.Errorf("spooling results to a temporary file: %w", err)
 	}
-	_, err = s.buf.WriteTo(f)
+	bw := bufio.NewWriter(f)
+	enc := json.NewEncoder(bw)
+	for i := range s.rows {
+		if err = enc.Encode(&s.rows[i]); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("spooling results to %s: %w", s.path, err)
 	}
-	s.buf.Reset()
+	s.rows = s.rows[:0]
 	return nil
 }
 
@@ -158,39 +179,47 @@ func (s *spool) each(fn func(scopeRow) error) error {
 	if s == nil {
 		return nil
 	}
-	read := func(r io.Reader) error {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			var row scopeRow
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				return err
-			}
-			if err := fn(row); err != nil {
-				return err
-			}
-		}
-		return sc.Err()
-	}
 	if s.path != "" {
 		f, err := os.Open(s.path)
 		if err != nil {
 			return err
 		}
-		err = read(f)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			var row scopeRow
+			if err = json.Unmarshal(sc.Bytes(), &row); err != nil {
+				break
+			}
+			if err = fn(row); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = sc.Err()
+		}
 		f.Close()
 		if err != nil {
 			return err
 		}
 	}
-	return read(bytes.NewReader(s.buf.Bytes()))
+	for _, r := range s.rows {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *spool) remove() {
-	if s != nil && s.path != "" {
+	if s == nil {
+		return
+	}
+	if s.path != "" {
 		os.Remove(s.path)
 		s.path = ""
 	}
+	s.rows = nil
 }
 
 // progress counts what the run has done, for the progress line.
@@ -295,6 +324,12 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 	var werr error
 	for res := range results {
 		pending[res.seq] = res
+		if res.seq != next {
+			// It waits for an earlier scope: its rows go to disk meanwhile.
+			if err := res.rows.park(); err != nil && werr == nil {
+				werr = err
+			}
+		}
 		for {
 			r, ok := pending[next]
 			if !ok {
@@ -514,8 +549,7 @@ func newReportSummary(cmd *scopeCommand) *reportSummary {
 	return s
 }
 
-// add counts one scope. Rows are counted by the writers' pass over the
-// spool (countRows), so that a spool is read once per writer only.
+// add counts one scope.
 func (s *reportSummary) add(r *scopeResult) {
 	s.scopes++
 	s.Totals["scopes"]++
@@ -529,13 +563,12 @@ func (s *reportSummary) add(r *scopeResult) {
 		for _, k := range s.cmd.countKeys {
 			s.Totals[k] += r.Counts[k]
 		}
-		_ = r.rows.each(func(row scopeRow) error {
-			if row.Blocked && row.Kind == "image" {
-				s.BlockedByOwner[row.ownerKey()]++
-				s.BlockedByAccount[r.Account]++
+		if r.rows != nil {
+			for owner, n := range r.rows.blockedByOwner {
+				s.BlockedByOwner[owner] += n
+				s.BlockedByAccount[r.Account] += n
 			}
-			return nil
-		})
+		}
 	case scopeFailed:
 		s.Totals["scopes_failed"]++
 		s.Failures = append(s.Failures, scopeFailure{Account: r.Account, Region: r.Region, Error: r.Error})

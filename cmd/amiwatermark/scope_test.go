@@ -167,9 +167,9 @@ func TestPacerAIMD(t *testing.T) {
 }
 
 func TestSpoolSpillsAndStreams(t *testing.T) {
-	old := spoolMemory
-	spoolMemory = 256
-	defer func() { spoolMemory = old }()
+	old := spoolRows
+	spoolRows = 8
+	defer func() { spoolRows = old }()
 	s := &spool{}
 	for i := 0; i < 50; i++ {
 		if err := s.add(scopeRow{Kind: "image", ImageID: fmt.Sprintf("ami-%017d", i), Status: "blocked", Blocked: true}); err != nil {
@@ -177,10 +177,13 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 		}
 	}
 	if s.path == "" {
-		t.Fatal("50 rows over a 256-byte memory budget did not spill to a file")
+		t.Fatal("50 rows over an 8-row memory budget did not spill to a file")
 	}
-	if s.buf.Len() >= spoolMemory {
-		t.Errorf("memory part is %d bytes, budget %d", s.buf.Len(), spoolMemory)
+	if len(s.rows) >= spoolRows {
+		t.Errorf("%d rows in memory, budget %d", len(s.rows), spoolRows)
+	}
+	if s.blockedByOwner[""+"unknown"] != 50 {
+		t.Errorf("blocked by owner = %v", s.blockedByOwner)
 	}
 	n := 0
 	err := s.each(func(r scopeRow) error {
@@ -192,6 +195,21 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 	})
 	if err != nil || n != 50 {
 		t.Fatalf("read %d rows, err %v", n, err)
+	}
+	// Parking moves the rest to the file; the order stays.
+	if err := s.park(); err != nil || len(s.rows) != 0 {
+		t.Fatalf("park: %v, %d rows left in memory", err, len(s.rows))
+	}
+	n = 0
+	_ = s.each(func(r scopeRow) error {
+		if want := fmt.Sprintf("ami-%017d", n); r.ImageID != want {
+			t.Errorf("after park, row %d = %s, want %s", n, r.ImageID, want)
+		}
+		n++
+		return nil
+	})
+	if n != 50 {
+		t.Errorf("after park, %d rows", n)
 	}
 	path := s.path
 	s.remove()
