@@ -232,17 +232,15 @@ func TestOrgCLIAssumeRoleRefusedIsIsolated(t *testing.T) {
 	o := newOrgEmu(t)
 	regions := []string{regionEast, regionWest}
 	now := o.seedAccounts(regions, acctMe, acctOther, acctThird)
-	// The second AssumeRole (the third account's, with --concurrency 1 the
-	// accounts go in order) is refused as a trust policy refuses it.
-	if err := o.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "AccessDenied", FailStatus: 403, After: 1,
-		FailMessage: "User: arn:aws:iam::" + acctMe + ":user/x is not authorized to perform: sts:AssumeRole",
-		Actions:     []string{"AssumeRole"}}); err != nil {
+	// The third account refuses AssumeRole (its role does not trust the
+	// caller).
+	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctThird, RefuseAssumeRole: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
 	html := filepath.Join(t.TempDir(), "r.html")
 	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", regionEast+","+regionWest,
-		"--accounts", acctMe+","+acctOther+","+acctThird, "--role-name", "Audit", "--concurrency", "1", "--html", html)
+		"--accounts", acctMe+","+acctOther+","+acctThird, "--role-name", "Audit", "--html", html)
 	wantCode(t, code, 1, out, errOut)
 	wantContains(t, "stdout", out,
 		"\nAccount "+acctOther+"\n  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
@@ -251,9 +249,13 @@ func TestOrgCLIAssumeRoleRefusedIsIsolated(t *testing.T) {
 		"Total: 6 account-regions in 3 accounts (4 ok, 2 failed): 8 images: 4 allowed (4 own), 4 blocked\n",
 		"Failed account-regions (2):\n  "+acctThird+" us-east-1: ")
 	wantContains(t, "stderr", errOut, "AccessDenied", "2 of 6 account-regions failed")
-	// Refused once: the refusal is remembered for the account's other region.
+	// Refused once: the refusal is remembered for the account's other
+	// region (the SDK does not retry AccessDenied).
 	if n := len(o.calls("AssumeRole")); n != 2 {
 		t.Errorf("%d AssumeRole calls, want 2 (one per other account)", n)
+	}
+	if strings.Contains(out, acctThird+" us-east-1: ") && !strings.Contains(out, "is not authorized to perform: sts:AssumeRole") {
+		t.Errorf("the refusal does not quote STS's reason:\n%s", out)
 	}
 	page, err := os.ReadFile(html)
 	if err != nil {
@@ -369,4 +371,107 @@ func TestOrgCLIVerifyAndInspectCSV(t *testing.T) {
 	if len(doc.Scopes) != 1 || doc.Totals["amis"] != 2 || doc.Totals["unknown"] != 2 {
 		t.Errorf("inspect: %+v", doc)
 	}
+}
+
+// orgSeed is an organization managed by acctMe: n ACTIVE member accounts
+// (900000000001...), one SUSPENDED account, and acctThird, which refuses
+// AssumeRole. acctMe and acctOther have two regions enabled, the others one.
+func orgSeed(n int) (ec2emu.Seed, []string) {
+	seed := ec2emu.Seed{Organization: &ec2emu.SeedOrganization{ManagementAccount: acctMe},
+		Accounts: []ec2emu.SeedAccount{
+			{ID: acctMe, Regions: []string{regionEast, regionWest}},
+			{ID: acctOther, Regions: []string{regionWest, regionEast}},
+			{ID: "900000000000", Status: "SUSPENDED"},
+			{ID: acctThird, RefuseAssumeRole: true},
+		}}
+	active := []string{acctMe, acctOther, acctThird}
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("9000000%05d", i)
+		seed.Accounts = append(seed.Accounts, ec2emu.SeedAccount{ID: id, Regions: []string{regionEast}})
+		active = append(active, id)
+	}
+	sort.Strings(active)
+	return seed, active
+}
+
+func TestOrgCLIAccountsOrg(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	seed, active := orgSeed(22) // 25 active accounts: two ListAccounts pages of 20
+	if err := o.srv.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	now := o.seedAccounts([]string{regionEast, regionWest}, active...)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--json", "--accounts", "org", "--role-name", "OrganizationAccountAccessRole", "--regions", "all")
+	wantCode(t, code, 1, out, errOut) // acctThird refuses
+	doc := decodeScoped(t, out)
+	// Every ACTIVE account, in id order, with the regions enabled for it;
+	// not the SUSPENDED one.
+	var got []string
+	seen := map[string]bool{}
+	for _, s := range doc.Scopes {
+		got = append(got, s.Account+" "+s.Region)
+		seen[s.Account] = true
+		if s.Totals["own"] != 1 || s.Totals["blocked"] != 1 {
+			t.Errorf("%s %s: %v", s.Account, s.Region, s.Totals)
+		}
+	}
+	for _, a := range active {
+		if a != acctThird && !seen[a] {
+			t.Errorf("account %s missing from the results", a)
+		}
+	}
+	if seen["900000000000"] {
+		t.Error("the SUSPENDED account was scanned")
+	}
+	wantOther := acctOther + " " + regionWest + "|" + acctOther + " " + regionEast
+	if !strings.Contains(strings.Join(got, "|"), acctOther+" "+regionEast) || !strings.Contains(strings.Join(got, "|"), acctOther+" "+regionWest) {
+		t.Errorf("acctOther's enabled regions not both scanned: %v (want %s)", got, wantOther)
+	}
+	if len(doc.Failures) != 1 || doc.Failures[0].Account != acctThird || doc.Failures[0].Region != "all" || !strings.Contains(doc.Failures[0].Error, "AccessDenied") {
+		t.Errorf("failures = %+v", doc.Failures)
+	}
+	if doc.Totals["accounts"] != len(active) {
+		t.Errorf("totals.accounts = %d, want %d", doc.Totals["accounts"], len(active))
+	}
+	if n := len(o.calls("ListAccounts")); n != 0 {
+		t.Logf("(ListAccounts is JSON, not form: %d form calls)", n)
+	}
+	if st := o.srv.Stats(); st.Actions["ListAccounts"] < 2 {
+		t.Errorf("ListAccounts called %d times: 25 accounts take two pages", st.Actions["ListAccounts"])
+	}
+}
+
+func TestOrgCLIAccountsOrgNotManagement(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	seed, _ := orgSeed(1)
+	seed.Organization.ManagementAccount = acctOther
+	if err := o.srv.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--accounts", "org", "--role-name", "R", "--regions", regionEast)
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stderr", errOut, "listing the organization's accounts (Organizations ListAccounts)", "AccessDenied",
+		"management account or a delegated administrator")
+	if n := len(o.calls("DescribeImages")); n != 0 {
+		t.Errorf("%d scans after ListAccounts failed", n)
+	}
+}
+
+func TestOrgCLIExternalIDRequired(t *testing.T) {
+	o := newOrgEmu(t)
+	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctOther, ExternalID: "secret-ext"}}}); err != nil {
+		t.Fatal(err)
+	}
+	o.seedAccounts([]string{regionEast}, acctOther)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctOther, "--role-name", "R")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out, "us-east-1: FAILED: assuming arn:aws:iam::"+acctOther+":role/R")
+	code, out, errOut = o.cli("simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctOther, "--role-name", "R", "--external-id", "secret-ext")
+	wantCode(t, code, 0, out, errOut)
+	wantContains(t, "stdout", out, "us-east-1: 2 images: 1 allowed (1 own), 1 blocked")
 }
