@@ -396,8 +396,9 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 		close(results)
 	}()
 
-	// Region lists per account: fixed, or asked ahead (with --regions all)
-	// by at most `concurrency` account preparations at once.
+	// Account preparations run ahead of the scopes, at most `concurrency`
+	// at once and sharing the scopes' slots: the account's credentials
+	// (AssumeRole) and, with --regions all, its region list.
 	type regionList struct {
 		regions []string
 		err     error
@@ -419,6 +420,12 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 			go func(i int, a string) {
 				defer func() { <-sem }()
 				rs, err := env.regionsFor(ctx, a)
+				if err == nil {
+					// Assume the account's role ahead of its scopes, so
+					// that AssumeRole is off their chain of calls. A
+					// refusal is remembered and reported by each scope.
+					_, _ = env.config(ctx, a)
+				}
 				lists[i] <- regionList{rs, err}
 			}(i, a)
 		}
