@@ -237,6 +237,24 @@ type scopeEnv struct {
 
 	mu    sync.Mutex
 	creds map[string]*acctCreds
+
+	orgList chan orgList // with --accounts org: the answer of ListAccounts
+}
+
+type orgList struct {
+	accounts []string
+	err      error
+}
+
+// partitionOfRegion tells the partition of a region name.
+func partitionOfRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
 }
 
 type acctCreds struct {
@@ -262,6 +280,17 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 		home = "us-east-1"
 	}
 	e := &scopeEnv{ac: ac, base: cfg, home: home, plan: p, limiters: newLimiters(), creds: map[string]*acctCreds{}}
+	if p.org {
+		// ListAccounts does not depend on the caller's identity: ask both
+		// at once. The partition (for the Organizations region) follows
+		// from the configured region.
+		ch := make(chan orgList, 1)
+		e.orgList = ch
+		go func() {
+			accts, err := e.orgAccounts(ctx, globalRegion(partitionOfRegion(home)))
+			ch <- orgList{accts, err}
+		}()
+	}
 	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = home }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("asking STS who the caller is (GetCallerIdentity in %s): %s; check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID...) and AWS_ENDPOINT_URL_STS", home, errorText(err))
@@ -292,8 +321,12 @@ func (e *scopeEnv) roleARN(account string) string {
 // the organization's ACTIVE accounts by id, or the caller's account.
 func (e *scopeEnv) accounts(ctx context.Context) ([]string, error) {
 	switch {
+	case e.plan.org && e.orgList != nil:
+		l := <-e.orgList
+		e.orgList <- l
+		return l.accounts, l.err
 	case e.plan.org:
-		return e.orgAccounts(ctx)
+		return e.orgAccounts(ctx, globalRegion(e.caller.Partition))
 	case len(e.plan.accounts) > 0:
 		return e.plan.accounts, nil
 	}
@@ -301,9 +334,9 @@ func (e *scopeEnv) accounts(ctx context.Context) ([]string, error) {
 }
 
 // orgAccounts pages through Organizations ListAccounts.
-func (e *scopeEnv) orgAccounts(ctx context.Context) ([]string, error) {
+func (e *scopeEnv) orgAccounts(ctx context.Context, region string) ([]string, error) {
 	c := organizations.NewFromConfig(e.base, func(o *organizations.Options) {
-		o.Region = globalRegion(e.caller.Partition)
+		o.Region = region
 	})
 	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
 	var out []string

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ func (w countingWriter) Write(b []byte) (int, error) {
 //	floor_s       chain × ceil(scopes / concurrency)
 //	wall/floor    must be <= 1.3
 //	speedup       seq_s / wall_s; speedup/conc must be >= 0.8
-//	peak_rss_MB   the CLI process's peak resident memory (getrusage)
+//	peak_rss_MB   the CLI process's peak resident memory (VmHWM)
 //	rss/data      peak_rss / bytes of all DescribeImages answers: far below
 //	              1 when images are not held
 //
@@ -134,13 +133,34 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		var errb strings.Builder
 		cmd.Stdout, cmd.Stderr = sink, &errb
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("%v: %v\n%s", cmd.Args, err, errb.String())
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
 		}
-		wall := time.Since(start)
+		// The CLI's peak resident memory: VmHWM of its own address space
+		// (getrusage's maxrss would include this test process's, inherited
+		// across the fork), read until it exits.
 		var rss int64
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss * 1024 // kilobytes on Linux
+		stop := make(chan struct{})
+		polled := make(chan struct{})
+		go func() {
+			defer close(polled)
+			for {
+				if v := vmHWM(cmd.Process.Pid); v > rss {
+					rss = v
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+		err := cmd.Wait()
+		wall := time.Since(start)
+		close(stop)
+		<-polled
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", cmd.Args, err, errb.String())
 		}
 		return wall, rss, sink.totals()
 	}
@@ -203,4 +223,21 @@ func parseTotalsTail(s string) map[string]int {
 		return nil
 	}
 	return m
+}
+
+// vmHWM is the peak resident set of process pid in bytes (Linux
+// /proc/PID/status), 0 when unknown.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb * 1024
+		}
+	}
+	return 0
 }
