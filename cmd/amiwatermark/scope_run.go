@@ -455,13 +455,18 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 			if cmd.wantRegion != nil && !cmd.wantRegion(region) {
 				continue
 			}
+			acquired := false
 			if ctx.Err() == nil {
 				select {
 				case sem <- struct{}{}:
+					acquired = true
 				case <-ctx.Done():
 				}
 			}
 			if ctx.Err() != nil {
+				if acquired {
+					<-sem
+				}
 				send(&scopeResult{Account: a, Region: region, Status: scopeNotStarted})
 				continue
 			}

@@ -568,3 +568,41 @@ func TestScopedProgressThrottled(t *testing.T) {
 		t.Errorf("stdout:\n%s", out)
 	}
 }
+
+// FuzzScopeFlagsPlan: any flag values either make a plan whose regions and
+// accounts are well formed, or a usage error; nothing panics.
+func FuzzScopeFlagsPlan(f *testing.F) {
+	f.Add("us-east-1,eu-west-1", "111122223333", "Audit", "ext-1", 4)
+	f.Add("all", "org", "path/Role", "", 16)
+	f.Add(",,", "org,1", "a b", "x", 0)
+	f.Fuzz(func(t *testing.T, regions, accounts, role, ext string, conc int) {
+		sf := scopeFlags{regions: regions, accounts: accounts, roleName: role, externalID: ext, concurrency: conc,
+			set: map[string]bool{"regions": true, "accounts": true, "role-name": role != "", "external-id": ext != ""}}
+		p, err := sf.plan(false)
+		if err != nil {
+			if _, ok := err.(*usageError); !ok {
+				t.Fatalf("not a usage error: %v", err)
+			}
+			return
+		}
+		for _, r := range p.regions {
+			if !awsconfig.ValidRegion(r) {
+				t.Errorf("region %q accepted", r)
+			}
+		}
+		for _, a := range p.accounts {
+			if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+				t.Errorf("account %q accepted", a)
+			}
+		}
+		if p.roleName != "" && !validRoleName(p.roleName) {
+			t.Errorf("role %q accepted", p.roleName)
+		}
+		if p.org && p.roleName == "" {
+			t.Error("org without a role accepted")
+		}
+		if p.concurrency < 1 || p.concurrency > maxConcurrency {
+			t.Errorf("concurrency %d accepted", p.concurrency)
+		}
+	})
+}
