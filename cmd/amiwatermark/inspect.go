@@ -150,14 +150,17 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		af     accessFlags
 		asJSON bool
 		atFlag string
+		sf     scopeFlags
 	)
 	af.register(fs)
+	sf.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print a JSON document instead of the table (field names: docs/cli.md)")
 	fs.StringVar(&atFlag, "at", "", "measure ages at this time instead of now: RFC 3339, a date, or +30d / -1d")
 	pos, code, ok := parseCommandLine(fs, args, stdout, stderr)
 	if !ok {
 		return code
 	}
+	sf.visit(fs)
 	at, err := parseAt(atFlag, time.Now().UTC())
 	if err != nil {
 		return report(stderr, "inspect", usagef("%v", err))
@@ -165,6 +168,13 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	ac, err := af.accessConfig(fs)
 	if err != nil {
 		return report(stderr, "inspect", err)
+	}
+	if sf.active() {
+		refs, err := scopedRefs(pos)
+		if err != nil {
+			return report(stderr, "inspect", err)
+		}
+		return startScoped(ctx, &sf, asJSON, ac, inspectScopeCommand(refs, at), stdout, stderr)
 	}
 	sess, err := newSession(ctx, ac)
 	if err != nil {

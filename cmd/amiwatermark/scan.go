@@ -90,6 +90,11 @@ func readLiveSettings(ctx context.Context, sess *session, region, account string
 	if err != nil {
 		return nil, err
 	}
+	return liveSettingsOf(ctx, c, region, account)
+}
+
+// liveSettingsOf reads the settings with the client c of region.
+func liveSettingsOf(ctx context.Context, c *ec2.Client, region, account string) (*liveSettings, error) {
 	out, err := c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})
 	if err != nil {
 		return nil, fmt.Errorf("reading the current Allowed-AMIs settings in %s (GetAllowedImagesSettings): %s; check the region and that the credentials allow ec2:GetAllowedImagesSettings", region, errorText(err))

@@ -129,8 +129,8 @@ func TestVerifyCriteriaCurrent(t *testing.T) {
 
 func TestInspectScanAndAncestry(t *testing.T) {
 	e := newEmu(t)
-	now := e.seedLineage()
-	e.seedScan()
+	e.seedLineage()
+	now := e.seedScan() // the scan times are relative to this now
 	code, out, errOut := e.cli("inspect", "--region", regionEast, "--at", ts(now), amiCritical, amiApp, amiNoScan)
 	wantCode(t, code, 0, out, errOut)
 	wantContains(t, "stdout", out,

@@ -77,6 +77,10 @@ type simulateOptions struct {
 	// compare: --compare-current; current is then the live settings.
 	compare bool
 	current *liveSettings
+	// onBlocked and onScanned, when set, take each blocked image and count
+	// each scanned one instead of the output (the scoped run).
+	onBlocked func(blockedImage, watermark.Image) error
+	onScanned func()
 }
 
 // simulateOutput is the --json document (field names: docs/cli.md).
@@ -160,8 +164,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		criteriaFile, account, atFlag string
 		inUse, asJSON, progress       bool
 		compare                       bool
+		sf                            scopeFlags
 	)
 	af.register(fs)
+	sf.register(fs)
 	fs.StringVar(&criteriaFile, "criteria", "", "Allowed-AMIs criteria JSON file to evaluate (required)")
 	fs.Var(&owners, "owners", "scan only images of these owners: self, 12-digit ids, amazon, aws-marketplace, aws-backup-vault (default: every image the account can see)")
 	fs.BoolVar(&inUse, "in-use", false, "also evaluate the AMIs of the region's running and pending instances (DescribeInstanceImageMetadata)")
@@ -174,6 +180,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if !ok {
 		return code
 	}
+	sf.visit(fs)
 	if len(pos) > 0 {
 		return report(stderr, "simulate", usagef("unexpected argument %q: simulate scans every image the account can see; narrow it with --owners", pos[0]))
 	}
@@ -185,6 +192,9 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ac, err := af.accessConfig(fs)
 	if err != nil {
 		return report(stderr, "simulate", err)
+	}
+	if sf.active() {
+		return startScoped(ctx, &sf, asJSON, ac, simulateScopeCommand(o), stdout, stderr)
 	}
 	sess, err := newSession(ctx, ac)
 	if err != nil {
@@ -333,6 +343,9 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 				inUseSeen[img.ID] = img
 			}
 			out.Totals.Images++
+			if o.onScanned != nil {
+				o.onScanned()
+			}
 			v := o.criteria.Evaluate(img, out.Account, o.at)
 			if o.compare {
 				out.Comparison.add(o, img, v, out.Account, region, stdout)
@@ -351,7 +364,11 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 					t := img.CreationDate
 					b.CreationDate = &t
 				}
-				if o.asJSON {
+				if o.onBlocked != nil {
+					if err := o.onBlocked(b, img); err != nil {
+						return nil, err
+					}
+				} else if o.asJSON {
 					out.Blocked = append(out.Blocked, b)
 				} else if !o.compare {
 					fmt.Fprintf(stdout, "BLOCKED %s %s owner=%s name=%s: %s\n", region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)

@@ -91,11 +91,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		keys                          stringList
 		maxAge, maxSrcAge, lineageArg string
 		criteriaFile, account, atFlag string
-		allowAny                      bool
+		allowAny, asJSON              bool
+		sf                            scopeFlags
 		maxSeverity, maxScanDays      string
 		fixDays                       stringList
 	)
 	af.register(fs)
+	sf.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print one JSON document of the run across accounts and regions (a scoped run: see --regions/--accounts)")
 	fs.Var(&keys, "require-key", "watermark key pattern ACCOUNT:NAME (* and ? in NAME) the AMI must carry; repeatable")
 	fs.StringVar(&maxAge, "max-watermark-age", "", "the matching watermark was attached at most this long ago (90d, 12h, 2w)")
 	fs.StringVar(&maxSrcAge, "max-source-image-age", "", "the matching watermark's source image was created at most this long ago")
@@ -111,6 +114,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return code
 	}
+	sf.visit(fs)
 	opts, err := verifyFlags(keys, maxAge, maxSrcAge, lineageArg, criteriaFile, account, atFlag, allowAny)
 	if err == nil {
 		opts.scan, err = scanGates(maxSeverity, maxScanDays, fixDays)
@@ -127,6 +131,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if len(pos) == 0 {
 		return report(stderr, "verify", usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0"))
+	}
+	if sf.active() || asJSON {
+		refs, err := scopedRefs(pos)
+		if err != nil {
+			return report(stderr, "verify", err)
+		}
+		params := map[string]any{"require_key": []string(keys), "criteria_file": criteriaFile, "account": account,
+			"at": opts.at, "lineage": lineageArg, "max_watermark_age": maxAge, "max_source_image_age": maxSrcAge}
+		return startScoped(ctx, &sf, asJSON, ac, verifyScopeCommand(refs, opts, params), stdout, stderr)
 	}
 	sess, err := newSession(ctx, ac)
 	if err != nil {

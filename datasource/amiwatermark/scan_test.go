@@ -49,7 +49,7 @@ func TestDatasourceScanConditions(t *testing.T) {
 		want  string
 	}{
 		{"critical fix at most 7 days", map[string]interface{}{"max_days_since_fix_available": map[string]int{"critical": 7}}, ids[1]},
-		{"critical fix at most 10 days", map[string]interface{}{"max_days_since_fix_available": map[string]int{"critical": 10}}, ids[0]},
+		{"critical fix at most 11 days", map[string]interface{}{"max_days_since_fix_available": map[string]int{"critical": 11}}, ids[0]},
 		{"max severity high", map[string]interface{}{"max_severity": "high"}, ids[1]},
 		{"scanned within 2 days", map[string]interface{}{"max_days_since_scan": 2}, ids[0]},
 	} {

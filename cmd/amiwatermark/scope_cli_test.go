@@ -1,0 +1,477 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+)
+
+// The scope flags through the command line, against the emulator's EC2
+// and STS on one port (AWS_ENDPOINT_URL_STS points STS at it).
+
+const acctThird = "777788889999"
+
+// orgEmu is the emulator behind a recorder of API requests (form bodies,
+// whatever the service) and of the peak number of requests in flight.
+type orgEmu struct {
+	*emu
+	mu       sync.Mutex
+	bodies   []string
+	inflight int
+	peak     int
+}
+
+func newOrgEmu(t *testing.T) *orgEmu {
+	t.Helper()
+	o := &orgEmu{emu: newEmu(t)}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/" {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			o.mu.Lock()
+			o.bodies = append(o.bodies, string(b))
+			o.inflight++
+			if o.inflight > o.peak {
+				o.peak = o.inflight
+			}
+			o.mu.Unlock()
+			defer func() {
+				o.mu.Lock()
+				o.inflight--
+				o.mu.Unlock()
+			}()
+		}
+		o.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	o.url = ts.URL
+	t.Setenv("AWS_ENDPOINT_URL_STS", ts.URL)
+	return o
+}
+
+// calls returns the request bodies of action, decoded.
+func (o *orgEmu) calls(action string) []url.Values {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []url.Values
+	for _, b := range o.bodies {
+		v, err := url.ParseQuery(b)
+		if err == nil && v.Get("Action") == action {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// seedAccounts seeds, in each of regions, for each account: one private
+// image it owns, named own-ACCOUNT-REGION, and one public image of
+// acctOther's... of a vendor, named pub-REGION (blocked by simCriteria).
+func (o *orgEmu) seedAccounts(regions []string, accounts ...string) time.Time {
+	now := o.srv.Now()
+	var imgs []ec2emu.SeedImage
+	for _, r := range regions {
+		imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: "555566667777", Name: "pub-" + r, CreationDate: ts(now.Add(-testDay)), Public: true})
+		for _, a := range accounts {
+			imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: a, Name: "own-" + a + "-" + r, CreationDate: ts(now.Add(-testDay))})
+		}
+	}
+	o.seed(imgs...)
+	return now
+}
+
+func TestOrgCLIAccountsRolesRegions(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{regionEast, regionWest}
+	now := o.seedAccounts(regions, acctMe, acctOther)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--json",
+		"--regions", regionEast+","+regionWest, "--accounts", acctMe+","+acctOther, "--role-name", "audit/AMIReader", "--external-id", "ext-123")
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	if doc.Caller["account"] != acctMe || !strings.HasPrefix(fmt.Sprint(doc.Caller["arn"]), "arn:aws:") {
+		t.Errorf("caller = %v", doc.Caller)
+	}
+	var got []string
+	for _, s := range doc.Scopes {
+		got = append(got, s.Account+" "+s.Region)
+		// Each account sees its own image (exempt) and the public one
+		// (blocked); not the other account's private image.
+		if s.Totals["images"] != 2 || s.Totals["own"] != 1 || s.Totals["blocked"] != 1 || len(s.Items) != 1 || s.Items[0].Name != "pub-"+s.Region {
+			t.Errorf("scope %s %s: %v %+v", s.Account, s.Region, s.Totals, s.Items)
+		}
+	}
+	want := []string{acctMe + " " + regionEast, acctMe + " " + regionWest, acctOther + " " + regionEast, acctOther + " " + regionWest}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("scopes %v, want %v", got, want)
+	}
+	// The other account's role was assumed once (for both regions), with
+	// the role path, the external id and the caller's partition; the
+	// caller's own account used the caller's credentials.
+	ar := o.calls("AssumeRole")
+	if len(ar) != 1 {
+		t.Fatalf("%d AssumeRole calls, want 1", len(ar))
+	}
+	if ar[0].Get("RoleArn") != "arn:aws:iam::"+acctOther+":role/audit/AMIReader" || ar[0].Get("ExternalId") != "ext-123" {
+		t.Errorf("AssumeRole %v", ar[0])
+	}
+	if n := len(o.calls("GetCallerIdentity")); n != 1 {
+		t.Errorf("%d GetCallerIdentity calls, want 1", n)
+	}
+	// Each account-region was scanned in its own region.
+	st := o.srv.Stats()
+	for _, r := range regions {
+		if st.Regions[r]["DescribeImages"] != 2 {
+			t.Errorf("DescribeImages in %s: %d, want 2 (one per account)", r, st.Regions[r]["DescribeImages"])
+		}
+	}
+}
+
+func TestOrgCLIOtherAccountNeedsRole(t *testing.T) {
+	o := newOrgEmu(t)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctOther)
+	wantCode(t, code, 2, out, errOut)
+	wantContains(t, "stderr", errOut, "the caller is account "+acctMe+"; give --role-name NAME")
+	if n := len(o.calls("DescribeImages")); n != 0 {
+		t.Errorf("%d DescribeImages calls after a usage error", n)
+	}
+	// Usage errors come before any call at all.
+	for _, args := range [][]string{
+		{"simulate", "--criteria", crit, "--regions", "all,us-east-1"},
+		{"inspect", "--accounts", "org", amiGolden},
+		{"verify", "--require-key", acctMe + ":x", "--regions", regionEast, "--csv", "--json", amiGolden},
+		{"simulate", "--criteria", crit, "--concurrency", "0"},
+	} {
+		before := len(o.calls("GetCallerIdentity"))
+		code, out, errOut := o.cli(args...)
+		wantCode(t, code, 2, out, errOut)
+		if len(o.calls("GetCallerIdentity")) != before {
+			t.Errorf("%v asked STS before failing validation", args)
+		}
+	}
+}
+
+func TestOrgCLIRegionsAll(t *testing.T) {
+	o := newOrgEmu(t)
+	c := o.client(acctMe, regionEast)
+	dr, err := c.DescribeRegions(ctxT(t), &ec2.DescribeRegionsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enabled []string
+	for _, r := range dr.Regions {
+		enabled = append(enabled, aws.ToString(r.RegionName))
+	}
+	sort.Strings(enabled)
+	o.seedAccounts(enabled, acctMe)
+	o.clearRequests()
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--json", "--regions", "all", "--region", regionWest)
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	var got []string
+	for _, s := range doc.Scopes {
+		got = append(got, s.Region)
+		if s.Totals["blocked"] != 1 || s.Totals["own"] != 1 {
+			t.Errorf("%s: %v", s.Region, s.Totals)
+		}
+	}
+	if len(enabled) < 2 || strings.Join(got, ",") != strings.Join(enabled, ",") {
+		t.Errorf("regions %v, want every enabled region %v", got, enabled)
+	}
+	if doc.Totals["scopes"] != len(enabled) {
+		t.Errorf("totals %v", doc.Totals)
+	}
+	if st := o.srv.Stats(); st.Regions[regionWest]["DescribeRegions"] != 1 {
+		t.Errorf("DescribeRegions not asked once in the --region region: %v", st.Regions)
+	}
+}
+
+func TestOrgCLIConcurrencyBound(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"}
+	o.seedAccounts(regions, acctMe)
+	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond, Actions: []string{"DescribeImages"}}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	for _, n := range []int{1, 3} {
+		o.mu.Lock()
+		o.peak = 0
+		o.mu.Unlock()
+		code, out, errOut := o.cli("simulate", "--criteria", crit, "--csv", "--regions", strings.Join(regions, ","), "--concurrency", fmt.Sprint(n))
+		wantCode(t, code, 0, out, errOut)
+		o.mu.Lock()
+		peak := o.peak
+		o.mu.Unlock()
+		if peak != n {
+			t.Errorf("--concurrency %d: %d requests in flight at most, want exactly %d", n, peak, n)
+		}
+	}
+}
+
+func TestOrgCLIAssumeRoleRefusedIsIsolated(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{regionEast, regionWest}
+	now := o.seedAccounts(regions, acctMe, acctOther, acctThird)
+	// The third account refuses AssumeRole (its role does not trust the
+	// caller).
+	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctThird, RefuseAssumeRole: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	html := filepath.Join(t.TempDir(), "r.html")
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", regionEast+","+regionWest,
+		"--accounts", acctMe+","+acctOther+","+acctThird, "--role-name", "Audit", "--html", html)
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out,
+		"\nAccount "+acctOther+"\n  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"\nAccount "+acctThird+"\n  us-east-1: FAILED: assuming arn:aws:iam::"+acctThird+":role/Audit: ",
+		"  eu-west-1: FAILED: assuming arn:aws:iam::"+acctThird+":role/Audit: ",
+		"Total: 6 account-regions in 3 accounts (4 ok, 2 failed): 8 images: 4 allowed (4 own), 4 blocked\n",
+		"Failed account-regions (2):\n  "+acctThird+" us-east-1: ")
+	wantContains(t, "stderr", errOut, "AccessDenied", "2 of 6 account-regions failed")
+	// Refused once: the refusal is remembered for the account's other
+	// region (the SDK does not retry AccessDenied).
+	if n := len(o.calls("AssumeRole")); n != 2 {
+		t.Errorf("%d AssumeRole calls, want 2 (one per other account)", n)
+	}
+	if strings.Contains(out, acctThird+" us-east-1: ") && !strings.Contains(out, "is not authorized to perform: sts:AssumeRole") {
+		t.Errorf("the refusal does not quote STS's reason:\n%s", out)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContains(t, "html", string(page), `data-total="scopes_failed">2<`, `<table id="failures">`, "AccessDenied")
+}
+
+func TestOrgCLISecretsNeverPrinted(t *testing.T) {
+	o := newOrgEmu(t)
+	o.seedAccounts([]string{regionEast}, acctMe, acctOther)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t-value-never-printed")
+	t.Setenv("AWS_SESSION_TOKEN", "t0ken-value-never-printed")
+	crit := writeFile(t, "policy.json", simCriteria)
+	html := filepath.Join(t.TempDir(), "r.html")
+	for _, form := range []string{"--json", "--csv", "--progress"} {
+		args := []string{"simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctMe + "," + acctOther, "--role-name", "R", "--html", html}
+		if form != "--progress" {
+			args = append(args, form)
+		}
+		code, out, errOut := o.cli(args...)
+		wantCode(t, code, 0, out, errOut)
+		page, _ := os.ReadFile(html)
+		for _, s := range []string{out, errOut, string(page)} {
+			if strings.Contains(s, "never-printed") || strings.Contains(s, "ASIA") {
+				t.Errorf("%s: a secret or an assumed-role key appears in the output", form)
+			}
+		}
+	}
+}
+
+// TestOrgCLIInterruptBinary sends SIGINT to the built CLI while one region
+// hangs: it prints every account-region that finished, lists the
+// unfinished one, and exits 1 promptly.
+func TestOrgCLIInterruptBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "amiwatermark")
+	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	o := newOrgEmu(t)
+	regions := []string{"us-east-1", "ap-southeast-2", "eu-west-1"}
+	o.seedAccounts(regions, acctMe)
+	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	cmd := exec.Command(bin, "simulate", "--endpoint", o.url, "--criteria", crit, "--json", "--regions", strings.Join(regions, ","))
+	cmd.Env = os.Environ()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st := o.srv.Stats()
+		if st.Regions["eu-west-1"]["DescribeImages"] > 0 && st.Regions["us-east-1"]["DescribeImages"] > 0 && st.Regions["ap-southeast-2"]["DescribeImages"] > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the run did not reach every region; stderr:\n%s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the CLI did not stop within 30 s of SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code %d, want 1\nstderr:\n%s", code, errb.String())
+	}
+	doc := decodeScoped(t, out.String())
+	if !doc.Interrupted || len(doc.Scopes) != 2 || doc.Scopes[0].Region != "us-east-1" || doc.Scopes[1].Region != "eu-west-1" {
+		t.Errorf("document after SIGINT: interrupted=%v scopes=%+v", doc.Interrupted, doc.Scopes)
+	}
+	if len(doc.Unfinished) != 1 || doc.Unfinished[0].Region != "ap-southeast-2" || doc.Unfinished[0].Status != scopeInterrupted {
+		t.Errorf("unfinished = %+v", doc.Unfinished)
+	}
+	wantContains(t, "stderr", errb.String(), "interrupted: 2 of 3 account-regions finished")
+}
+
+func TestOrgCLIVerifyAndInspectCSV(t *testing.T) {
+	o := newOrgEmu(t)
+	o.seedLineage()
+	code, out, errOut := o.cli("verify", "--require-key", acctMe+":golden-*", "--regions", regionEast+","+regionWest, "--csv",
+		amiGolden, amiBare, regionWest+":"+amiCopy)
+	wantCode(t, code, 1, out, errOut)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range recs[1:] {
+		rows = append(rows, r[0]+" "+r[1]+" "+r[3]+" "+r[8])
+	}
+	// us-east-1: bare fails; eu-west-1: golden and bare are not there.
+	want := []string{acctMe + " us-east-1 " + amiBare + " failed", acctMe + " eu-west-1 " + amiGolden + " failed", acctMe + " eu-west-1 " + amiBare + " failed"}
+	if strings.Join(rows, "|") != strings.Join(want, "|") {
+		t.Errorf("verify CSV rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	code, out, errOut = o.cli("inspect", "--regions", regionEast, "--json", amiGolden, amiApp)
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	if len(doc.Scopes) != 1 || doc.Totals["amis"] != 2 || doc.Totals["unknown"] != 2 {
+		t.Errorf("inspect: %+v", doc)
+	}
+}
+
+// orgSeed is an organization managed by acctMe: n ACTIVE member accounts
+// (900000000001...), one SUSPENDED account, and acctThird, which refuses
+// AssumeRole. acctMe and acctOther have two regions enabled, the others one.
+func orgSeed(n int) (ec2emu.Seed, []string) {
+	seed := ec2emu.Seed{Organization: &ec2emu.SeedOrganization{ManagementAccount: acctMe},
+		Accounts: []ec2emu.SeedAccount{
+			{ID: acctMe, Regions: []string{regionEast, regionWest}},
+			{ID: acctOther, Regions: []string{regionWest, regionEast}},
+			{ID: "900000000000", Status: "SUSPENDED"},
+			{ID: acctThird, RefuseAssumeRole: true},
+		}}
+	active := []string{acctMe, acctOther, acctThird}
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("9000000%05d", i)
+		seed.Accounts = append(seed.Accounts, ec2emu.SeedAccount{ID: id, Regions: []string{regionEast}})
+		active = append(active, id)
+	}
+	sort.Strings(active)
+	return seed, active
+}
+
+func TestOrgCLIAccountsOrg(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	seed, active := orgSeed(22) // 25 active accounts: two ListAccounts pages of 20
+	if err := o.srv.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	now := o.seedAccounts([]string{regionEast, regionWest}, active...)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--json", "--accounts", "org", "--role-name", "OrganizationAccountAccessRole", "--regions", "all")
+	wantCode(t, code, 1, out, errOut) // acctThird refuses
+	doc := decodeScoped(t, out)
+	// Every ACTIVE account, in id order, with the regions enabled for it;
+	// not the SUSPENDED one.
+	var got []string
+	seen := map[string]bool{}
+	for _, s := range doc.Scopes {
+		got = append(got, s.Account+" "+s.Region)
+		seen[s.Account] = true
+		if s.Totals["own"] != 1 || s.Totals["blocked"] != 1 {
+			t.Errorf("%s %s: %v", s.Account, s.Region, s.Totals)
+		}
+	}
+	for _, a := range active {
+		if a != acctThird && !seen[a] {
+			t.Errorf("account %s missing from the results", a)
+		}
+	}
+	if seen["900000000000"] {
+		t.Error("the SUSPENDED account was scanned")
+	}
+	wantOther := acctOther + " " + regionWest + "|" + acctOther + " " + regionEast
+	if !strings.Contains(strings.Join(got, "|"), acctOther+" "+regionEast) || !strings.Contains(strings.Join(got, "|"), acctOther+" "+regionWest) {
+		t.Errorf("acctOther's enabled regions not both scanned: %v (want %s)", got, wantOther)
+	}
+	if len(doc.Failures) != 1 || doc.Failures[0].Account != acctThird || doc.Failures[0].Region != "all" || !strings.Contains(doc.Failures[0].Error, "AccessDenied") {
+		t.Errorf("failures = %+v", doc.Failures)
+	}
+	if doc.Totals["accounts"] != len(active) {
+		t.Errorf("totals.accounts = %d, want %d", doc.Totals["accounts"], len(active))
+	}
+	if n := len(o.calls("ListAccounts")); n != 0 {
+		t.Logf("(ListAccounts is JSON, not form: %d form calls)", n)
+	}
+	if st := o.srv.Stats(); st.Actions["ListAccounts"] < 2 {
+		t.Errorf("ListAccounts called %d times: 25 accounts take two pages", st.Actions["ListAccounts"])
+	}
+}
+
+func TestOrgCLIAccountsOrgNotManagement(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	seed, _ := orgSeed(1)
+	seed.Organization.ManagementAccount = acctOther
+	if err := o.srv.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--accounts", "org", "--role-name", "R", "--regions", regionEast)
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stderr", errOut, "listing the organization's accounts (Organizations ListAccounts)", "AccessDenied",
+		"management account or a delegated administrator")
+	if n := len(o.calls("DescribeImages")); n != 0 {
+		t.Errorf("%d scans after ListAccounts failed", n)
+	}
+}
+
+func TestOrgCLIExternalIDRequired(t *testing.T) {
+	o := newOrgEmu(t)
+	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctOther, ExternalID: "secret-ext"}}}); err != nil {
+		t.Fatal(err)
+	}
+	o.seedAccounts([]string{regionEast}, acctOther)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctOther, "--role-name", "R")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out, "us-east-1: FAILED: assuming arn:aws:iam::"+acctOther+":role/R")
+	code, out, errOut = o.cli("simulate", "--criteria", crit, "--regions", regionEast, "--accounts", acctOther, "--role-name", "R", "--external-id", "secret-ext")
+	wantCode(t, code, 0, out, errOut)
+	wantContains(t, "stdout", out, "us-east-1: 2 images: 1 allowed (1 own), 1 blocked")
+}

@@ -1,0 +1,619 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// The fan-out: every scope (one account in one region) runs the command's
+// per-scope work with a client acting in that account and region. At most
+// --concurrency scopes (and account preparations: AssumeRole,
+// DescribeRegions) run at once. A scope's failure stays in that scope.
+// Results are written in a fixed order (accounts as listed, regions as
+// listed or sorted), each scope as soon as it and every scope before it are
+// done; the rows of a scope wait in a spool (memory, then a temporary file
+// past spoolMemory bytes), so memory does not grow with the organization.
+
+// scopeRow is one line of a scope's result: a blocked image, an instance
+// running a blocked image, or an AMI inspected or verified.
+type scopeRow struct {
+	// Kind is image or instance.
+	Kind       string `json:"kind"`
+	ImageID    string `json:"image_id"`
+	InstanceID string `json:"instance_id,omitempty"`
+	OwnerID    string `json:"owner_id,omitempty"`
+	OwnerAlias string `json:"owner_alias,omitempty"`
+	Name       string `json:"name,omitempty"`
+	// Status: simulate blocked; inspect allowed, not allowed, unknown, not
+	// found; verify ok, failed.
+	Status string `json:"status"`
+	// Blocked: the row counts as blocked (a CSV row, a bar of the charts).
+	Blocked    bool     `json:"blocked"`
+	Reason     string   `json:"reason,omitempty"`
+	Watermarks []string `json:"watermarks,omitempty"`
+}
+
+// ownerKey is the owner a blocked row is charted under.
+func (r scopeRow) ownerKey() string {
+	return orDefault(r.OwnerAlias, orDefault(r.OwnerID, "unknown"))
+}
+
+// scopeTask is what the per-scope work gets.
+type scopeTask struct {
+	Account string
+	Region  string
+	Config  aws.Config
+	EC2     *ec2.Client
+	emit    func(scopeRow) error
+	scanned func(n int)
+}
+
+// Emit adds a row to the scope's result.
+func (t *scopeTask) Emit(r scopeRow) error { return t.emit(r) }
+
+// Scanned counts n images (progress only).
+func (t *scopeTask) Scanned(n int) { t.scanned(n) }
+
+// scopeCommand is one command's part in the fan-out.
+type scopeCommand struct {
+	name string
+	// countKeys are the keys of a scope's totals, in display order.
+	countKeys []string
+	// summary renders a scope's (or the run's) totals as one phrase.
+	summary func(c map[string]int) string
+	// work runs the command in one scope.
+	work func(ctx context.Context, t *scopeTask) (map[string]int, error)
+	// wantRegion, if set, skips regions where the command has nothing to do.
+	wantRegion func(region string) bool
+	// failedKey, if set, is a count that makes the run exit 1 (verify's
+	// failed AMIs).
+	failedKey string
+	// params are the command's settings, echoed in the JSON and HTML.
+	params map[string]any
+}
+
+// Scope statuses.
+const (
+	scopeOK          = "ok"
+	scopeFailed      = "failed"
+	scopeInterrupted = "interrupted"
+	scopeNotStarted  = "not started"
+)
+
+type scopeResult struct {
+	seq     int
+	Account string
+	Region  string
+	Status  string
+	Error   string
+	Counts  map[string]int
+	rows    *spool
+}
+
+// spoolRows is how many rows a running scope keeps in memory before it
+// moves them to a temporary file. A finished scope that has to wait for an
+// earlier one before it is written moves its rows to the file too (park),
+// so memory holds at most `concurrency` scopes' worth of rows.
+var spoolRows = 2048
+
+// spool holds a scope's rows: in memory, then as JSON lines in a file.
+type spool struct {
+	rows []scopeRow
+	path string
+	n    int
+	// blockedByOwner counts the blocked image rows per owner.
+	blockedByOwner map[string]int
+}
+
+func (s *spool) add(r scopeRow) error {
+	s.rows = append(s.rows, r)
+	s.n++
+	if r.Blocked && r.Kind == "image" {
+		if s.blockedByOwner == nil {
+			s.blockedByOwner = map[string]int{}
+		}
+		s.blockedByOwner[r.ownerKey()]++
+	}
+	if len(s.rows) >= spoolRows {
+		return s.spill()
+	}
+	return nil
+}
+
+// park moves the rows in memory to the file.
+func (s *spool) park() error {
+	if s == nil || len(s.rows) == 0 {
+		return nil
+	}
+	return s.spill()
+}
+
+func (s *spool) spill() error {
+	var f *os.File
+	var err error
+	if s.path == "" {
+		f, err = os.CreateTemp("", "amiwatermark-scope-*.jsonl")
+		if err == nil {
+			s.path = f.Name()
+		}
+	} else {
+		f, err = os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("spooling results to a temporary file: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	enc := json.NewEncoder(bw)
+	for i := range s.rows {
+		if err = enc.Encode(&s.rows[i]); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spooling results to %s: %w", s.path, err)
+	}
+	s.rows = s.rows[:0]
+	return nil
+}
+
+// each calls fn for every row in order.
+func (s *spool) each(fn func(scopeRow) error) error {
+	if s == nil {
+		return nil
+	}
+	if s.path != "" {
+		f, err := os.Open(s.path)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			var row scopeRow
+			if err = json.Unmarshal(sc.Bytes(), &row); err != nil {
+				break
+			}
+			if err = fn(row); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = sc.Err()
+		}
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	for _, r := range s.rows {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *spool) remove() {
+	if s == nil {
+		return
+	}
+	if s.path != "" {
+		os.Remove(s.path)
+		s.path = ""
+	}
+	s.rows = nil
+}
+
+// progress counts what the run has done, for the progress line.
+type progress struct {
+	total    atomic.Int64 // scopes known so far
+	final    atomic.Bool  // total is the final total
+	done     atomic.Int64
+	failed   atomic.Int64
+	images   atomic.Int64
+	blocked  atomic.Int64
+	start    time.Time
+	accounts atomic.Int64
+}
+
+func (p *progress) line(cmd string) string {
+	total, done := p.total.Load(), p.done.Load()
+	eta := "?"
+	if done > 0 && p.final.Load() {
+		el := time.Since(p.start)
+		rem := time.Duration(float64(el) / float64(done) * float64(total-done))
+		eta = rem.Round(time.Second).String()
+	}
+	tot := fmt.Sprint(total)
+	if !p.final.Load() {
+		tot += "+"
+	}
+	return fmt.Sprintf("amiwatermark %s: %d/%s account-regions done (%d failed), %d images scanned, %d blocked so far, ETA %s",
+		cmd, done, tot, p.failed.Load(), p.images.Load(), p.blocked.Load(), eta)
+}
+
+// Progress line intervals: on a terminal, and when stderr is a file or
+// pipe (CI logs).
+var (
+	progressTerminal = 1 * time.Second
+	progressLog      = 5 * time.Second
+)
+
+// runScopes runs cmd in every scope of env's plan, writes the outputs and
+// returns the exit code.
+func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, stderr io.Writer) int {
+	prog := &progress{start: time.Now()}
+	accounts, err := env.accounts(ctx)
+	if err != nil {
+		return report(stderr, cmd.name, err)
+	}
+	prog.accounts.Store(int64(len(accounts)))
+
+	var writers []reportWriter
+	switch {
+	case env.plan.json:
+		writers = append(writers, &jsonReport{w: stdout})
+	case env.plan.csv:
+		writers = append(writers, &csvReport{w: stdout})
+	default:
+		writers = append(writers, &textReport{w: stdout})
+	}
+	var htmlOut *htmlReport
+	if env.plan.html != "" {
+		h, err := newHTMLReport(env.plan.html)
+		if err != nil {
+			return report(stderr, cmd.name, usagef("--html %s: %v", env.plan.html, err))
+		}
+		htmlOut = h
+		writers = append(writers, h)
+		defer h.abort()
+	}
+	head := &reportHeader{Command: cmd.name, Caller: env.caller, Accounts: len(accounts), Params: cmd.params, cmd: cmd,
+		Started: prog.start.UTC()}
+	for _, w := range writers {
+		if err := w.begin(head); err != nil {
+			return report(stderr, cmd.name, err)
+		}
+	}
+
+	// Progress on stderr.
+	stopProgress := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		every := progressLog
+		if isTerminal(stderr) {
+			every = progressTerminal
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fmt.Fprintln(stderr, prog.line(cmd.name))
+			case <-stopProgress:
+				return
+			}
+		}
+	}()
+
+	results := make(chan *scopeResult, env.plan.concurrency)
+	go produceScopes(ctx, env, cmd, accounts, prog, results)
+
+	sum := newReportSummary(cmd)
+	pending := map[int]*scopeResult{}
+	next := 0
+	var werr error
+	for res := range results {
+		pending[res.seq] = res
+		if res.seq != next {
+			// It waits for an earlier scope: its rows go to disk meanwhile.
+			if err := res.rows.park(); err != nil && werr == nil {
+				werr = err
+			}
+		}
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			sum.add(r)
+			if werr == nil {
+				for _, w := range writers {
+					if werr = w.scope(r); werr != nil {
+						break
+					}
+				}
+			}
+			r.rows.remove()
+		}
+	}
+	close(stopProgress)
+	<-progressDone
+	sum.Interrupted = ctx.Err() != nil
+	sum.Elapsed = time.Since(prog.start)
+	for _, w := range writers {
+		if err := w.end(sum); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	fmt.Fprintln(stderr, prog.line(cmd.name))
+	if werr != nil {
+		return report(stderr, cmd.name, fmt.Errorf("writing the results: %w", werr))
+	}
+	if htmlOut != nil {
+		if err := htmlOut.commit(); err != nil {
+			return report(stderr, cmd.name, fmt.Errorf("writing --html %s: %w", env.plan.html, err))
+		}
+	}
+	for _, f := range sum.Failures {
+		fmt.Fprintf(stderr, "amiwatermark %s: %s %s: %s\n", cmd.name, f.Account, f.Region, f.Error)
+	}
+	code := exitOK
+	if len(sum.Failures) > 0 {
+		fmt.Fprintf(stderr, "amiwatermark %s: %d of %d account-regions failed (listed above); the others are complete\n", cmd.name, len(sum.Failures), sum.scopes)
+		code = exitFail
+	}
+	if cmd.failedKey != "" && sum.Totals[cmd.failedKey] > 0 {
+		code = exitFail
+	}
+	if sum.Interrupted {
+		fmt.Fprintf(stderr, "amiwatermark %s: interrupted: %d of %d account-regions finished; the output above has every finished one, the unfinished are listed\n",
+			cmd.name, sum.Totals["scopes_ok"]+sum.Totals["scopes_failed"], sum.scopes)
+		code = exitFail
+	}
+	return code
+}
+
+// produceScopes numbers the scopes in output order, runs them with bounded
+// concurrency and sends every result (also of scopes that failed, were
+// interrupted or never started) on results, which it closes at the end.
+func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accounts []string, prog *progress, results chan<- *scopeResult) {
+	sem := make(chan struct{}, env.plan.concurrency)
+	var wg sync.WaitGroup
+	defer func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	// Account preparations run ahead of the scopes, at most `concurrency`
+	// at once and sharing the scopes' slots: the account's credentials
+	// (AssumeRole) and, with --regions all, its region list.
+	type regionList struct {
+		regions []string
+		err     error
+	}
+	lists := make([]chan regionList, len(accounts))
+	for i := range accounts {
+		lists[i] = make(chan regionList, 1)
+	}
+	go func() {
+		for i, a := range accounts {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, l := range lists[i:] {
+					l <- regionList{err: ctx.Err()}
+				}
+				return
+			}
+			go func(i int, a string) {
+				defer func() { <-sem }()
+				rs, err := env.regionsFor(ctx, a)
+				if err == nil {
+					// Assume the account's role ahead of its scopes, so
+					// that AssumeRole is off their chain of calls. A
+					// refusal is remembered and reported by each scope.
+					_, _ = env.config(ctx, a)
+				}
+				lists[i] <- regionList{rs, err}
+			}(i, a)
+		}
+	}()
+
+	seq := 0
+	send := func(r *scopeResult) {
+		r.seq = seq
+		seq++
+		prog.total.Add(1)
+		results <- r
+	}
+	for i, a := range accounts {
+		l := <-lists[i]
+		if l.err != nil {
+			r := &scopeResult{Account: a, Region: "all", Status: scopeFailed, Error: l.err.Error()}
+			if ctx.Err() != nil {
+				r.Status, r.Error = scopeNotStarted, ""
+			} else {
+				prog.failed.Add(1)
+			}
+			prog.done.Add(1)
+			send(r)
+			continue
+		}
+		for _, region := range l.regions {
+			if cmd.wantRegion != nil && !cmd.wantRegion(region) {
+				continue
+			}
+			acquired := false
+			if ctx.Err() == nil {
+				select {
+				case sem <- struct{}{}:
+					acquired = true
+				case <-ctx.Done():
+				}
+			}
+			if ctx.Err() != nil {
+				if acquired {
+					<-sem
+				}
+				send(&scopeResult{Account: a, Region: region, Status: scopeNotStarted})
+				continue
+			}
+			r := &scopeResult{Account: a, Region: region, seq: seq}
+			seq++
+			prog.total.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				runScope(ctx, env, cmd, r, prog)
+				results <- r
+			}()
+		}
+	}
+	prog.final.Store(true)
+}
+
+// runScope runs cmd's work in one scope and fills r.
+func runScope(ctx context.Context, env *scopeEnv, cmd *scopeCommand, r *scopeResult, prog *progress) {
+	defer prog.done.Add(1)
+	r.rows = &spool{}
+	fail := func(err error) {
+		if ctx.Err() != nil {
+			r.Status, r.Error = scopeInterrupted, ""
+			return
+		}
+		r.Status, r.Error = scopeFailed, err.Error()
+		prog.failed.Add(1)
+	}
+	cfg, err := env.config(ctx, r.Account)
+	if err != nil {
+		fail(err)
+		return
+	}
+	c, err := env.ec2Client(cfg, r.Account, r.Region)
+	if err != nil {
+		fail(err)
+		return
+	}
+	t := &scopeTask{Account: r.Account, Region: r.Region, Config: cfg, EC2: c,
+		emit: func(row scopeRow) error {
+			if row.Blocked {
+				prog.blocked.Add(1)
+			}
+			return r.rows.add(row)
+		},
+		scanned: func(n int) { prog.images.Add(int64(n)) },
+	}
+	counts, err := cmd.work(ctx, t)
+	if err != nil {
+		r.rows.remove()
+		r.rows = nil
+		fail(err)
+		return
+	}
+	for _, k := range cmd.countKeys {
+		counts[k] += 0 // every key present, zeros included
+	}
+	r.Status, r.Counts = scopeOK, counts
+}
+
+// scopeFailure is a scope that failed (or, in unfinished lists, did not
+// finish).
+type scopeFailure struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Error   string `json:"error,omitempty"`
+	Status  string `json:"status,omitempty"`
+}
+
+// reportSummary is what the run found, summed over the scopes written.
+type reportSummary struct {
+	cmd              *scopeCommand
+	Totals           map[string]int
+	BlockedByOwner   map[string]int
+	BlockedByAccount map[string]int
+	Failures         []scopeFailure
+	Unfinished       []scopeFailure
+	Interrupted      bool
+	Elapsed          time.Duration
+	scopes           int
+	accountsSeen     map[string]bool
+}
+
+func newReportSummary(cmd *scopeCommand) *reportSummary {
+	s := &reportSummary{cmd: cmd, Totals: map[string]int{}, BlockedByOwner: map[string]int{},
+		BlockedByAccount: map[string]int{}, Failures: []scopeFailure{}, Unfinished: []scopeFailure{}, accountsSeen: map[string]bool{}}
+	for _, k := range append([]string{"accounts", "scopes", "scopes_ok", "scopes_failed", "scopes_unfinished"}, cmd.countKeys...) {
+		s.Totals[k] = 0
+	}
+	return s
+}
+
+// add counts one scope.
+func (s *reportSummary) add(r *scopeResult) {
+	s.scopes++
+	s.Totals["scopes"]++
+	if !s.accountsSeen[r.Account] {
+		s.accountsSeen[r.Account] = true
+		s.Totals["accounts"]++
+	}
+	switch r.Status {
+	case scopeOK:
+		s.Totals["scopes_ok"]++
+		for _, k := range s.cmd.countKeys {
+			s.Totals[k] += r.Counts[k]
+		}
+		if r.rows != nil {
+			for owner, n := range r.rows.blockedByOwner {
+				s.BlockedByOwner[owner] += n
+				s.BlockedByAccount[r.Account] += n
+			}
+		}
+	case scopeFailed:
+		s.Totals["scopes_failed"]++
+		s.Failures = append(s.Failures, scopeFailure{Account: r.Account, Region: r.Region, Error: r.Error})
+	default:
+		s.Totals["scopes_unfinished"]++
+		s.Unfinished = append(s.Unfinished, scopeFailure{Account: r.Account, Region: r.Region, Status: r.Status})
+	}
+}
+
+// sortedCounts returns m's entries by count (descending), then key.
+func sortedCounts(m map[string]int) []kvCount {
+	out := make([]kvCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, kvCount{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].K < out[j].K
+	})
+	return out
+}
+
+type kvCount struct {
+	K string
+	N int
+}
+
+func countsText(m map[string]int) string {
+	parts := []string{}
+	for _, e := range sortedCounts(m) {
+		parts = append(parts, fmt.Sprintf("%s=%d", e.K, e.N))
+	}
+	return strings.Join(parts, ", ")
+}
