@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"regexp"
+	"io"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
@@ -25,6 +30,8 @@ type accessFlags struct {
 	endpoint   string
 	maxRetries int
 	retriesSet bool
+	// requestTimeout bounds one attempt of a call (request_timeout).
+	requestTimeout string
 }
 
 func (a *accessFlags) register(fs *flag.FlagSet) {
@@ -32,6 +39,7 @@ func (a *accessFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.profile, "profile", "", "shared config/credentials profile (default: AWS_PROFILE or \"default\")")
 	fs.StringVar(&a.endpoint, "endpoint", "", "EC2 endpoint URL, e.g. a VPC endpoint or the ec2emu emulator (custom_endpoint_ec2)")
 	fs.IntVar(&a.maxRetries, "max-retries", awsconfig.DefaultMaxRetries, "retries of a throttled or failed EC2 call (max_retries)")
+	fs.StringVar(&a.requestTimeout, "request-timeout", "", "time one attempt of an AWS call may take, e.g. 10s; a call fails after at most this × attempts (default "+awsconfig.DefaultRequestTimeout.String()+")")
 }
 
 // accessConfig returns the AccessConfig of the flags, validated. fs tells
@@ -46,6 +54,7 @@ func (a *accessFlags) accessConfig(fs *flag.FlagSet) (*awsconfig.AccessConfig, e
 		Region:            a.region,
 		Profile:           a.profile,
 		CustomEndpointEc2: a.endpoint,
+		RequestTimeout:    a.requestTimeout,
 	}
 	if a.retriesSet {
 		n := a.maxRetries
@@ -70,6 +79,7 @@ func flagNames(s string) string {
 	r := strings.NewReplacer(
 		"custom_endpoint_ec2", "--endpoint",
 		"max_retries", "--max-retries",
+		"request_timeout", "--request-timeout",
 		"set region in the template", "give --region",
 	)
 	return r.Replace(s)
@@ -77,6 +87,9 @@ func flagNames(s string) string {
 
 // session holds the loaded AWS configuration and one EC2 client per region.
 type session struct {
+	// clock is EC2's clock, the time rule of every component
+	// (awsconfig.Clock): set by the first successful answer.
+	clock   *awsconfig.Clock
 	ac      *awsconfig.AccessConfig
 	cfg     aws.Config
 	clients map[string]*ec2.Client
@@ -84,10 +97,21 @@ type session struct {
 
 func newSession(ctx context.Context, ac *awsconfig.AccessConfig) (*session, error) {
 	cfg, err := ac.Config(ctx)
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		return nil, usagef("--profile %q: no such profile in the shared config and credentials files; give a profile listed by `aws configure list-profiles`, or leave --profile out to use the default credential chain", missing.Profile)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &session{ac: ac, cfg: cfg, clients: map[string]*ec2.Client{}}, nil
+	// The plugin redacts the credentials it was given; the CLI redacts the
+	// ones the SDK's chain resolved, so an endpoint that echoes them (in an
+	// error message, for example) never prints them.
+	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
+	clock := &awsconfig.Clock{}
+	return &session{clock: clock, ac: ac, cfg: awsconfig.WithClock(cfg, clock), clients: map[string]*ec2.Client{}}, nil
 }
 
 // defaultRegion is --region, else the SDK's (AWS_REGION, profile).
@@ -113,51 +137,33 @@ type amiRef struct {
 
 func (r amiRef) String() string { return r.Region + " " + r.ID }
 
-var (
-	amiIDRE  = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	regionRE = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
-)
-
 // parseAMIArgs reads AMI arguments: ami-ID (in the default region),
 // REGION:ami-ID, or a Packer artifact id / manifest artifact_id
-// "us-east-1:ami-1,eu-west-1:ami-2". Duplicates are dropped, order kept.
-// An AMI without a region when there is no default region is an error.
+// "us-east-1:ami-1,eu-west-1:ami-2" (amiref.ParseList, leniently: empty
+// entries skipped, repeats dropped, order kept). An AMI without a region
+// when there is no default region is an error.
 func parseAMIArgs(args []string, defRegion string) ([]amiRef, error) {
-	if len(args) == 0 {
-		return nil, usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0")
-	}
-	var (
-		out  []amiRef
-		seen = map[amiRef]bool{}
-	)
-	for _, arg := range args {
-		for _, part := range strings.Split(arg, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			region, id, hasRegion := strings.Cut(part, ":")
-			if !hasRegion {
-				region, id = defRegion, part
-			}
-			if !amiIDRE.MatchString(id) {
-				return nil, usagef("%q is not an AMI id: write ami- and 8 or 17 lowercase hex digits, optionally prefixed with REGION: (us-east-1:ami-0123456789abcdef0)", part)
-			}
-			if hasRegion && !regionRE.MatchString(region) {
-				return nil, usagef("%q: %q is not a region name: write it like us-east-1:ami-0123456789abcdef0", part, region)
-			}
-			if region == "" {
-				return nil, usagef("no region for %s: give --region, set AWS_REGION, or write REGION:%s", id, id)
-			}
-			ref := amiRef{Region: region, ID: id}
-			if !seen[ref] {
-				seen[ref] = true
-				out = append(out, ref)
-			}
+	refs, err := amiref.ParseList(strings.Join(args, ","), amiref.Options{DefaultRegion: defRegion, SkipEmpty: true, DropRepeats: true})
+	var e *amiref.Error
+	if errors.As(err, &e) {
+		switch e.Problem {
+		case amiref.EmptyList:
+			return nil, usagef("no AMI given: name one or more AMIs as ami-0123456789abcdef0 (with --region) or REGION:ami-0123456789abcdef0")
+		case amiref.NoRegion:
+			return nil, usagef("no region for %s: give --region, set AWS_REGION, or write REGION:%s", e.Value, e.Value)
+		case amiref.BadRegion:
+			return nil, usagef("%q: %q is not a region name: write it like us-east-1:ami-0123456789abcdef0", e.Text, e.Value)
+		case amiref.BadAMIID:
+			return nil, usagef("%q is not an AMI id: write ami- and 8 or 17 lowercase hex digits, optionally prefixed with REGION: (us-east-1:ami-0123456789abcdef0)", e.Text)
 		}
+		return nil, usagef("%v", err)
 	}
-	if len(out) == 0 {
-		return nil, usagef("no AMI given: name one or more AMIs")
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	out := make([]amiRef, len(refs))
+	for i, r := range refs {
+		out[i] = amiRef{Region: r.Region, ID: r.ImageID}
 	}
 	return out, nil
 }
@@ -184,4 +190,49 @@ func errorText(err error) string {
 // describeErr explains an error of a describe call in region.
 func describeErr(region string, err error) error {
 	return fmt.Errorf("describing images in %s: %s", region, errorText(err))
+}
+
+// secrets are the credential values the CLI's output must never show.
+var secrets struct {
+	mu     sync.Mutex
+	values []string
+}
+
+// addSecrets registers credential values for redact.
+func addSecrets(values ...string) {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	secrets.values = append(secrets.values, values...)
+}
+
+// redact replaces every registered credential value in s, with the
+// plugin's rule.
+func redact(s string) string {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	return awsconfig.RedactValues(s, secrets.values...)
+}
+
+// redactWriter redacts credentials from everything written through it.
+type redactWriter struct{ w io.Writer }
+
+func (r redactWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// at re-reads --at against EC2's clock once an answer has set it: "now"
+// and +/- offsets are measured from EC2's clock, like the data source and
+// the post-processor measure ages; an absolute time stays as given.
+func (s *session) at(atFlag string, parsed time.Time) time.Time {
+	if !s.clock.Known() {
+		return parsed
+	}
+	t, err := parseAt(atFlag, s.clock.Now())
+	if err != nil {
+		return parsed
+	}
+	return t
 }

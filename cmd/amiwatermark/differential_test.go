@@ -1,7 +1,7 @@
 package main
 
 // The differential test of issue 9: internal/watermark's Allowed-AMIs
-// evaluator (written from ec2-semantics.md §3.8 and §4) against the
+// evaluator (written from docs/ec2-semantics.md, "Allowed AMIs") against the
 // emulator's evaluator (written independently), on thousands of random
 // images and hundreds of random criteria, with zero disagreements.
 //
@@ -47,7 +47,7 @@ import (
 
 var (
 	diffImages = flag.Int("diff.images", 2000, "differential test: number of random images (400 with -short)")
-	diffRounds = flag.Int("diff.rounds", 110, "differential test: number of random criteria sets (25 with -short)")
+	diffRounds = flag.Int("diff.rounds", 120, "differential test: number of random criteria sets (25 with -short)")
 	diffSeed   = flag.Uint64("diff.seed", 1, "differential test: random seed")
 )
 
@@ -165,9 +165,49 @@ func genImages(r *rand.Rand, now time.Time, n int) []ec2emu.SeedImage {
 				})
 			}
 		}
+		if r.IntN(4) != 0 { // three in four images were scanned by Inspector
+			img.ScanResults = genScanResults(r, now, past)
+		}
 		out = append(out, img)
 	}
 	return out
+}
+
+// genScanResults draws Inspector results: a scan date in the past, a
+// highest severity (or none), and fix-available times around the day
+// boundaries (also in the future: clock skew).
+func genScanResults(r *rand.Rand, now time.Time, past func() time.Time) *ec2emu.SeedScanResults {
+	sr := &ec2emu.SeedScanResults{FindingScanDate: ts(past())}
+	if r.IntN(5) != 0 {
+		sr.HighestFindingSeverity = string(dPick(r, watermark.Severities))
+	}
+	for _, f := range []*string{&sr.CriticalFixAvailableSince, &sr.HighFixAvailableSince, &sr.MediumFixAvailableSince,
+		&sr.LowFixAvailableSince, &sr.InformationalFixAvailableSince} {
+		if r.IntN(3) == 0 {
+			*f = ts(dTime(r, now))
+		}
+	}
+	return sr
+}
+
+// genScanCondition draws a ScanResultCondition with at least one field.
+func genScanCondition(r *rand.Rand) *watermark.ScanResultCondition {
+	sc := &watermark.ScanResultCondition{}
+	for sc.IsEmpty() {
+		if r.IntN(3) == 0 {
+			sev := dPick(r, watermark.Severities)
+			sc.MaximumSeverityLabel = &sev
+		}
+		if r.IntN(3) == 0 {
+			sc.MaxDaysSinceLastFindingScan = aws.Int64(dPick(r, dDays))
+		}
+		for _, sev := range watermark.Severities {
+			if r.IntN(4) == 0 {
+				sc.SetFixDays(sev, aws.Int64(dPick(r, dDays)))
+			}
+		}
+	}
+	return sc
 }
 
 func genCriteria(r *rand.Rand) watermark.Criteria {
@@ -202,6 +242,10 @@ func genCriteria(r *rand.Rand) watermark.Criteria {
 			if r.IntN(4) == 0 {
 				set = true
 				cr.DeprecationTimeCondition = &watermark.DeprecationTimeCondition{MaximumDaysSinceDeprecated: aws.Int64(dPick(r, dDays))}
+			}
+			if r.IntN(3) == 0 {
+				set = true
+				cr.ScanResultCondition = genScanCondition(r)
 			}
 			if r.IntN(2) == 0 {
 				set = true
@@ -259,6 +303,19 @@ func toRequest(c watermark.Criteria) []types.ImageCriterionRequest {
 				MaximumDaysSinceSourceImageCreated: i32(f.MaximumDaysSinceSourceImageCreated),
 			})
 		}
+		if sc := cr.ScanResultCondition; sc != nil {
+			req.ScanResultCondition = &types.ScanResultConditionRequest{
+				MaxDaysSinceLastFindingScan:           i32(sc.MaxDaysSinceLastFindingScan),
+				MaxDaysSinceCriticalFixAvailable:      i32(sc.MaxDaysSinceCriticalFixAvailable),
+				MaxDaysSinceHighFixAvailable:          i32(sc.MaxDaysSinceHighFixAvailable),
+				MaxDaysSinceMediumFixAvailable:        i32(sc.MaxDaysSinceMediumFixAvailable),
+				MaxDaysSinceLowFixAvailable:           i32(sc.MaxDaysSinceLowFixAvailable),
+				MaxDaysSinceInformationalFixAvailable: i32(sc.MaxDaysSinceInformationalFixAvailable),
+			}
+			if sc.MaximumSeverityLabel != nil {
+				req.ScanResultCondition.MaximumSeverityLabel = types.SeverityLabel(*sc.MaximumSeverityLabel)
+			}
+		}
 		out = append(out, req)
 	}
 	return out
@@ -298,6 +355,20 @@ func fromResponse(in []types.ImageCriterion) watermark.Criteria {
 				MaximumDaysSinceWatermarkCreated:   i64(f.MaximumDaysSinceWatermarkCreated),
 				MaximumDaysSinceSourceImageCreated: i64(f.MaximumDaysSinceSourceImageCreated),
 			})
+		}
+		if sc := ic.ScanResultCondition; sc != nil {
+			cr.ScanResultCondition = &watermark.ScanResultCondition{
+				MaxDaysSinceLastFindingScan:           i64(sc.MaxDaysSinceLastFindingScan),
+				MaxDaysSinceCriticalFixAvailable:      i64(sc.MaxDaysSinceCriticalFixAvailable),
+				MaxDaysSinceHighFixAvailable:          i64(sc.MaxDaysSinceHighFixAvailable),
+				MaxDaysSinceMediumFixAvailable:        i64(sc.MaxDaysSinceMediumFixAvailable),
+				MaxDaysSinceLowFixAvailable:           i64(sc.MaxDaysSinceLowFixAvailable),
+				MaxDaysSinceInformationalFixAvailable: i64(sc.MaxDaysSinceInformationalFixAvailable),
+			}
+			if sc.MaximumSeverityLabel != "" {
+				l := watermark.Severity(sc.MaximumSeverityLabel)
+				cr.ScanResultCondition.MaximumSeverityLabel = &l
+			}
 		}
 		out = append(out, cr)
 	}
@@ -377,6 +448,7 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 
 	var (
 		compared, allowedN, ownN, rounds, emptyRounds int
+		scanVerdicts, scanRounds                      int
 		enabledChecks                                 int
 		problems                                      []string
 		total                                         int
@@ -396,6 +468,13 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 			emptyRounds++
 		}
 		critJSON := jsonText(crit)
+		hasScan := false
+		for _, cr := range crit {
+			hasScan = hasScan || cr.ScanResultCondition != nil
+		}
+		if hasScan {
+			scanRounds++
+		}
 		if _, err := c.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{ImageCriteria: toRequest(crit)}); err != nil {
 			note("round %d: the emulator refused criteria that internal/watermark accepts: %v\ncriteria: %s", round, err, critJSON)
 			continue
@@ -421,6 +500,9 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 			}
 			v := crit.Evaluate(img, acctMe, now)
 			compared++
+			if hasScan {
+				scanVerdicts++
+			}
 			if v.Allowed {
 				allowedN++
 				allowedIDs[img.ID] = true
@@ -467,8 +549,8 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 	if rounds > 0 {
 		perRound = compared / rounds
 	}
-	t.Logf("differential: %d images seeded (%d visible to %s), %d criteria sets (%d empty), %d enabled-mode checks: %d verdicts compared (%d allowed, %d of them own images), %d disagreements (seed %d)",
-		len(seeds), perRound, acctMe, rounds, emptyRounds, enabledChecks, compared, allowedN, ownN, total, *diffSeed)
+	t.Logf("differential: %d images seeded (%d visible to %s), %d criteria sets (%d empty, %d with a ScanResultCondition), %d enabled-mode checks: %d verdicts compared (%d allowed, %d of them own images; %d under a ScanResultCondition), %d disagreements (seed %d)",
+		len(seeds), perRound, acctMe, rounds, emptyRounds, scanRounds, enabledChecks, compared, allowedN, ownN, scanVerdicts, total, *diffSeed)
 	if compared < len(seeds)/2 || allowedN == 0 || allowedN == compared {
 		t.Errorf("the random world is degenerate: %d compared, %d allowed", compared, allowedN)
 	}
@@ -531,6 +613,11 @@ func TestDifferentialValidation(t *testing.T) {
 		{"product code dash", `[{"MarketplaceProductCodes":["a-b"]}]`, false},
 		{"days 0 and max", `[{"CreationDateCondition":{"MaximumDaysSinceCreated":0},"DeprecationTimeCondition":{"MaximumDaysSinceDeprecated":2147483647}}]`, true},
 		{"negative creation days", `[{"CreationDateCondition":{"MaximumDaysSinceCreated":-1}}]`, false},
+		{"scan condition every field", `[{"ScanResultCondition":{"MaximumSeverityLabel":"informational","MaxDaysSinceLastFindingScan":0,"MaxDaysSinceCriticalFixAvailable":2147483647,"MaxDaysSinceHighFixAvailable":1,"MaxDaysSinceMediumFixAvailable":2,"MaxDaysSinceLowFixAvailable":3,"MaxDaysSinceInformationalFixAvailable":4}}]`, true},
+		{"scan severity unknown", `[{"ScanResultCondition":{"MaximumSeverityLabel":"severe"}}]`, false},
+		{"scan severity uppercase", `[{"ScanResultCondition":{"MaximumSeverityLabel":"HIGH"}}]`, false},
+		{"negative scan days", `[{"ScanResultCondition":{"MaxDaysSinceLastFindingScan":-1}}]`, false},
+		{"negative fix days", `[{"ScanResultCondition":{"MaxDaysSinceMediumFixAvailable":-1}}]`, false},
 		{"negative deprecation days", `[{"DeprecationTimeCondition":{"MaximumDaysSinceDeprecated":-5}}]`, false},
 		{"negative watermark days", `[{"ImageWatermarks":[{"MaximumDaysSinceWatermarkCreated":-1}]}]`, false},
 		{"negative source days", `[{"ImageWatermarks":[{"WatermarkKey":"*","MaximumDaysSinceSourceImageCreated":-1}]}]`, false},

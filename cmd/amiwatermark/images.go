@@ -47,42 +47,12 @@ func describeByID(ctx context.Context, c *ec2.Client, region string, ids []strin
 	return out, nil
 }
 
-// Lineage of one watermark on one image.
-const (
-	// lineageAttached: the watermark was attached to this image.
-	lineageAttached = "attached"
-	// lineageCopied: this image is a direct CopyImage of the image the
-	// watermark was attached to.
-	lineageCopied = "copied"
-	// lineageDerived: anything else — the image was built with CreateImage
-	// from an instance of a watermarked image (or copied from such an image,
-	// or copied from a copy): it inherited the watermark.
-	lineageDerived = "derived"
-)
-
-// lineageOf classifies how w came to be on img. It is the rule of the data
-// source's lineage setting (watermark.LineageOK): attached and copied pass
-// lineage "attached", derived passes only lineage "any". Image ids are
-// unique per region only, so the (region, id) pairs are compared; an empty
-// SourceImageRegion stands for img's own region.
-func lineageOf(img watermark.Image, w watermark.Watermark) string {
-	wRegion := orDefault(w.SourceImageRegion, img.Region)
-	if w.SourceImageID != "" && w.SourceImageID == img.ID && wRegion == img.Region {
-		return lineageAttached
-	}
-	if img.SourceInstanceID == "" && img.SourceImageID != "" && img.SourceImageID == w.SourceImageID &&
-		orDefault(img.SourceImageRegion, img.Region) == wRegion {
-		return lineageCopied
-	}
-	return lineageDerived
-}
-
-// lineageText is the readable form of lineageOf.
-func lineageText(l string) string {
-	if l == lineageAttached {
+// lineageText is the readable form of an origin (watermark.OriginOf).
+func lineageText(l watermark.Origin) string {
+	if l == watermark.OriginAttached {
 		return "attached here"
 	}
-	return l
+	return string(l)
 }
 
 // lineageWhy explains a derived watermark in a sentence fragment.

@@ -9,12 +9,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 const inspectUsage = `Usage: amiwatermark inspect [--region R] [--json] [--at TIME] [REGION:]AMI...
 
-Shows, for each AMI, its owner, age, state, allowed status and every
+Shows, for each AMI, its owner, age, state, allowed status, its Amazon
+Inspector scan results, its ancestry as EC2 records it (GetImageAncestry:
+the AMI, the AMI it was made from, and so on to the root) and every
 watermark with its lineage:
   attached here  the watermark was attached to this AMI
   copied         this AMI is a direct CopyImage of the AMI it was attached to
@@ -63,6 +68,28 @@ type imageReport struct {
 	AllowedText  string `json:"allowed_status"`
 	// Watermarks is never null; [] when the image has none.
 	Watermarks []watermarkReport `json:"watermarks"`
+	// ScanResults are Inspector's results; null when never scanned.
+	ScanResults *scanReport `json:"scan_results"`
+	// Ancestry is GetImageAncestry's chain, this AMI first; null when the
+	// call failed (AncestryError says why).
+	Ancestry      []ancestryReport `json:"ancestry"`
+	AncestryError string           `json:"ancestry_error,omitempty"`
+}
+
+type scanReport struct {
+	FindingScanDate        time.Time `json:"finding_scan_date"`
+	HighestFindingSeverity string    `json:"highest_finding_severity,omitempty"`
+	// FixAvailableSince maps a severity to the earliest time a fix for a
+	// finding of that severity was available.
+	FixAvailableSince map[string]time.Time `json:"fix_available_since"`
+}
+
+type ancestryReport struct {
+	ImageID           string     `json:"image_id"`
+	CreationDate      *time.Time `json:"creation_date"`
+	OwnerAlias        string     `json:"owner_alias,omitempty"`
+	SourceImageID     string     `json:"source_image_id,omitempty"`
+	SourceImageRegion string     `json:"source_image_region,omitempty"`
 }
 
 type watermarkReport struct {
@@ -76,7 +103,7 @@ type watermarkReport struct {
 	// AgeSeconds is At - WatermarkCreationTime.
 	AgeSeconds int64 `json:"age_seconds"`
 	// Lineage is attached, copied or derived.
-	Lineage string `json:"lineage"`
+	Lineage watermark.Origin `json:"lineage"`
 }
 
 func newImageReport(img watermark.Image, at time.Time) imageReport {
@@ -96,13 +123,22 @@ func newImageReport(img watermark.Image, at time.Time) imageReport {
 		t := img.DeprecationTime
 		r.DeprecationTime = &t
 	}
+	if sr := img.ScanResults; sr.Scanned() {
+		r.ScanResults = &scanReport{FindingScanDate: sr.FindingScanDate.UTC(), HighestFindingSeverity: string(sr.HighestFindingSeverity),
+			FixAvailableSince: map[string]time.Time{}}
+		for _, sev := range watermark.Severities {
+			if t := sr.FixAvailableSince(sev); !t.IsZero() {
+				r.ScanResults.FixAvailableSince[string(sev)] = t.UTC()
+			}
+		}
+	}
 	for _, w := range img.Watermarks {
 		r.Watermarks = append(r.Watermarks, watermarkReport{
 			Key: w.Key, Account: w.Account(), Name: w.Name(),
 			SourceImageID: w.SourceImageID, SourceImageRegion: w.SourceImageRegion,
 			SourceImageCreationTime: w.SourceImageCreationTime.UTC(), WatermarkCreationTime: w.WatermarkCreationTime.UTC(),
 			AgeSeconds: int64(at.Sub(w.WatermarkCreationTime) / time.Second),
-			Lineage:    lineageOf(img, w),
+			Lineage:    watermark.OriginOf(img, w),
 		})
 	}
 	return r
@@ -149,6 +185,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return report(stderr, "inspect", err)
 	}
 	found, errs := describeRefs(ctx, sess, refs)
+	at = sess.at(atFlag, at)
 
 	out := inspectOutput{At: at, Images: []imageReport{}, Errors: []refError{}}
 	for _, ref := range refs {
@@ -156,7 +193,9 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			out.Errors = append(out.Errors, refError{Region: ref.Region, ImageID: ref.ID, Error: e.msg})
 			continue
 		}
-		out.Images = append(out.Images, newImageReport(found[ref], at))
+		r := newImageReport(found[ref], at)
+		r.Ancestry, r.AncestryError = imageAncestry(ctx, sess, ref)
+		out.Images = append(out.Images, r)
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -246,6 +285,7 @@ func printInspect(w io.Writer, out inspectOutput) {
 		}
 		fmt.Fprintf(tw, "  state\t%s\n", state)
 		fmt.Fprintf(tw, "  allowed\t%s\n", r.AllowedText)
+		fmt.Fprintf(tw, "  scan\t%s\n", scanResultsText(scanResultsOf(r.ScanResults), out.At))
 		if r.SourceImageID != "" || r.SourceInstanceID != "" {
 			src := ""
 			if r.SourceImageID != "" {
@@ -257,6 +297,7 @@ func printInspect(w io.Writer, out inspectOutput) {
 			fmt.Fprintf(tw, "  built from\t%s\n", src)
 		}
 		tw.Flush()
+		fmt.Fprintf(w, "  ancestry: %s\n", ancestryText(r))
 		if len(r.Watermarks) == 0 {
 			fmt.Fprintln(w, "  watermarks: none")
 			continue
@@ -277,4 +318,80 @@ func printInspect(w io.Writer, out inspectOutput) {
 // quoteName quotes an image name for one output line.
 func quoteName(s string) string {
 	return fmt.Sprintf("%q", s)
+}
+
+// imageAncestry asks EC2 for the AMI's ancestry (GetImageAncestry). A
+// failure does not fail inspect: it is reported in place of the chain.
+func imageAncestry(ctx context.Context, sess *session, ref amiRef) ([]ancestryReport, string) {
+	c, err := sess.client(ref.Region)
+	if err != nil {
+		return nil, err.Error()
+	}
+	out, err := c.GetImageAncestry(ctx, &ec2.GetImageAncestryInput{ImageId: aws.String(ref.ID)})
+	if err != nil {
+		return nil, "GetImageAncestry failed: " + errorText(err)
+	}
+	list := make([]ancestryReport, 0, len(out.ImageAncestryEntries))
+	for _, e := range out.ImageAncestryEntries {
+		a := ancestryReport{ImageID: aws.ToString(e.ImageId), OwnerAlias: aws.ToString(e.ImageOwnerAlias),
+			SourceImageID: aws.ToString(e.SourceImageId), SourceImageRegion: aws.ToString(e.SourceImageRegion)}
+		if e.CreationDate != nil {
+			t := e.CreationDate.UTC()
+			a.CreationDate = &t
+		}
+		list = append(list, a)
+	}
+	return list, ""
+}
+
+// ancestryText renders the chain as "ami-this <- us-east-1/ami-parent <-
+// ...", the region shown where it changes.
+func ancestryText(r imageReport) string {
+	if r.AncestryError != "" {
+		return "unknown: " + r.AncestryError
+	}
+	if len(r.Ancestry) == 0 {
+		return "-"
+	}
+	parts := []string{}
+	region := r.Region
+	for i, a := range r.Ancestry {
+		p := a.ImageID
+		if i > 0 && region != "" {
+			p = region + "/" + p
+		}
+		if a.OwnerAlias != "" {
+			p += " (" + a.OwnerAlias + ")"
+		}
+		parts = append(parts, p)
+		region = orDefault(a.SourceImageRegion, region)
+	}
+	last := r.Ancestry[len(r.Ancestry)-1]
+	if last.SourceImageID != "" {
+		parts = append(parts, region+"/"+last.SourceImageID+" (not visible)")
+	}
+	return strings.Join(parts, " <- ")
+}
+
+// scanResultsOf turns the report back into the domain's scan results.
+func scanResultsOf(r *scanReport) *watermark.ScanResults {
+	if r == nil {
+		return nil
+	}
+	sr := &watermark.ScanResults{FindingScanDate: r.FindingScanDate, HighestFindingSeverity: watermark.Severity(r.HighestFindingSeverity)}
+	for sev, t := range r.FixAvailableSince {
+		switch watermark.Severity(sev) {
+		case watermark.SeverityCritical:
+			sr.CriticalFixAvailableSince = t
+		case watermark.SeverityHigh:
+			sr.HighFixAvailableSince = t
+		case watermark.SeverityMedium:
+			sr.MediumFixAvailableSince = t
+		case watermark.SeverityLow:
+			sr.LowFixAvailableSince = t
+		case watermark.SeverityInformational:
+			sr.InformationalFixAvailableSince = t
+		}
+	}
+	return sr
 }

@@ -2,8 +2,9 @@
 // tests an Allowed-AMIs policy before it is enabled.
 //
 //	amiwatermark inspect  [--region R] [--json] [REGION:]AMI...
-//	amiwatermark verify   [--region R] --require-key ACCOUNT:NAME-PATTERN ... [REGION:]AMI...
-//	amiwatermark simulate [--region R] --criteria FILE [--owners self,amazon,...] [--in-use]
+//	amiwatermark verify   [--region R] [--require-key ACCOUNT:NAME-PATTERN ...] [--criteria FILE|current]
+//	                      [--max-severity LEVEL] [--max-days-since-scan N] [--max-days-since-fix-available SEVERITY=N] [REGION:]AMI...
+//	amiwatermark simulate [--region R] --criteria FILE [--owners self,amazon,...] [--in-use] [--compare-current]
 //	amiwatermark version
 //
 // Exit codes: 0 success (verify: every AMI satisfies every requirement),
@@ -74,6 +75,7 @@ func commands() []command {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = redactWriter{stdout}, redactWriter{stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage)
 		return exitUsage

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 func TestMainDispatch(t *testing.T) {
@@ -89,56 +86,6 @@ func TestParseAMIArgs(t *testing.T) {
 		}
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("parseAMIArgs(%q) = %v, %v; want %v", tt.args, got, err, tt.want)
-		}
-	}
-}
-
-func TestLineageOf(t *testing.T) {
-	const (
-		a = "ami-0aaaaaaaaaaaaaaa1"
-		b = "ami-0bbbbbbbbbbbbbbb2"
-		c = "ami-0ccccccccccccccc3"
-	)
-	w := watermark.Watermark{Key: "111122223333:golden", SourceImageID: a, SourceImageRegion: "us-east-1"}
-	tests := []struct {
-		name string
-		img  watermark.Image
-		want string
-	}{
-		{"attached here", watermark.Image{ID: a, Region: "us-east-1"}, lineageAttached},
-		{"same id other region", watermark.Image{ID: a, Region: "eu-west-1"}, lineageDerived},
-		{"cross-region copy", watermark.Image{ID: b, Region: "eu-west-1", SourceImageID: a, SourceImageRegion: "us-east-1"}, lineageCopied},
-		{"same-region copy", watermark.Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "us-east-1"}, lineageCopied},
-		{"copy, source region omitted", watermark.Image{ID: b, Region: "us-east-1", SourceImageID: a}, lineageCopied},
-		{"copy of a same-id image elsewhere", watermark.Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "ap-south-1"}, lineageDerived},
-		{"CreateImage", watermark.Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "us-east-1", SourceInstanceID: "i-0123456789abcdef0"}, lineageDerived},
-		{"copy of a copy", watermark.Image{ID: c, Region: "us-east-1", SourceImageID: b, SourceImageRegion: "eu-west-1"}, lineageDerived},
-		{"no source", watermark.Image{ID: c, Region: "us-east-1"}, lineageDerived},
-	}
-	for _, tt := range tests {
-		if got := lineageOf(tt.img, w); got != tt.want {
-			t.Errorf("%s: lineageOf = %s, want %s", tt.name, got, tt.want)
-		}
-	}
-}
-
-// TestLineageMatchesDataSource: verify --lineage attached accepts exactly
-// what the data source's lineage = "attached" accepts (watermark.LineageOK)
-// on random images and watermarks.
-func TestLineageMatchesDataSource(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 9))
-	ids := []string{"", "ami-0aaaaaaaaaaaaaaa1", "ami-0bbbbbbbbbbbbbbb2"}
-	regions := []string{"", "us-east-1", "eu-west-1"}
-	insts := []string{"", "i-0123456789abcdef0"}
-	pick := func(s []string) string { return s[r.IntN(len(s))] }
-	for i := 0; i < 20000; i++ {
-		img := watermark.Image{ID: pick(ids[1:]), Region: pick(regions[1:]), SourceImageID: pick(ids),
-			SourceImageRegion: pick(regions), SourceInstanceID: pick(insts)}
-		w := watermark.Watermark{Key: "111122223333:x", SourceImageID: pick(ids), SourceImageRegion: pick(regions)}
-		mine := lineageOf(img, w) != lineageDerived
-		theirs := watermark.LineageOK(watermark.LineageAttached, img, w)
-		if mine != theirs {
-			t.Fatalf("image %+v, watermark %+v: lineageOf = %s, LineageOK(attached) = %v", img, w, lineageOf(img, w), theirs)
 		}
 	}
 }

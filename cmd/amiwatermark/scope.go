@@ -16,6 +16,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
@@ -116,7 +117,7 @@ func (s *scopeFlags) plan(asJSON bool) (*scopePlan, error) {
 			if x == "all" {
 				return nil, usagef("--regions: \"all\" cannot be combined with region names: give either all or a list")
 			}
-			if !awsconfig.ValidRegion(x) {
+			if !amiref.ValidRegion(x) {
 				return nil, usagef("--regions: %q is not a region name: write regions like us-east-1,eu-west-1, or all", x)
 			}
 			if !seen[x] {
@@ -272,6 +273,9 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	if err != nil {
 		return nil, err
 	}
+	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
 	home := cfg.Region
 	if home == "" && len(p.regions) > 0 {
 		home = p.regions[0]
@@ -410,12 +414,14 @@ func (e *scopeEnv) assume(ctx context.Context, account string) (aws.Config, erro
 		}
 	})
 	cache := aws.NewCredentialsCache(provider)
-	if _, err := cache.Retrieve(ctx); err != nil {
+	creds, err := cache.Retrieve(ctx)
+	if err != nil {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
 		return aws.Config{}, fmt.Errorf("assuming %s: %s; check that the role exists in account %s, trusts the caller %s (and the --external-id), and allows what docs/cli.md lists", arn, errorText(err), account, e.caller.ARN)
 	}
+	addSecrets(creds.SecretAccessKey, creds.SessionToken)
 	cfg := e.base.Copy()
 	cfg.Credentials = cache
 	return cfg, nil

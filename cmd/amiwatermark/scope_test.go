@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
@@ -586,7 +587,7 @@ func FuzzScopeFlagsPlan(f *testing.F) {
 			return
 		}
 		for _, r := range p.regions {
-			if !awsconfig.ValidRegion(r) {
+			if !amiref.ValidRegion(r) {
 				t.Errorf("region %q accepted", r)
 			}
 		}

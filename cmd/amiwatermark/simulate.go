@@ -19,7 +19,7 @@ import (
 )
 
 const simulateUsage = `Usage: amiwatermark simulate [--region R] --criteria FILE [--owners self,amazon,...]
-           [--in-use] [--account ID] [--at TIME] [--json] [--progress]
+           [--in-use] [--compare-current] [--account ID] [--at TIME] [--json] [--progress]
 
 Evaluates proposed Allowed-AMIs criteria (the JSON of aws ec2
 replace-image-criteria-in-allowed-images-settings --image-criteria) offline,
@@ -36,7 +36,18 @@ be launched by id); disabled images are not (they cannot be launched).
 
 --in-use also lists the AMIs of running and pending instances and says which
 would be blocked: the instances keep running, but new launches from those
-AMIs (Auto Scaling, replacements) would fail.
+AMIs (Auto Scaling, replacements) would fail. The AMIs are found with
+DescribeInstanceImageMetadata, which describes an instance's AMI even when
+it is deregistered or no longer shared; such an AMI is evaluated from that
+metadata (watermarks, owner, name, dates; no product codes or scan results)
+and reported as not visible: new launches from it fail whatever the criteria.
+
+--compare-current reads the account's current criteria in the region
+(GetAllowedImagesSettings) and prints, instead of every blocked image, each
+image the proposed criteria change: NEWLY-BLOCKED (allowed now, blocked by
+the proposal) and NEWLY-ALLOWED; unchanged images are counted. It also
+says who manages the settings: with managedBy declarative-policy the
+account cannot replace its criteria (change the policy in AWS Organizations).
 
 The account's own images are never restricted. The account is taken from
 --account, else from an image the account owns (DescribeImages
@@ -51,6 +62,10 @@ failed, 2 on a usage error.
 const progressEvery = 1000
 
 type simulateOptions struct {
+	// clock and atFlag re-read --at against EC2's clock once an answer has
+	// set it (session.at).
+	clock        *awsconfig.Clock
+	atFlag       string
 	criteria     watermark.Criteria
 	criteriaFile string
 	owners       []string
@@ -63,6 +78,9 @@ type simulateOptions struct {
 	// each scanned one instead of the output (the scoped run).
 	onBlocked func(blockedImage, watermark.Image) error
 	onScanned func()
+	// compare: --compare-current; current is then the live settings.
+	compare bool
+	current *liveSettings
 }
 
 // simulateOutput is the --json document (field names: docs/cli.md).
@@ -79,6 +97,28 @@ type simulateOutput struct {
 	// image has one, else the account id).
 	BlockedByOwner map[string]int `json:"blocked_by_owner"`
 	InUse          *inUseReport   `json:"in_use"`
+	// Comparison is the --compare-current report; null without it.
+	Comparison *comparison `json:"comparison"`
+}
+
+// comparison is what the proposal changes against the current criteria.
+type comparison struct {
+	CurrentState     string         `json:"current_state"`
+	ManagedBy        string         `json:"managed_by"`
+	NewlyBlocked     []changedImage `json:"newly_blocked"`
+	NewlyAllowed     []changedImage `json:"newly_allowed"`
+	UnchangedAllowed int            `json:"unchanged_allowed"`
+	UnchangedBlocked int            `json:"unchanged_blocked"`
+}
+
+type changedImage struct {
+	ImageID    string `json:"image_id"`
+	OwnerID    string `json:"owner_id"`
+	OwnerAlias string `json:"owner_alias,omitempty"`
+	Name       string `json:"name"`
+	// Reason is the proposal's verdict: why it blocks, or which criterion
+	// allows.
+	Reason string `json:"reason"`
 }
 
 type simulateTotals struct {
@@ -124,12 +164,14 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		criteriaFile, account, atFlag string
 		inUse, asJSON, progress       bool
 		sf                            scopeFlags
+		compare                       bool
 	)
 	af.register(fs)
 	sf.register(fs)
 	fs.StringVar(&criteriaFile, "criteria", "", "Allowed-AMIs criteria JSON file to evaluate (required)")
 	fs.Var(&owners, "owners", "scan only images of these owners: self, 12-digit ids, amazon, aws-marketplace, aws-backup-vault (default: every image the account can see)")
-	fs.BoolVar(&inUse, "in-use", false, "also evaluate the AMIs of the region's running and pending instances")
+	fs.BoolVar(&inUse, "in-use", false, "also evaluate the AMIs of the region's running and pending instances (DescribeInstanceImageMetadata)")
+	fs.BoolVar(&compare, "compare-current", false, "compare with the account's current criteria (GetAllowedImagesSettings): print the images the proposal newly blocks or newly allows")
 	fs.StringVar(&account, "account", "", "the account the criteria are for, whose own images are never restricted (default: found from its images)")
 	fs.StringVar(&atFlag, "at", "", "evaluate at this time instead of now: RFC 3339, a date, or +30d (what will be blocked in 30 days)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON document (field names: docs/cli.md)")
@@ -142,7 +184,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(pos) > 0 {
 		return report(stderr, "simulate", usagef("unexpected argument %q: simulate scans every image the account can see; narrow it with --owners", pos[0]))
 	}
-	o := &simulateOptions{criteriaFile: criteriaFile, owners: owners, inUse: inUse, account: account, asJSON: asJSON}
+	o := &simulateOptions{criteriaFile: criteriaFile, owners: owners, inUse: inUse, account: account, asJSON: asJSON, compare: compare}
 	if err := o.validate(atFlag); err != nil {
 		return report(stderr, "simulate", err)
 	}
@@ -166,6 +208,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "simulate", err)
 	}
+	o.clock, o.atFlag = sess.clock, atFlag
 	out, err := simulate(ctx, c, region, o, stdout, stderr)
 	if err != nil {
 		return report(stderr, "simulate", err)
@@ -193,20 +236,22 @@ func (o *simulateOptions) validate(atFlag string) error {
 	if o.criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
 		return usagef("--criteria %s: %v", o.criteriaFile, err)
 	}
-	seen := map[string]bool{}
-	var owners []string
-	for _, ow := range o.owners {
-		switch {
-		case ow == "self", ow == "amazon", ow == "aws-marketplace", ow == "aws-backup-vault", watermark.IsAccountID(ow):
-		default:
-			return usagef("--owners: %q is not an owner: use self, a 12-digit account id, amazon, aws-marketplace or aws-backup-vault", ow)
+	if len(o.owners) > 0 {
+		// The owners rule of the data source (watermark.ParseOwners); the
+		// list keeps the order given, without duplicates.
+		if _, errs := watermark.ParseOwners(o.owners); len(errs) > 0 {
+			return usagef("%s", watermark.Render(errs[0], cliNames))
 		}
-		if !seen[ow] {
-			seen[ow] = true
-			owners = append(owners, ow)
+		seen := map[string]bool{}
+		var owners []string
+		for _, ow := range o.owners {
+			if !seen[ow] {
+				seen[ow] = true
+				owners = append(owners, ow)
+			}
 		}
+		o.owners = owners
 	}
-	o.owners = owners
 	if o.account != "" && !watermark.IsAccountID(o.account) {
 		return usagef("--account %q is not a 12-digit account id", o.account)
 	}
@@ -236,26 +281,39 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		}
 		out.Account, out.AccountSource = acct, "own-image"
 	}
+	if o.compare {
+		live, err := c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})
+		if err != nil {
+			return nil, fmt.Errorf("reading the current Allowed-AMIs settings in %s (GetAllowedImagesSettings): %s; check the region and that the credentials allow ec2:GetAllowedImagesSettings", region, errorText(err))
+		}
+		o.current = &liveSettings{region: region, state: aws.ToString(live.State), managedBy: string(live.ManagedBy), criteria: awsconfig.Criteria(live.ImageCriteria)}
+		out.Comparison = &comparison{CurrentState: o.current.state, ManagedBy: o.current.managedBy,
+			NewlyBlocked: []changedImage{}, NewlyAllowed: []changedImage{}}
+	}
 
 	// In use: the AMI of every pending or running instance.
 	var (
-		inUse     map[string][]string // AMI -> instance ids
+		inUse     *inUseAMIs
 		inUseSeen = map[string]watermark.Image{}
 	)
 	if o.inUse {
-		var reservationOwner string
 		var err error
-		inUse, reservationOwner, err = instancesByAMI(ctx, c, region)
+		inUse, err = instancesByAMI(ctx, c, region)
 		if err != nil {
 			return nil, err
 		}
-		if out.Account == "" && reservationOwner != "" {
-			out.Account, out.AccountSource = reservationOwner, "instance"
+		if out.Account == "" && inUse.owner != "" {
+			out.Account, out.AccountSource = inUse.owner, "instance"
 		}
 	}
 	if out.Account == "" {
 		out.AccountSource = "unknown"
 		fmt.Fprintf(stderr, "amiwatermark simulate: the account owns no image in %s (and --account was not given): no image is exempt as the account's own\n", region)
+	}
+	if o.clock != nil && o.clock.Known() {
+		if t, err := parseAt(o.atFlag, o.clock.Now()); err == nil {
+			o.at, out.At = t, t
+		}
 	}
 	if !o.asJSON {
 		fmt.Fprintf(stdout, "Simulating %s in %s for account %s at %s; scanning %s\n", o.criteriaFile, region,
@@ -281,7 +339,7 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 				continue
 			}
 			seen[img.ID] = true
-			if _, ok := inUse[img.ID]; ok {
+			if inUse != nil && inUse.instances[img.ID] != nil {
 				inUseSeen[img.ID] = img
 			}
 			out.Totals.Images++
@@ -289,6 +347,9 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 				o.onScanned()
 			}
 			v := o.criteria.Evaluate(img, out.Account, o.at)
+			if o.compare {
+				out.Comparison.add(o, img, v, out.Account, region, stdout)
+			}
 			switch {
 			case v.Allowed && img.OwnerID == out.Account && out.Account != "":
 				out.Totals.Allowed++
@@ -309,7 +370,7 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 					}
 				} else if o.asJSON {
 					out.Blocked = append(out.Blocked, b)
-				} else {
+				} else if !o.compare {
 					fmt.Fprintf(stdout, "BLOCKED %s %s owner=%s name=%s: %s\n", region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)
 				}
 			}
@@ -384,46 +445,56 @@ func ownAccount(ctx context.Context, c *ec2.Client, region string) (string, erro
 	return "", nil
 }
 
-// instancesByAMI lists the region's pending and running instances by AMI,
-// and the owner of their reservations (the caller's account).
-func instancesByAMI(ctx context.Context, c *ec2.Client, region string) (map[string][]string, string, error) {
-	out := map[string][]string{}
-	owner := ""
-	p := ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{
+// inUseAMIs are the AMIs of the region's pending and running instances.
+type inUseAMIs struct {
+	// instances maps an AMI id to its instances.
+	instances map[string][]string
+	// meta is each AMI as DescribeInstanceImageMetadata describes it.
+	meta map[string]watermark.Image
+	// owner is the instances' owner (the caller's account).
+	owner string
+}
+
+// instancesByAMI lists the region's pending and running instances by AMI
+// with DescribeInstanceImageMetadata, which also describes AMIs that are
+// deregistered or no longer shared.
+func instancesByAMI(ctx context.Context, c *ec2.Client, region string) (*inUseAMIs, error) {
+	out := &inUseAMIs{instances: map[string][]string{}, meta: map[string]watermark.Image{}}
+	p := ec2.NewDescribeInstanceImageMetadataPaginator(c, &ec2.DescribeInstanceImageMetadataInput{
 		Filters:    []types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}}},
 		MaxResults: aws.Int32(1000),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, "", fmt.Errorf("describing instances in %s: %s", region, errorText(err))
+			return nil, fmt.Errorf("describing the AMIs of the instances in %s (DescribeInstanceImageMetadata): %s", region, errorText(err))
 		}
-		for _, r := range page.Reservations {
-			if owner == "" {
-				owner = aws.ToString(r.OwnerId)
+		for _, m := range page.InstanceImageMetadata {
+			if m.State != nil && m.State.Name != types.InstanceStateNamePending && m.State.Name != types.InstanceStateNameRunning {
+				continue // the filter is not trusted
 			}
-			for _, inst := range r.Instances {
-				if inst.State != nil && inst.State.Name != types.InstanceStateNamePending && inst.State.Name != types.InstanceStateNameRunning {
-					continue // the filter is not trusted
-				}
-				ami := aws.ToString(inst.ImageId)
-				if ami == "" {
-					continue
-				}
-				out[ami] = append(out[ami], aws.ToString(inst.InstanceId))
+			if out.owner == "" {
+				out.owner = aws.ToString(m.OwnerId)
 			}
+			if m.ImageMetadata == nil || aws.ToString(m.ImageMetadata.ImageId) == "" {
+				continue
+			}
+			ami := aws.ToString(m.ImageMetadata.ImageId)
+			out.instances[ami] = append(out.instances[ami], aws.ToString(m.InstanceId))
+			out.meta[ami] = awsconfig.ImageFromMetadata(m.ImageMetadata, region)
 		}
 	}
-	return out, owner, nil
+	return out, nil
 }
 
-// evaluateInUse evaluates the in-use AMIs; those the scan did not return
-// are described by id.
+// evaluateInUse evaluates the in-use AMIs. Those the scan did not return
+// are described by id; those still not visible are evaluated from their
+// instance metadata.
 func evaluateInUse(ctx context.Context, c *ec2.Client, region string, o *simulateOptions, account string,
-	inUse map[string][]string, seen map[string]watermark.Image) (*inUseReport, error) {
+	inUse *inUseAMIs, seen map[string]watermark.Image) (*inUseReport, error) {
 	rep := &inUseReport{Images: []inUseImage{}}
 	var missing []string
-	for ami := range inUse {
+	for ami := range inUse.instances {
 		if _, ok := seen[ami]; !ok {
 			missing = append(missing, ami)
 		}
@@ -438,38 +509,65 @@ func evaluateInUse(ctx context.Context, c *ec2.Client, region string, o *simulat
 			seen[id] = img
 		}
 	}
-	amis := make([]string, 0, len(inUse))
-	for ami := range inUse {
+	amis := make([]string, 0, len(inUse.instances))
+	for ami := range inUse.instances {
 		amis = append(amis, ami)
 	}
 	sort.Strings(amis)
 	for _, ami := range amis {
-		insts := append([]string(nil), inUse[ami]...)
+		insts := append([]string(nil), inUse.instances[ami]...)
 		sort.Strings(insts)
 		rep.AMIs++
 		rep.Instances += len(insts)
 		u := inUseImage{ImageID: ami, Instances: insts}
-		img, ok := seen[ami]
+		img, visible := seen[ami]
+		if !visible {
+			img = inUse.meta[ami]
+		}
+		u.OwnerID, u.OwnerAlias, u.Name = img.OwnerID, img.OwnerAlias, img.Name
+		v := o.criteria.Evaluate(img, account, o.at)
 		switch {
-		case !ok:
+		case !visible:
 			u.Status = "not visible"
-			u.Reason = "the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria"
-			rep.NotVisible++
-		default:
-			u.OwnerID, u.OwnerAlias, u.Name = img.OwnerID, img.OwnerAlias, img.Name
-			v := o.criteria.Evaluate(img, account, o.at)
-			u.Reason = v.Reason
-			if v.Allowed {
-				u.Status = "allowed"
-				rep.Allowed++
-			} else {
-				u.Status = "blocked"
-				rep.Blocked++
+			verdict := "allow"
+			if !v.Allowed {
+				verdict = "block"
 			}
+			u.Reason = "the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria; by its instance metadata the criteria would " + verdict + " it: " + v.Reason
+			rep.NotVisible++
+		case v.Allowed:
+			u.Status, u.Reason = "allowed", v.Reason
+			rep.Allowed++
+		default:
+			u.Status, u.Reason = "blocked", v.Reason
+			rep.Blocked++
 		}
 		rep.Images = append(rep.Images, u)
 	}
 	return rep, nil
+}
+
+// add records how the proposal's verdict v on img compares with the
+// current criteria, and prints a changed image (text mode).
+func (cmp *comparison) add(o *simulateOptions, img watermark.Image, v watermark.Verdict, account, region string, stdout io.Writer) {
+	cur := o.current.criteria.Evaluate(img, account, o.at)
+	ch := changedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
+	label := ""
+	switch {
+	case cur.Allowed && !v.Allowed:
+		cmp.NewlyBlocked = append(cmp.NewlyBlocked, ch)
+		label = "NEWLY-BLOCKED"
+	case !cur.Allowed && v.Allowed:
+		cmp.NewlyAllowed = append(cmp.NewlyAllowed, ch)
+		label = "NEWLY-ALLOWED"
+	case v.Allowed:
+		cmp.UnchangedAllowed++
+	default:
+		cmp.UnchangedBlocked++
+	}
+	if label != "" && !o.asJSON {
+		fmt.Fprintf(stdout, "%s %s %s owner=%s name=%s: %s\n", label, region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)
+	}
 }
 
 func printSimulateTotals(w io.Writer, out *simulateOutput) {
@@ -495,6 +593,14 @@ func printSimulateTotals(w io.Writer, out *simulateOutput) {
 			parts[i] = fmt.Sprintf("%s=%d", e.k, e.n)
 		}
 		fmt.Fprintf(w, "Blocked by owner: %s\n", strings.Join(parts, ", "))
+	}
+	if cmp := out.Comparison; cmp != nil {
+		fmt.Fprintf(w, "Compared with the current criteria (state %s, managed by %s): %d newly blocked, %d newly allowed, %d unchanged (%d allowed, %d blocked)\n",
+			orDefault(cmp.CurrentState, "-"), orDefault(cmp.ManagedBy, "-"), len(cmp.NewlyBlocked), len(cmp.NewlyAllowed),
+			cmp.UnchangedAllowed+cmp.UnchangedBlocked, cmp.UnchangedAllowed, cmp.UnchangedBlocked)
+		if cmp.ManagedBy == "declarative-policy" {
+			fmt.Fprintln(w, "The current settings are managed by a declarative policy: the account cannot replace them; change the policy in AWS Organizations (ec2_attributes.allowed_images_settings).")
+		}
 	}
 	if u := out.InUse; u != nil {
 		fmt.Fprintf(w, "In use: %d AMIs on %d instances: %d allowed, %d blocked, %d not visible\n", u.AMIs, u.Instances, u.Allowed, u.Blocked, u.NotVisible)

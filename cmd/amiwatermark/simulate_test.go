@@ -157,7 +157,8 @@ func TestSimulateInUse(t *testing.T) {
 	wantLines(t, out,
 		"Simulating "+crit+" in us-east-1 for account 111122223333 at "+formatTime(now)+"; scanning images owned by amazon",
 		// sorted by AMI id
-		"UNKNOWN-IN-USE us-east-1 "+amiPublic+" instances="+public[0]+": the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria",
+		"UNKNOWN-IN-USE us-east-1 "+amiPublic+" instances="+public[0]+": the AMI is not visible to the account (deregistered, no longer shared, or disabled): new launches from it fail whatever the criteria; "+
+			"by its instance metadata the criteria would block it: "+fmt.Sprintf(whyNot, acctOther),
 		"BLOCKED-IN-USE us-east-1 "+amiForged+` owner=444455556666 name="golden-base-1" instances=`+forged[0]+","+forged[1]+": "+fmt.Sprintf(whyNot, acctOther),
 		"Total: 2 images: 2 allowed (0 own), 0 blocked",
 		"In use: 4 AMIs on 5 instances: 2 allowed, 1 blocked, 1 not visible",
@@ -259,7 +260,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"no criteria", []string{"--region", regionEast}, "--criteria FILE is required"},
 		{"bad criteria", []string{"--region", regionEast, "--criteria", bad}, "criterion 1: ImageWatermarks[1] sets no field"},
 		{"unreadable criteria", []string{"--region", regionEast, "--criteria", bad + ".missing"}, "--criteria: cannot read the criteria file"},
-		{"bad owner", []string{"--region", regionEast, "--criteria", good, "--owners", "self,amzn"}, `--owners: "amzn" is not an owner`},
+		{"bad owner", []string{"--region", regionEast, "--criteria", good, "--owners", "self,amzn"}, `amiwatermark simulate: --owners[1] "amzn" is not an owner: use "self", a 12-digit account id, or one of the aliases amazon, aws-marketplace, aws-backup-vault (wildcards are not allowed)`},
 		{"bad account", []string{"--region", regionEast, "--criteria", good, "--account", "12345"}, `--account "12345" is not a 12-digit account id`},
 		{"positional", []string{"--region", regionEast, "--criteria", good, amiGolden}, `unexpected argument "` + amiGolden + `"`},
 		{"no region", []string{"--criteria", good}, "no region: give --region or set AWS_REGION"},

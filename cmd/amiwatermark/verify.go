@@ -13,7 +13,9 @@ import (
 
 const verifyUsage = `Usage: amiwatermark verify [--region R] --require-key ACCOUNT:PATTERN [--require-key ...]
            [--max-watermark-age 90d] [--max-source-image-age 180d] [--lineage any|attached]
-           [--criteria FILE [--account ID]] [--at TIME] [REGION:]AMI...
+           [--criteria FILE|current [--account ID]]
+           [--max-severity LEVEL] [--max-days-since-scan N] [--max-days-since-fix-available SEVERITY=N ...]
+           [--at TIME] [REGION:]AMI...
 
 Checks every AMI against every requirement and prints one line per AMI that
 passes and one line per failed requirement:
@@ -34,7 +36,24 @@ Requirements:
                          matches P.
   --criteria FILE        the AMI is allowed by these Allowed-AMIs criteria (the
                          JSON of aws ec2 replace-image-criteria-in-allowed-images-settings
-                         --image-criteria), evaluated offline.
+                         --image-criteria, the output of get-allowed-images-settings,
+                         or an AWS Organizations declarative policy), evaluated offline.
+  --criteria current     the same with the account's live criteria in the AMI's
+                         region (GetAllowedImagesSettings), whatever their state,
+                         evaluated for the calling account (own AMIs always pass)
+                         unless --account names another.
+  --max-severity LEVEL   Amazon Inspector has scanned the AMI and its highest finding
+                         severity is at most LEVEL (informational, low, medium, high,
+                         critical); an AMI without findings passes.
+  --max-days-since-scan N
+                         Inspector scanned the AMI at most N days ago.
+  --max-days-since-fix-available SEVERITY=N
+                         no finding of SEVERITY has had a fix available for more
+                         than N days (critical=7: an unpatched critical finding
+                         whose fix is older than a week fails). Repeatable.
+                         The scan gates are the Allowed-AMIs ScanResultCondition,
+                         evaluated by the same rules; an AMI Inspector never
+                         scanned fails every one of them.
 `
 
 type verifyOptions struct {
@@ -44,11 +63,26 @@ type verifyOptions struct {
 	lineage      string // lineageAny or watermark.LineageAttached
 	criteria     watermark.Criteria
 	criteriaFile string
-	account      string
-	at           time.Time
+	// criteriaCurrent: --criteria current (the live criteria per region,
+	// read by liveCriteria).
+	criteriaCurrent bool
+	live            map[string]*liveSettings
+	// scan is the condition of the scan gates; nil without them.
+	scan    *watermark.ScanResultCondition
+	account string
+	at      time.Time
 }
 
 const lineageAny = "any"
+
+// cliNames spells the domain rules' terms with the CLI's flags.
+var cliNames = watermark.Names{
+	watermark.TermKeys:             "--require-key",
+	watermark.TermAllowAnyAccount:  "--allow-any-account",
+	watermark.TermEnableAnyAccount: "give --allow-any-account",
+	watermark.TermLineage:          "--lineage",
+	watermark.TermOwners:           "--owners",
+}
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("verify", verifyUsage, stderr)
@@ -59,6 +93,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		criteriaFile, account, atFlag string
 		allowAny, asJSON              bool
 		sf                            scopeFlags
+		maxSeverity, maxScanDays      string
+		fixDays                       stringList
 	)
 	af.register(fs)
 	sf.register(fs)
@@ -71,12 +107,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&account, "account", "", "evaluate --criteria as this account, whose own AMIs are never restricted (default: as an account that does not own the AMI)")
 	fs.StringVar(&atFlag, "at", "", "evaluate ages at this time instead of now: RFC 3339, a date, or +30d / -1d")
 	fs.BoolVar(&allowAny, "allow-any-account", false, "allow wildcards in the account part of --require-key (accepts keys attached by any account)")
+	fs.StringVar(&maxSeverity, "max-severity", "", "Inspector scanned the AMI and its highest finding severity is at most this: informational, low, medium, high or critical")
+	fs.StringVar(&maxScanDays, "max-days-since-scan", "", "Inspector scanned the AMI at most this many days ago")
+	fs.Var(&fixDays, "max-days-since-fix-available", "SEVERITY=N: no SEVERITY finding has had a fix available for more than N days; repeatable")
 	pos, code, ok := parseCommandLine(fs, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	sf.visit(fs)
 	opts, err := verifyFlags(keys, maxAge, maxSrcAge, lineageArg, criteriaFile, account, atFlag, allowAny)
+	if err == nil {
+		opts.scan, err = scanGates(maxSeverity, maxScanDays, fixDays)
+	}
+	if err == nil && len(keys) == 0 && criteriaFile == "" && opts.scan == nil {
+		err = usagef("nothing to verify: give --require-key ACCOUNT:PATTERN (for example --require-key 111122223333:golden-*), --criteria FILE|current and/or a scan gate (--max-severity, --max-days-since-scan, --max-days-since-fix-available)")
+	}
 	if err != nil {
 		return report(stderr, "verify", err)
 	}
@@ -105,6 +150,17 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return report(stderr, "verify", err)
 	}
 	found, errs := describeRefs(ctx, sess, refs)
+	opts.at = sess.at(atFlag, opts.at)
+	if opts.criteriaCurrent {
+		opts.live = map[string]*liveSettings{}
+		for _, region := range regionsOf(refs) {
+			ls, err := readLiveSettings(ctx, sess, region, opts.account)
+			if err != nil {
+				return report(stderr, "verify", err)
+			}
+			opts.live[region] = ls
+		}
+	}
 	failedAMIs := 0
 	for _, ref := range refs {
 		var fails []string
@@ -133,14 +189,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // usage error.
 func verifyFlags(keys []string, maxAge, maxSrcAge, lineageArg, criteriaFile, account, atFlag string, allowAny bool) (*verifyOptions, error) {
 	o := &verifyOptions{criteriaFile: criteriaFile, account: account}
-	if len(keys) == 0 && criteriaFile == "" {
-		return nil, usagef("nothing to verify: give --require-key ACCOUNT:PATTERN (for example --require-key 111122223333:golden-*) and/or --criteria FILE")
-	}
 	for _, k := range keys {
 		p, err := watermark.ParsePattern(k, allowAny)
 		if err != nil {
-			msg := strings.ReplaceAll(err.Error(), "set allow_any_account = true", "give --allow-any-account")
-			return nil, usagef("--require-key: %s", msg)
+			return nil, usagef("--require-key: %s", watermark.Render(err, cliNames))
 		}
 		o.patterns = append(o.patterns, p)
 	}
@@ -160,7 +212,9 @@ func verifyFlags(keys []string, maxAge, maxSrcAge, lineageArg, criteriaFile, acc
 	if len(keys) == 0 && (o.maxAge != nil || o.maxSourceAge != nil || lineageArg != lineageAny) {
 		return nil, usagef("--max-watermark-age, --max-source-image-age and --lineage are conditions on the watermark matching --require-key: give --require-key too")
 	}
-	if criteriaFile != "" {
+	if criteriaFile == "current" {
+		o.criteriaCurrent = true
+	} else if criteriaFile != "" {
 		data, err := os.ReadFile(criteriaFile)
 		if err != nil {
 			return nil, usagef("--criteria: cannot read the criteria file: %v", err)
@@ -199,40 +253,56 @@ func (o *verifyOptions) check(img watermark.Image) []string {
 			fails = append(fails, "require-key "+p.Raw+": "+why)
 		}
 	}
-	if o.criteriaFile != "" {
-		v := o.criteria.Evaluate(img, o.account, o.at)
-		if !v.Allowed {
+	switch {
+	case o.criteriaCurrent:
+		ls := o.live[img.Region]
+		if v := ls.criteria.Evaluate(img, ls.account, o.at); !v.Allowed {
+			fails = append(fails, "criteria current ("+ls.describe()+"): not allowed: "+v.Reason)
+		}
+	case o.criteriaFile != "":
+		if v := o.criteria.Evaluate(img, o.account, o.at); !v.Allowed {
 			fails = append(fails, "criteria "+o.criteriaFile+": not allowed: "+v.Reason)
+		}
+	}
+	if o.scan != nil {
+		if ok, why := o.scan.Check(img.ScanResults, o.at); !ok {
+			fails = append(fails, "scan-results: "+why)
 		}
 	}
 	return fails
 }
 
+// failureText says why w fails the verify condition r.
+func (o *verifyOptions) failureText(r watermark.Reason, img watermark.Image, w watermark.Watermark) string {
+	switch r {
+	case watermark.RejectWatermarkAge:
+		if w.WatermarkCreationTime.IsZero() {
+			return "its watermark creation time is unknown"
+		}
+		return fmt.Sprintf("it was attached %s ago (%s), more than %s", formatAge(o.at.Sub(w.WatermarkCreationTime)), formatTime(w.WatermarkCreationTime), formatAgeFlag(*o.maxAge))
+	case watermark.RejectSourceImageAge:
+		if w.SourceImageCreationTime.IsZero() {
+			return "its source image creation time is unknown"
+		}
+		return fmt.Sprintf("its source image %s was created %s ago (%s), more than %s", orDefault(w.SourceImageID, "-"), formatAge(o.at.Sub(w.SourceImageCreationTime)), formatTime(w.SourceImageCreationTime), formatAgeFlag(*o.maxSourceAge))
+	case watermark.RejectLineage:
+		return "lineage is derived, not attached: " + lineageWhy(img, w)
+	}
+	return r.String()
+}
+
 // checkPattern returns "" when one watermark of img matches p and meets
 // every watermark condition, else why not.
 func (o *verifyOptions) checkPattern(img watermark.Image, p watermark.Pattern) string {
+	limits := watermark.WatermarkLimits{MaxWatermarkAge: o.maxAge, MaxSourceImageAge: o.maxSourceAge, Lineage: watermark.Lineage(o.lineage)}
 	var whys []string
 	for _, w := range img.Watermarks {
 		if !p.MatchKey(w.Key) {
 			continue
 		}
 		var bad []string
-		if o.maxAge != nil {
-			if w.WatermarkCreationTime.IsZero() {
-				bad = append(bad, "its watermark creation time is unknown")
-			} else if age := o.at.Sub(w.WatermarkCreationTime); age > *o.maxAge {
-				bad = append(bad, fmt.Sprintf("it was attached %s ago (%s), more than %s", formatAge(age), formatTime(w.WatermarkCreationTime), formatAgeFlag(*o.maxAge)))
-			}
-		}
-		if o.maxSourceAge != nil {
-			if w.SourceImageCreationTime.IsZero() {
-				bad = append(bad, "its source image creation time is unknown")
-			} else if age := o.at.Sub(w.SourceImageCreationTime); age > *o.maxSourceAge {
-				bad = append(bad, fmt.Sprintf("its source image %s was created %s ago (%s), more than %s", orDefault(w.SourceImageID, "-"), formatAge(age), formatTime(w.SourceImageCreationTime), formatAgeFlag(*o.maxSourceAge)))
-			}
-		}
-		if o.lineage == string(watermark.LineageAttached) && lineageOf(img, w) == lineageDerived {
-			bad = append(bad, "lineage is derived, not attached: "+lineageWhy(img, w))
+		for _, r := range limits.Failures(img, w, o.at) {
+			bad = append(bad, o.failureText(r, img, w))
 		}
 		if len(bad) == 0 {
 			return ""

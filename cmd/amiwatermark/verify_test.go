@@ -181,7 +181,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"bad lineage", []string{k, acctMe + ":golden", "--lineage", "direct", amiGolden}, `--lineage "direct": use any`},
 		{"age without key", []string{"--criteria", good, "--max-watermark-age", "9d", amiGolden}, "give --require-key too"},
 		{"unreadable criteria", []string{"--criteria", missing, amiGolden}, "--criteria: cannot read the criteria file: open " + missing},
-		{"bad criteria", []string{"--criteria", bad, amiGolden}, `--criteria ` + bad + `: reading the criteria JSON: json: unknown field "ImageProvider"`},
+		{"bad criteria", []string{"--criteria", bad, amiGolden}, `--criteria ` + bad + `: reading the criteria JSON: [0]: unknown field "ImageProvider"`},
 		{"account without criteria", []string{k, acctMe + ":golden", "--account", acctMe, amiGolden}, "give --criteria too"},
 		{"bad account", []string{"--criteria", good, "--account", "me", amiGolden}, `--account "me" is not a 12-digit account id`},
 		{"bad AMI", []string{k, acctMe + ":golden", "ami-1"}, `"ami-1" is not an AMI id`},

@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -75,6 +77,25 @@ type Config struct {
 	// in the region; with it disabled EC2 does not report imageAllowed and
 	// the data source fails with an error saying so.
 	AllowedOnly bool `mapstructure:"allowed_only" required:"false"`
+	// Only return images Amazon Inspector has scanned whose highest finding
+	// severity is at most this: `informational`, `low`, `medium`, `high` or
+	// `critical`. A scanned image without findings qualifies; an image that
+	// was never scanned does not. This is the Allowed-AMIs
+	// `ScanResultCondition.MaximumSeverityLabel`, checked on the scan
+	// results DescribeImages reports.
+	MaxSeverity string `mapstructure:"max_severity" required:"false"`
+	// Only return images Amazon Inspector scanned at most this many days
+	// ago (the `MaxDaysSinceLastFindingScan` of Allowed AMIs). An image that
+	// was never scanned does not qualify.
+	MaxDaysSinceScan *int `mapstructure:"max_days_since_scan" required:"false"`
+	// Per severity, the most days a fix may have been available for a
+	// finding of that severity (the `MaxDaysSince<Severity>FixAvailable`
+	// fields of Allowed AMIs). `{ critical = 0 }` refuses a base with any
+	// unpatched critical finding that has a fix; `{ critical = 7, high = 30 }`
+	// gives a grace period. Keys: `informational`, `low`, `medium`, `high`,
+	// `critical`. An image with no finding of that severity with a fix
+	// qualifies; an image that was never scanned does not.
+	MaxDaysSinceFixAvailable map[string]string `mapstructure:"max_days_since_fix_available" required:"false"`
 	// Return the newest matching image (by creation date, ties broken by the
 	// greatest image id). Defaults to true. When false, more than one
 	// matching image is an error.
@@ -142,6 +163,7 @@ type Datasource struct {
 	config Config
 
 	patterns   []watermark.Pattern
+	scan       *watermark.ScanResultCondition
 	owners     watermark.Owners
 	lineage    watermark.Lineage
 	filters    []ec2types.Filter // user filters, sorted by name
@@ -221,12 +243,63 @@ func (d *Datasource) prepare() []error {
 		}
 	}
 
+	var serrs []error
+	d.scan, serrs = scanCondition(c)
+	errs = append(errs, serrs...)
+
 	var ferrs []error
 	d.filters, ferrs = parseFilters(c.Filters)
 	errs = append(errs, ferrs...)
 
 	d.mostRecent = c.MostRecent == nil || *c.MostRecent
 	return errs
+}
+
+// scanCondition turns max_severity, max_days_since_scan and
+// max_days_since_fix_available into the Allowed-AMIs ScanResultCondition
+// they stand for; nil when none is set.
+func scanCondition(c *Config) (*watermark.ScanResultCondition, []error) {
+	if c.MaxSeverity == "" && c.MaxDaysSinceScan == nil && len(c.MaxDaysSinceFixAvailable) == 0 {
+		return nil, nil
+	}
+	var errs []error
+	sc := &watermark.ScanResultCondition{}
+	if c.MaxSeverity != "" {
+		if sev, err := watermark.ParseSeverity(c.MaxSeverity); err != nil {
+			errs = append(errs, fmt.Errorf("max_severity: %v", err))
+		} else {
+			sc.MaximumSeverityLabel = &sev
+		}
+	}
+	if v := c.MaxDaysSinceScan; v != nil {
+		if *v < 0 || *v > maxDays {
+			errs = append(errs, fmt.Errorf("max_days_since_scan is %d: it must be a number of days between 0 and %d", *v, maxDays))
+		} else {
+			n := int64(*v)
+			sc.MaxDaysSinceLastFindingScan = &n
+		}
+	}
+	names := make([]string, 0, len(c.MaxDaysSinceFixAvailable))
+	for k := range c.MaxDaysSinceFixAvailable {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		raw := c.MaxDaysSinceFixAvailable[k]
+		sev, err := watermark.ParseSeverity(k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("max_days_since_fix_available: the key %v", err))
+			continue
+		}
+		// HCL hands a map over as strings: { critical = 7 } arrives as "7".
+		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil || n < 0 || n > maxDays {
+			errs = append(errs, fmt.Errorf("max_days_since_fix_available[%q] is %q: it must be a whole number of days between 0 and %d", k, raw, maxDays))
+			continue
+		}
+		sc.SetFixDays(sev, &n)
+	}
+	return sc, errs
 }
 
 // parseFilters turns the filters map (filter name -> comma-separated
@@ -333,6 +406,7 @@ func (d *Datasource) conditions() watermark.Conditions {
 		MaxSourceImageAgeDays: c.MaxSourceImageAgeDays,
 		IncludeDeprecated:     c.IncludeDeprecated,
 		AllowedOnly:           c.AllowedOnly,
+		Scan:                  d.scan,
 	}
 }
 
@@ -344,7 +418,7 @@ const pageSize = 1000
 // with the number of matching images.
 func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPIClient, region string) (DatasourceOutput, error) {
 	sel := watermark.NewSelector(d.conditions())
-	clock := &serverClock{}
+	clock := &awsconfig.Clock{}
 	nowSet := false
 
 	keyValues := make([]string, len(d.patterns))
@@ -366,7 +440,7 @@ func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPICli
 		}
 		p := ec2.NewDescribeImagesPaginator(client, in)
 		for p.HasMorePages() {
-			page, err := p.NextPage(ctx, clock.option)
+			page, err := p.NextPage(ctx, recordClock(clock))
 			if err != nil {
 				return DatasourceOutput{}, d.describeError(region, group, err)
 			}
@@ -405,15 +479,25 @@ func (d *Datasource) search(ctx context.Context, client ec2.DescribeImagesAPICli
 	return output(&best, m, region), nil
 }
 
-// clockNow is the time ages are measured against.
-func (d *Datasource) clockNow(c *serverClock) time.Time {
+// clockNow is the time ages are measured against: EC2's clock
+// (awsconfig.Clock, the rule of every component).
+func (d *Datasource) clockNow(c *awsconfig.Clock) time.Time {
 	if d.now != nil {
 		return d.now()
 	}
-	if t, ok := c.get(); ok {
-		return t
+	return c.Now()
+}
+
+// recordClock is a per-call option that makes the client's HTTP client
+// record EC2's clock.
+func recordClock(c *awsconfig.Clock) func(*ec2.Options) {
+	return func(o *ec2.Options) {
+		next := o.HTTPClient
+		if next == nil {
+			next = awsconfig.BufferBody(awshttp.NewBuildableClient())
+		}
+		o.HTTPClient = c.Wrap(next)
 	}
-	return time.Now()
 }
 
 func (d *Datasource) describeError(region string, owners []string, err error) error {

@@ -11,27 +11,31 @@ import (
 // FlatConfig is an auto-generated flat version of Config.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatConfig struct {
-	Region                *string                         `mapstructure:"region" required:"false" cty:"region" hcl:"region"`
-	AccessKey             *string                         `mapstructure:"access_key" required:"false" cty:"access_key" hcl:"access_key"`
-	SecretKey             *string                         `mapstructure:"secret_key" required:"false" cty:"secret_key" hcl:"secret_key"`
-	Token                 *string                         `mapstructure:"token" required:"false" cty:"token" hcl:"token"`
-	Profile               *string                         `mapstructure:"profile" required:"false" cty:"profile" hcl:"profile"`
-	SharedCredsFile       *string                         `mapstructure:"shared_credentials_file" required:"false" cty:"shared_credentials_file" hcl:"shared_credentials_file"`
-	AssumeRole            *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
-	CustomEndpointEc2     *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
-	MaxRetries            *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
-	InsecureSkipTLSVerify *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
-	WatermarkKeys         []string                        `mapstructure:"watermark_keys" required:"true" cty:"watermark_keys" hcl:"watermark_keys"`
-	AllowAnyAccount       *bool                           `mapstructure:"allow_any_account" required:"false" cty:"allow_any_account" hcl:"allow_any_account"`
-	Owners                []string                        `mapstructure:"owners" required:"true" cty:"owners" hcl:"owners"`
-	Lineage               *string                         `mapstructure:"lineage" required:"false" cty:"lineage" hcl:"lineage"`
-	MaxWatermarkAgeDays   *int                            `mapstructure:"max_watermark_age_days" required:"false" cty:"max_watermark_age_days" hcl:"max_watermark_age_days"`
-	MaxSourceImageAgeDays *int                            `mapstructure:"max_source_image_age_days" required:"false" cty:"max_source_image_age_days" hcl:"max_source_image_age_days"`
-	SourceImageRegion     *string                         `mapstructure:"source_image_region" required:"false" cty:"source_image_region" hcl:"source_image_region"`
-	Filters               map[string]string               `mapstructure:"filters" required:"false" cty:"filters" hcl:"filters"`
-	IncludeDeprecated     *bool                           `mapstructure:"include_deprecated" required:"false" cty:"include_deprecated" hcl:"include_deprecated"`
-	AllowedOnly           *bool                           `mapstructure:"allowed_only" required:"false" cty:"allowed_only" hcl:"allowed_only"`
-	MostRecent            *bool                           `mapstructure:"most_recent" required:"false" cty:"most_recent" hcl:"most_recent"`
+	Region                   *string                         `mapstructure:"region" required:"false" cty:"region" hcl:"region"`
+	AccessKey                *string                         `mapstructure:"access_key" required:"false" cty:"access_key" hcl:"access_key"`
+	SecretKey                *string                         `mapstructure:"secret_key" required:"false" cty:"secret_key" hcl:"secret_key"`
+	Token                    *string                         `mapstructure:"token" required:"false" cty:"token" hcl:"token"`
+	Profile                  *string                         `mapstructure:"profile" required:"false" cty:"profile" hcl:"profile"`
+	SharedCredsFile          *string                         `mapstructure:"shared_credentials_file" required:"false" cty:"shared_credentials_file" hcl:"shared_credentials_file"`
+	AssumeRole               *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
+	CustomEndpointEc2        *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
+	MaxRetries               *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
+	RequestTimeout           *string                         `mapstructure:"request_timeout" required:"false" cty:"request_timeout" hcl:"request_timeout"`
+	InsecureSkipTLSVerify    *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
+	WatermarkKeys            []string                        `mapstructure:"watermark_keys" required:"true" cty:"watermark_keys" hcl:"watermark_keys"`
+	AllowAnyAccount          *bool                           `mapstructure:"allow_any_account" required:"false" cty:"allow_any_account" hcl:"allow_any_account"`
+	Owners                   []string                        `mapstructure:"owners" required:"true" cty:"owners" hcl:"owners"`
+	Lineage                  *string                         `mapstructure:"lineage" required:"false" cty:"lineage" hcl:"lineage"`
+	MaxWatermarkAgeDays      *int                            `mapstructure:"max_watermark_age_days" required:"false" cty:"max_watermark_age_days" hcl:"max_watermark_age_days"`
+	MaxSourceImageAgeDays    *int                            `mapstructure:"max_source_image_age_days" required:"false" cty:"max_source_image_age_days" hcl:"max_source_image_age_days"`
+	SourceImageRegion        *string                         `mapstructure:"source_image_region" required:"false" cty:"source_image_region" hcl:"source_image_region"`
+	Filters                  map[string]string               `mapstructure:"filters" required:"false" cty:"filters" hcl:"filters"`
+	IncludeDeprecated        *bool                           `mapstructure:"include_deprecated" required:"false" cty:"include_deprecated" hcl:"include_deprecated"`
+	AllowedOnly              *bool                           `mapstructure:"allowed_only" required:"false" cty:"allowed_only" hcl:"allowed_only"`
+	MaxSeverity              *string                         `mapstructure:"max_severity" required:"false" cty:"max_severity" hcl:"max_severity"`
+	MaxDaysSinceScan         *int                            `mapstructure:"max_days_since_scan" required:"false" cty:"max_days_since_scan" hcl:"max_days_since_scan"`
+	MaxDaysSinceFixAvailable map[string]string               `mapstructure:"max_days_since_fix_available" required:"false" cty:"max_days_since_fix_available" hcl:"max_days_since_fix_available"`
+	MostRecent               *bool                           `mapstructure:"most_recent" required:"false" cty:"most_recent" hcl:"most_recent"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -46,27 +50,31 @@ func (*Config) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Spec }
 // The decoded values from this spec will then be applied to a FlatConfig.
 func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 	s := map[string]hcldec.Spec{
-		"region":                    &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
-		"access_key":                &hcldec.AttrSpec{Name: "access_key", Type: cty.String, Required: false},
-		"secret_key":                &hcldec.AttrSpec{Name: "secret_key", Type: cty.String, Required: false},
-		"token":                     &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},
-		"profile":                   &hcldec.AttrSpec{Name: "profile", Type: cty.String, Required: false},
-		"shared_credentials_file":   &hcldec.AttrSpec{Name: "shared_credentials_file", Type: cty.String, Required: false},
-		"assume_role":               &hcldec.BlockSpec{TypeName: "assume_role", Nested: hcldec.ObjectSpec((*awsconfig.FlatAssumeRoleConfig)(nil).HCL2Spec())},
-		"custom_endpoint_ec2":       &hcldec.AttrSpec{Name: "custom_endpoint_ec2", Type: cty.String, Required: false},
-		"max_retries":               &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
-		"insecure_skip_tls_verify":  &hcldec.AttrSpec{Name: "insecure_skip_tls_verify", Type: cty.Bool, Required: false},
-		"watermark_keys":            &hcldec.AttrSpec{Name: "watermark_keys", Type: cty.List(cty.String), Required: false},
-		"allow_any_account":         &hcldec.AttrSpec{Name: "allow_any_account", Type: cty.Bool, Required: false},
-		"owners":                    &hcldec.AttrSpec{Name: "owners", Type: cty.List(cty.String), Required: false},
-		"lineage":                   &hcldec.AttrSpec{Name: "lineage", Type: cty.String, Required: false},
-		"max_watermark_age_days":    &hcldec.AttrSpec{Name: "max_watermark_age_days", Type: cty.Number, Required: false},
-		"max_source_image_age_days": &hcldec.AttrSpec{Name: "max_source_image_age_days", Type: cty.Number, Required: false},
-		"source_image_region":       &hcldec.AttrSpec{Name: "source_image_region", Type: cty.String, Required: false},
-		"filters":                   &hcldec.AttrSpec{Name: "filters", Type: cty.Map(cty.String), Required: false},
-		"include_deprecated":        &hcldec.AttrSpec{Name: "include_deprecated", Type: cty.Bool, Required: false},
-		"allowed_only":              &hcldec.AttrSpec{Name: "allowed_only", Type: cty.Bool, Required: false},
-		"most_recent":               &hcldec.AttrSpec{Name: "most_recent", Type: cty.Bool, Required: false},
+		"region":                       &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
+		"access_key":                   &hcldec.AttrSpec{Name: "access_key", Type: cty.String, Required: false},
+		"secret_key":                   &hcldec.AttrSpec{Name: "secret_key", Type: cty.String, Required: false},
+		"token":                        &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},
+		"profile":                      &hcldec.AttrSpec{Name: "profile", Type: cty.String, Required: false},
+		"shared_credentials_file":      &hcldec.AttrSpec{Name: "shared_credentials_file", Type: cty.String, Required: false},
+		"assume_role":                  &hcldec.BlockSpec{TypeName: "assume_role", Nested: hcldec.ObjectSpec((*awsconfig.FlatAssumeRoleConfig)(nil).HCL2Spec())},
+		"custom_endpoint_ec2":          &hcldec.AttrSpec{Name: "custom_endpoint_ec2", Type: cty.String, Required: false},
+		"max_retries":                  &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
+		"request_timeout":              &hcldec.AttrSpec{Name: "request_timeout", Type: cty.String, Required: false},
+		"insecure_skip_tls_verify":     &hcldec.AttrSpec{Name: "insecure_skip_tls_verify", Type: cty.Bool, Required: false},
+		"watermark_keys":               &hcldec.AttrSpec{Name: "watermark_keys", Type: cty.List(cty.String), Required: false},
+		"allow_any_account":            &hcldec.AttrSpec{Name: "allow_any_account", Type: cty.Bool, Required: false},
+		"owners":                       &hcldec.AttrSpec{Name: "owners", Type: cty.List(cty.String), Required: false},
+		"lineage":                      &hcldec.AttrSpec{Name: "lineage", Type: cty.String, Required: false},
+		"max_watermark_age_days":       &hcldec.AttrSpec{Name: "max_watermark_age_days", Type: cty.Number, Required: false},
+		"max_source_image_age_days":    &hcldec.AttrSpec{Name: "max_source_image_age_days", Type: cty.Number, Required: false},
+		"source_image_region":          &hcldec.AttrSpec{Name: "source_image_region", Type: cty.String, Required: false},
+		"filters":                      &hcldec.AttrSpec{Name: "filters", Type: cty.Map(cty.String), Required: false},
+		"include_deprecated":           &hcldec.AttrSpec{Name: "include_deprecated", Type: cty.Bool, Required: false},
+		"allowed_only":                 &hcldec.AttrSpec{Name: "allowed_only", Type: cty.Bool, Required: false},
+		"max_severity":                 &hcldec.AttrSpec{Name: "max_severity", Type: cty.String, Required: false},
+		"max_days_since_scan":          &hcldec.AttrSpec{Name: "max_days_since_scan", Type: cty.Number, Required: false},
+		"max_days_since_fix_available": &hcldec.AttrSpec{Name: "max_days_since_fix_available", Type: cty.Map(cty.String), Required: false},
+		"most_recent":                  &hcldec.AttrSpec{Name: "most_recent", Type: cty.Bool, Required: false},
 	}
 	return s
 }

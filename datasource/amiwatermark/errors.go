@@ -2,6 +2,7 @@ package amiwatermark
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,9 @@ func (d *Datasource) queryText(region string) string {
 	line("max_source_image_age_days", days(c.MaxSourceImageAgeDays))
 	line("include_deprecated", strconv.FormatBool(c.IncludeDeprecated))
 	line("allowed_only", strconv.FormatBool(c.AllowedOnly))
+	if d.scan != nil {
+		line("scan conditions", scanConditionText(c))
+	}
 	return b.String()
 }
 
@@ -60,6 +64,8 @@ func (d *Datasource) reasonText(r watermark.Reason, region string) string {
 		return fmt.Sprintf("without an imageAllowed value: the account's Allowed AMIs setting is disabled in %s; enable it (audit-mode is enough) or set allowed_only = false", region)
 	case watermark.RejectNotAllowed:
 		return "not allowed by the account's Allowed AMIs settings (imageAllowed = false) while allowed_only = true"
+	case watermark.RejectScan:
+		return "whose Amazon Inspector scan results fail " + scanConditionText(c) + " (or that Inspector never scanned); rebuild the base with the fixes, or relax these settings"
 	case watermark.RejectSourceRegion:
 		return fmt.Sprintf("whose matching watermark was attached in a region that does not match source_image_region %q", c.SourceImageRegion)
 	case watermark.RejectWatermarkAge:
@@ -132,4 +138,28 @@ func isAre(n int) string {
 		return "was"
 	}
 	return "were"
+}
+
+// scanConditionText lists the scan settings that are set.
+func scanConditionText(c Config) string {
+	var parts []string
+	if c.MaxSeverity != "" {
+		parts = append(parts, "max_severity = "+strconv.Quote(c.MaxSeverity))
+	}
+	if c.MaxDaysSinceScan != nil {
+		parts = append(parts, "max_days_since_scan = "+strconv.Itoa(*c.MaxDaysSinceScan))
+	}
+	if len(c.MaxDaysSinceFixAvailable) > 0 {
+		keys := make([]string, 0, len(c.MaxDaysSinceFixAvailable))
+		for k := range c.MaxDaysSinceFixAvailable {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		kv := make([]string, len(keys))
+		for i, k := range keys {
+			kv[i] = k + " = " + c.MaxDaysSinceFixAvailable[k]
+		}
+		parts = append(parts, "max_days_since_fix_available = { "+strings.Join(kv, ", ")+" }")
+	}
+	return strings.Join(parts, ", ")
 }

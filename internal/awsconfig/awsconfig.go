@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 )
 
 const (
@@ -108,6 +110,13 @@ type AccessConfig struct {
 	// backoff and jitter. Defaults to 11 (12 attempts). Set it to 0 to turn
 	// retries off.
 	MaxRetries *int `mapstructure:"max_retries" required:"false"`
+	// How long one attempt of an AWS call may take, request and answer, as
+	// a duration such as `30s` or `2m`. A call is retried after a timeout
+	// like after a connection error, and one call never takes longer than
+	// `request_timeout` × (`max_retries` + 1) in all, its retries and their
+	// backoff included; then it fails with an error that names the
+	// endpoint, the action and the timeout. Defaults to `30s`.
+	RequestTimeout string `mapstructure:"request_timeout" required:"false"`
 	// Do not check the TLS certificate of the EC2 endpoint. Off by default;
 	// only for test endpoints with self-signed certificates. A warning is
 	// logged when it is on.
@@ -127,13 +136,16 @@ func (c *AccessConfig) Prepare() []error {
 	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > 100) {
 		errs = append(errs, fmt.Errorf("max_retries is %d: it must be between 0 and 100", *c.MaxRetries))
 	}
+	if _, err := ParseRequestTimeout(c.RequestTimeout); err != nil {
+		errs = append(errs, err)
+	}
 	if c.CustomEndpointEc2 != "" {
 		u, err := url.Parse(c.CustomEndpointEc2)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("custom_endpoint_ec2 %q is not a URL: write it as https://host[:port] or http://host:port", c.CustomEndpointEc2))
 		}
 	}
-	if c.Region != "" && !ValidRegion(c.Region) {
+	if c.Region != "" && !amiref.ValidRegion(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q is not a region name: write it like us-east-1", c.Region))
 	}
 	ar := c.AssumeRole
@@ -147,21 +159,6 @@ func (c *AccessConfig) Prepare() []error {
 		errs = append(errs, fmt.Errorf("assume_role.duration_seconds is %d: it must be between 900 and 43200", ar.DurationSeconds))
 	}
 	return errs
-}
-
-// ValidRegion reports whether r looks like an AWS region name (us-east-1,
-// us-gov-west-1, eu-central-2): lowercase letters, digits and dashes, with at
-// least one dash.
-func ValidRegion(r string) bool {
-	if len(r) < 3 || len(r) > 40 || !strings.Contains(r, "-") {
-		return false
-	}
-	for _, ch := range r {
-		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Secrets returns the configured credential values that must never appear
@@ -178,10 +175,14 @@ func (c *AccessConfig) Secrets() []string {
 }
 
 // Redact replaces every configured credential value in s with "[redacted]"
-// (values shorter than 4 characters are not real credentials and are left
-// alone so that messages stay readable).
-func (c *AccessConfig) Redact(s string) string {
-	for _, secret := range c.Secrets() {
+// (see RedactValues).
+func (c *AccessConfig) Redact(s string) string { return RedactValues(s, c.Secrets()...) }
+
+// RedactValues replaces every secret in s with "[redacted]". Values shorter
+// than 4 characters are not real credentials and are left alone so that
+// messages stay readable.
+func RedactValues(s string, secrets ...string) string {
+	for _, secret := range secrets {
 		if len(secret) < 4 {
 			continue
 		}
@@ -246,7 +247,12 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = awshttp.NewBuildableClient()
 	}
-	cfg.HTTPClient = BufferBody(cfg.HTTPClient)
+	timeout, err := ParseRequestTimeout(c.RequestTimeout)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	cfg.HTTPClient = BufferBody(timeoutClient{next: cfg.HTTPClient, d: timeout, attempts: attempts})
+	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts))
 	if ar := c.AssumeRole; ar.RoleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			if ar.SessionName != "" {
@@ -271,6 +277,23 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return cfg, nil
+}
+
+// CallerAccount returns the 12-digit account of the credentials with
+// sts:GetCallerIdentity (allowed to every principal, no IAM permission
+// needed). With custom_endpoint_ec2 set, STS is asked at the same endpoint
+// (an emulator serves every service on one port).
+func (c *AccessConfig) CallerAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if c.CustomEndpointEc2 != "" {
+			o.BaseEndpoint = aws.String(c.CustomEndpointEc2)
+		}
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
 }
 
 // NewEC2Client returns an EC2 client for region ("" means the configured or

@@ -19,6 +19,7 @@ type FlatAccessConfig struct {
 	AssumeRole            *FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
 	CustomEndpointEc2     *string               `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
 	MaxRetries            *int                  `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
+	RequestTimeout        *string               `mapstructure:"request_timeout" required:"false" cty:"request_timeout" hcl:"request_timeout"`
 	InsecureSkipTLSVerify *bool                 `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
 }
 
@@ -43,6 +44,7 @@ func (*FlatAccessConfig) HCL2Spec() map[string]hcldec.Spec {
 		"assume_role":              &hcldec.BlockSpec{TypeName: "assume_role", Nested: hcldec.ObjectSpec((*FlatAssumeRoleConfig)(nil).HCL2Spec())},
 		"custom_endpoint_ec2":      &hcldec.AttrSpec{Name: "custom_endpoint_ec2", Type: cty.String, Required: false},
 		"max_retries":              &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
+		"request_timeout":          &hcldec.AttrSpec{Name: "request_timeout", Type: cty.String, Required: false},
 		"insecure_skip_tls_verify": &hcldec.AttrSpec{Name: "insecure_skip_tls_verify", Type: cty.Bool, Required: false},
 	}
 	return s

@@ -5,17 +5,6 @@ import (
 	"testing"
 )
 
-func TestValidRegion(t *testing.T) {
-	for r, want := range map[string]bool{
-		"us-east-1": true, "us-gov-west-1": true, "eu-central-2": true, "ap-southeast-4": true,
-		"": false, "useast1": false, "US-EAST-1": false, "us_east_1": false, "us-east-1 ": false, "a-": false,
-	} {
-		if got := ValidRegion(r); got != want {
-			t.Errorf("ValidRegion(%q) = %v, want %v", r, got, want)
-		}
-	}
-}
-
 func TestPrepare(t *testing.T) {
 	neg, big := -1, 101
 	cases := []struct {

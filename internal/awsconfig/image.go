@@ -46,6 +46,17 @@ func Image(im *types.Image, region string) watermark.Image {
 			}
 		}
 	}
+	if sr := im.ScanResults; sr != nil {
+		img.ScanResults = &watermark.ScanResults{
+			FindingScanDate:                aws.ToTime(sr.FindingScanDate),
+			HighestFindingSeverity:         watermark.Severity(sr.HighestFindingSeverityLabel),
+			CriticalFixAvailableSince:      aws.ToTime(sr.CriticalFixAvailableSince),
+			HighFixAvailableSince:          aws.ToTime(sr.HighFixAvailableSince),
+			MediumFixAvailableSince:        aws.ToTime(sr.MediumFixAvailableSince),
+			LowFixAvailableSince:           aws.ToTime(sr.LowFixAvailableSince),
+			InformationalFixAvailableSince: aws.ToTime(sr.InformationalFixAvailableSince),
+		}
+	}
 	return img
 }
 
@@ -62,4 +73,34 @@ func ParseEC2Time(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// ImageFromMetadata converts the ImageMetadata of
+// DescribeInstanceImageMetadata (the AMI an instance was launched from,
+// described even when it is deregistered or no longer shared) into the
+// domain type. The metadata has no product codes, lineage fields or scan
+// results: those stay empty.
+func ImageFromMetadata(m *types.ImageMetadata, region string) watermark.Image {
+	img := watermark.Image{
+		ID:              aws.ToString(m.ImageId),
+		Region:          region,
+		OwnerID:         aws.ToString(m.OwnerId),
+		OwnerAlias:      aws.ToString(m.ImageOwnerAlias),
+		Name:            aws.ToString(m.Name),
+		State:           string(m.State),
+		Public:          aws.ToBool(m.IsPublic),
+		CreationDate:    ParseEC2Time(aws.ToString(m.CreationDate)),
+		DeprecationTime: ParseEC2Time(aws.ToString(m.DeprecationTime)),
+		Allowed:         m.ImageAllowed,
+	}
+	for _, w := range m.ImageWatermarks {
+		img.Watermarks = append(img.Watermarks, watermark.Watermark{
+			Key:                     aws.ToString(w.WatermarkKey),
+			SourceImageID:           aws.ToString(w.SourceImageId),
+			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
+			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
+			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
+		})
+	}
+	return img
 }

@@ -15,7 +15,7 @@ import (
 
 // The EC2 Query API half of the emulator: request parsing, the XML
 // envelopes, and the dispatch to the actions (api_*.go). Behaviour follows
-// shared/docs/ec2-semantics.md sections 1-4.
+// docs/ec2-semantics.md (the emulator's contract).
 
 const (
 	apiVersion = "2016-11-15"
@@ -200,7 +200,7 @@ func setAPIHeaders(w http.ResponseWriter, reqID string) {
 	h.Set("Server", "AmazonEC2")
 }
 
-// writeAPIError writes the EC2 error envelope of §1.3.
+// writeAPIError writes the EC2 error envelope (docs/ec2-semantics.md, "EC2 wire protocol").
 func writeAPIError(w http.ResponseWriter, reqID string, e *apiError) {
 	status := e.Status
 	if status == 0 {

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// Allowed AMIs (§3.8): the per-account, per-region settings, their
+// Allowed AMIs (docs/ec2-semantics.md, "Allowed AMIs"): the per-account, per-region settings, their
 // validation and the evaluation of imageAllowed.
 
 const (
@@ -175,11 +175,17 @@ func criterionMatches(c *ImageCriterion, img *Image, now time.Time) bool {
 			return false
 		}
 	}
+	if c.ScanResultCondition != nil {
+		has = true
+		if !scanCriterionMatches(c.ScanResultCondition, img, now) {
+			return false
+		}
+	}
 	return has
 }
 
 // watermarkCriterionMatches: one watermark on img must satisfy every set
-// field of f (§3.8, §4.4).
+// field of f (docs/ec2-semantics.md, "Allowed AMIs").
 func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time) bool {
 	if f.WatermarkKey == nil && f.SourceImageRegion == nil && f.MaximumDaysSinceWatermarkCreated == nil && f.MaximumDaysSinceSourceImageCreated == nil {
 		return false
@@ -195,7 +201,7 @@ func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time)
 		if f.MaximumDaysSinceWatermarkCreated != nil && !withinDays(now.Sub(w.WatermarkCreationTime), *f.MaximumDaysSinceWatermarkCreated) {
 			continue
 		}
-		// §4.5: the API-reference reading, now - sourceImageCreationTime.
+		// The API-reference reading ("Allowed AMIs"), now - sourceImageCreationTime.
 		if f.MaximumDaysSinceSourceImageCreated != nil && !withinDays(now.Sub(w.SourceImageCreationTime), *f.MaximumDaysSinceSourceImageCreated) {
 			continue
 		}
@@ -204,7 +210,7 @@ func watermarkCriterionMatches(f *WatermarkCriterion, img *Image, now time.Time)
 	return false
 }
 
-// withinDays reports elapsed <= n×24h (§4.5), without overflowing.
+// withinDays reports elapsed <= n×24h ("Allowed AMIs"), without overflowing.
 func withinDays(elapsed time.Duration, n int64) bool {
 	const day = 24 * time.Hour
 	if n < 0 {
@@ -276,6 +282,7 @@ func getAllowedImagesSettings(s *Server, rq *request, x *xmlOut) *apiError {
 			}
 			x.close("imageWatermarkSet")
 		}
+		writeScanCriterion(x, c.ScanResultCondition)
 		x.close("item")
 	}
 	x.close("imageCriterionSet")
@@ -362,7 +369,7 @@ func replaceImageCriteria(s *Server, rq *request, x *xmlOut) *apiError {
 	return nil
 }
 
-// parseImageCriteria reads and validates ImageCriterion.N (§3.8).
+// parseImageCriteria reads and validates ImageCriterion.N (docs/ec2-semantics.md, "Allowed AMIs").
 func parseImageCriteria(rq *request) ([]ImageCriterion, *apiError) {
 	idx := rq.indices("ImageCriterion")
 	if len(idx) > maxCriteria {
@@ -442,6 +449,9 @@ func parseImageCriteria(rq *request) ([]ImageCriterion, *apiError) {
 				return nil, errBad("InvalidParameterValue", "%s sets no field: give at least one of WatermarkKey, SourceImageRegion, MaximumDaysSinceWatermarkCreated or MaximumDaysSinceSourceImageCreated.", wp)
 			}
 			c.ImageWatermarks = append(c.ImageWatermarks, f)
+		}
+		if c.ScanResultCondition, aerr = parseScanCriterion(rq, p); aerr != nil {
+			return nil, aerr
 		}
 		out = append(out, c)
 	}

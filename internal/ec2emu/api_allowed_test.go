@@ -43,7 +43,7 @@ func TestAllowedAuditModeReportsImageAllowed(t *testing.T) {
 	own, bGolden, cGolden, plain := allowedFixture(t, s)
 	c := client(t, ts.URL, "us-east-1", acctA)
 
-	// disabled: imageAllowed omitted (§4.6).
+	// disabled: imageAllowed omitted (docs/ec2-semantics.md, "DescribeImages").
 	for id, a := range allowedMap(t, c) {
 		if a != nil {
 			t.Fatalf("disabled: %s has imageAllowed %v", id, *a)
@@ -139,7 +139,7 @@ func TestAllowedWatermarkFieldsOnSameWatermark(t *testing.T) {
 			t.Errorf("%s: imageAllowed %v, want %v", tc.what, m[img.ID], tc.want)
 		}
 	}
-	// But DescribeImages filters are independent (§4.4).
+	// But DescribeImages filters are independent (docs/ec2-semantics.md, "DescribeImages").
 	out := must(c.DescribeImages(ctx, &ec2.DescribeImagesInput{Filters: []types.Filter{
 		{Name: aws.String("image-watermark.watermark-key"), Values: []string{acctB + ":golden"}},
 		{Name: aws.String("image-watermark.source-image-region"), Values: []string{"us-east-1"}}}})).ok(t)
@@ -166,7 +166,7 @@ func TestAllowedDayConditions(t *testing.T) {
 		c    types.ImageCriterionRequest
 		want bool
 	}{
-		// §4.5: now - sourceImageCreationTime (10 days), elapsed <= N days.
+		// "Allowed AMIs": now - sourceImageCreationTime (10 days), elapsed <= N days.
 		{"source 10 days old, max 10", types.ImageCriterionRequest{ImageWatermarks: []types.ImageWatermarkFilterRequest{{MaximumDaysSinceSourceImageCreated: i64(10)}}}, true},
 		{"source 10 days old, max 9", types.ImageCriterionRequest{ImageWatermarks: []types.ImageWatermarkFilterRequest{{MaximumDaysSinceSourceImageCreated: i64(9)}}}, false},
 		// Not the user-guide reading (watermark - source = 7 days).

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// DescribeImages (§3.3, §4.6, §4.9).
+// DescribeImages (docs/ec2-semantics.md, "DescribeImages").
 
 func init() {
 	register(map[string]handler{"DescribeImages": describeImages})
@@ -54,7 +54,7 @@ func sharedWith(img *Image, account string) bool {
 }
 
 // visibleTo: the caller owns the image, it is public, or shared with the
-// caller (§3.3). Deregistered images are not visible.
+// caller (docs/ec2-semantics.md, "DescribeImages"). Deregistered images are not visible.
 func visibleTo(img *Image, account string) bool {
 	if img.State == "deregistered" {
 		return false
@@ -363,6 +363,12 @@ func encodePageToken(cd int64, id string, fp uint64) string {
 }
 
 func decodePageToken(tok string) (cd int64, id string, fp uint64, ok bool) {
+	return decodeKeysetToken(tok, "ami-")
+}
+
+// decodeKeysetToken reads a token of encodePageToken whose id starts with
+// idPrefix (DescribeImages: ami-, DescribeInstanceImageMetadata: i-).
+func decodeKeysetToken(tok, idPrefix string) (cd int64, id string, fp uint64, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) < 8+8+1+8 {
 		return 0, "", 0, false
@@ -374,7 +380,7 @@ func decodePageToken(tok string) (cd int64, id string, fp uint64, ok bool) {
 	cd = int64(binary.BigEndian.Uint64(payload[0:8]))
 	fp = binary.BigEndian.Uint64(payload[8:16])
 	id = string(payload[16:])
-	if !strings.HasPrefix(id, "ami-") {
+	if !strings.HasPrefix(id, idPrefix) {
 		return 0, "", 0, false
 	}
 	return cd, id, fp, true
@@ -449,6 +455,7 @@ func writeImage(x *xmlOut, img *Image, allowed *bool) {
 		}
 		x.close("imageWatermarkSet")
 	}
+	writeScanResults(x, img.ScanResults)
 	x.close("item")
 }
 

@@ -73,7 +73,7 @@ func TestDescribeImagesFilters(t *testing.T) {
 		{what: "filters ANDed", in: ec2.DescribeImagesInput{Filters: []types.Filter{f("image-watermark.watermark-key", "*:golden"), f("owner-id", acctB)}}, want: []string{"bshared"}},
 		{what: "inherited key of other account", in: ec2.DescribeImagesInput{Filters: []types.Filter{f("image-watermark.watermark-key", acctB+":*")}}, want: []string{"two", "bshared"}},
 		{what: "case-sensitive", in: ec2.DescribeImagesInput{Filters: []types.Filter{f("image-watermark.watermark-key", "*:GOLDEN")}}, want: nil},
-		// §4.4: watermark filters are independent: silver is from eu-west-1,
+		// Watermark filters are independent (docs/ec2-semantics.md, "DescribeImages"): silver is from eu-west-1,
 		// bronze from us-east-1; "silver + us-east-1" still matches "two".
 		{what: "independent watermark filters", in: ec2.DescribeImagesInput{Filters: []types.Filter{
 			f("image-watermark.watermark-key", acctA+":silver"), f("image-watermark.source-image-region", "us-east-1")}}, want: []string{"two"}},

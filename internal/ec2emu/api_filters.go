@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// EC2 wildcard matching and the DescribeImages filters (§3.3). Patterns are
+// EC2 wildcard matching and the DescribeImages filters (docs/ec2-semantics.md, "DescribeImages"). Patterns are
 // compiled once per request; matching does not allocate.
 
 // globKind classifies a compiled pattern so the common shapes avoid the
@@ -198,6 +198,13 @@ const (
 	fFreeTierEligible
 	fTag
 	fTagKey
+	fScanFindingScanDate
+	fScanHighestSeverity
+	fScanCriticalFix
+	fScanHighFix
+	fScanMediumFix
+	fScanLowFix
+	fScanInformationalFix
 	fAbsent // a documented filter on an attribute the emulator never sets
 )
 
@@ -249,13 +256,15 @@ var imageFilterKinds = map[string]filterKind{
 	"public-ssm-parameter-name": fAbsent,
 	"instance-type-specification.supported-instance-type":   fAbsent,
 	"instance-type-specification.unsupported-instance-type": fAbsent,
-	"scan-result.critical-fix-available-since":              fAbsent,
-	"scan-result.finding-scan-date":                         fAbsent,
-	"scan-result.high-fix-available-since":                  fAbsent,
-	"scan-result.highest-finding-severity-label":            fAbsent,
-	"scan-result.informational-fix-available-since":         fAbsent,
-	"scan-result.low-fix-available-since":                   fAbsent,
-	"scan-result.medium-fix-available-since":                fAbsent,
+	// Inspector scan results (api_scan.go): a glob on the label, or on the
+	// time as DescribeImages renders it (2026-06-24T03:15:42.000Z).
+	"scan-result.critical-fix-available-since":      fScanCriticalFix,
+	"scan-result.finding-scan-date":                 fScanFindingScanDate,
+	"scan-result.high-fix-available-since":          fScanHighFix,
+	"scan-result.highest-finding-severity-label":    fScanHighestSeverity,
+	"scan-result.informational-fix-available-since": fScanInformationalFix,
+	"scan-result.low-fix-available-since":           fScanLowFix,
+	"scan-result.medium-fix-available-since":        fScanMediumFix,
 }
 
 // imageFilter is one compiled Filter.N: its values are ORed.
@@ -393,10 +402,15 @@ func (f *imageFilter) matchImage(img *Image, ev *describeEval) bool {
 	case fIsPublic:
 		return globAny(ps, strconv.FormatBool(img.Public))
 	case fImageAllowed:
-		if ev.mode == allowedDisabled {
-			return false // the attribute is absent while the setting is disabled
-		}
+		// "Whether the image meets the criteria specified for Allowed
+		// AMIs" (the filter's documentation): the stored criteria decide
+		// in every state, disabled included, where the filter previews
+		// what enabling the setting would allow. The caller's own images
+		// always meet them.
 		return globAny(ps, strconv.FormatBool(ev.allowed(img)))
+	case fScanFindingScanDate, fScanHighestSeverity, fScanCriticalFix, fScanHighFix, fScanMediumFix, fScanLowFix, fScanInformationalFix:
+		v, ok := scanFilterValue(f.kind, img)
+		return ok && globAny(ps, v)
 	case fEnaSupport:
 		return globAny(ps, strconv.FormatBool(img.EnaSupport))
 	case fFreeTierEligible:

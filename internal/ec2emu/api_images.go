@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Image actions: watermarks (§3.1, §3.2, §4.1-4.3), Register/Deregister
-// (§3.6), CopyImage (§3.4), CreateImage (§3.5), launch permissions (§3.7)
+// Image actions: watermarks, Register/Deregister, CopyImage, CreateImage,
+// launch permissions (each a section of docs/ec2-semantics.md)
 // and tags.
 
 func init() {
@@ -201,7 +201,7 @@ func (s *Server) rememberClientToken(rq *request, result string) {
 // ---- AttachImageWatermark / DetachImageWatermark ----
 
 func attachImageWatermark(s *Server, rq *request, x *xmlOut) *apiError {
-	// §4.1 order: missing parameter, malformed id, unknown id, invalid name,
+	// The order of docs/ec2-semantics.md, "AttachImageWatermark": missing parameter, malformed id, unknown id, invalid name,
 	// not the owner, public, not available, already present, limit.
 	id, aerr := rq.required("ImageId")
 	if aerr != nil {
@@ -278,7 +278,7 @@ func detachImageWatermark(s *Server, rq *request, x *xmlOut) *apiError {
 	if dry {
 		return errDryRun()
 	}
-	// §4.3: an absent key (in any form) is success; the owner may detach
+	// docs/ec2-semantics.md, "DetachImageWatermark": an absent key (in any form) is success; the owner may detach
 	// any key, also one inherited from another account. Only this image
 	// changes; derived images keep their copies.
 	for i := range img.Watermarks {
@@ -501,7 +501,7 @@ func copyImage(s *Server, rq *request, x *xmlOut) *apiError {
 		return errImageMalformed(srcID)
 	}
 	src := s.st.Images[srcID]
-	// §3.4: invisible sources, and in enabled mode sources that are neither
+	// docs/ec2-semantics.md, "CopyImage": invisible sources, and in enabled mode sources that are neither
 	// allowed nor owned (evaluated with the caller's settings in the source
 	// region), are not found.
 	if src == nil || src.Region != srcRegion || !visibleTo(src, rq.account) || !s.discoverable(src, rq.account, rq.now) {
@@ -528,7 +528,7 @@ func copyImage(s *Server, rq *request, x *xmlOut) *apiError {
 	copyImageAttrs(img, src)
 	img.BlockDevices = s.copyBlockDevices(src.BlockDevices, encrypted)
 	img.ProductCodes = append([]string(nil), src.ProductCodes...)
-	img.Watermarks = copyWatermarks(src.Watermarks) // verbatim (§3.4)
+	img.Watermarks = copyWatermarks(src.Watermarks) // verbatim ("CopyImage")
 	img.SourceImageID = src.ID
 	img.SourceImageRegion = src.Region
 	if copyTags {
@@ -652,7 +652,7 @@ func createImage(s *Server, rq *request, x *xmlOut) *apiError {
 		img.EnaSupport = *inst.EnaSupport
 	}
 	img.BlockDevices = s.materializeImageDevices(img, inst, devs, snapTags, rq.now)
-	// §4.8: the watermarks the launch image carried when the instance was
+	// docs/ec2-semantics.md, "CreateImage": the watermarks the launch image carried when the instance was
 	// launched, unchanged.
 	img.Watermarks = copyWatermarks(inst.LaunchWatermarks)
 	img.SourceInstanceID = inst.ID

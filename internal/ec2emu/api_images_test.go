@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// ---- CopyImage (§3.4) ----
+// ---- CopyImage (docs/ec2-semantics.md, "CopyImage") ----
 
 func TestCopyImageCarriesWatermarksVerbatim(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})
@@ -122,7 +122,7 @@ func TestCopyImageErrorsAndIdempotency(t *testing.T) {
 	}
 }
 
-// ---- CreateImage (§3.5, §4.8) ----
+// ---- CreateImage ("CreateImage") ----
 
 func TestCreateImageInheritsLaunchWatermarks(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})
@@ -156,7 +156,7 @@ func TestCreateImageInheritsLaunchWatermarks(t *testing.T) {
 	apiErr(t, err, "InvalidInstanceID.NotFound", "")
 }
 
-// ---- public / shared (§3.7, §4.2) ----
+// ---- public / shared ("ModifyImageAttribute") ----
 
 func TestWatermarkedImageCannotBeMadePublic(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})
@@ -224,7 +224,7 @@ func TestWatermarkedImageCannotBeMadePublic(t *testing.T) {
 	apiErr(t, err, "AuthFailure", "")
 }
 
-// ---- Register / Deregister (§3.6) ----
+// ---- Register / Deregister ("RegisterImage and DeregisterImage") ----
 
 func TestRegisterDeregister(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Instances (§3.9): launch from an AMI (with the Allowed-AMIs check),
+// Instances (docs/ec2-semantics.md, "RunInstances"): launch from an AMI (with the Allowed-AMIs check),
 // describe, terminate and CreateImage from. The launch details the
 // amazon-ebs builder needs (key pair, network, security groups, volumes,
 // the stop/start state machine) are in builder_instances.go. Also
@@ -68,7 +68,7 @@ func runInstances(s *Server, rq *request, x *xmlOut) *apiError {
 		writeReservation(x, s, prev, rq.account)
 		return nil
 	}
-	// §3.9: in enabled mode an AMI that is neither allowed nor owned is not
+	// docs/ec2-semantics.md, "RunInstances": in enabled mode an AMI that is neither allowed nor owned is not
 	// found; lookupImage applies that (audit-mode does not block).
 	img, aerr := s.lookupImage(rq, id)
 	if aerr != nil {
@@ -97,7 +97,7 @@ func runInstances(s *Server, rq *request, x *xmlOut) *apiError {
 			Owner:            rq.account,
 			ImageID:          img.ID,
 			ReservationID:    resID,
-			LaunchWatermarks: copyWatermarks(img.Watermarks), // §4.8
+			LaunchWatermarks: copyWatermarks(img.Watermarks), // docs/ec2-semantics.md, "CreateImage"
 			State:            "running",
 			InstanceType:     itype,
 			LaunchTime:       rq.now.Truncate(1e6),

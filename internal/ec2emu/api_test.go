@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// ---- wire protocol (§1) ----
+// ---- wire protocol (docs/ec2-semantics.md, "EC2 wire protocol") ----
 
 type errorEnvelope struct {
 	XMLName xml.Name `xml:"Response"`
@@ -112,7 +112,7 @@ func TestAPISuccessShape(t *testing.T) {
 	if resp.Header.Get("X-Amzn-Requestid") == "" || resp.Header.Get("X-Amzn-Requestid") != resp.Header.Get("X-Amz-Requestid") {
 		t.Errorf("request id headers: %v", resp.Header)
 	}
-	// Timestamps on the wire (§1.5).
+	// Timestamps on the wire ("EC2 wire protocol").
 	resp = rawPost(t, ts.URL, "Action=DescribeImages&Version=2016-11-15&ImageId.1="+img.ID, "us-east-1", "AKIDTEST"+acctA)
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -150,7 +150,7 @@ func TestAPIRegionAndAccountFromRequest(t *testing.T) {
 	}
 }
 
-// ---- AttachImageWatermark (§3.1, §4.1) ----
+// ---- AttachImageWatermark (docs/ec2-semantics.md, "AttachImageWatermark") ----
 
 func TestAttachReturnsCallerKeyAndRecordsProvenance(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})
@@ -215,7 +215,7 @@ func TestAttachSixthFailsWithLimit(t *testing.T) {
 	if st := apiErr(t, err, "ResourceLimitExceeded", "Can't attach the watermark because the image already has the maximum number of watermarks (5). Detach unused watermarks, and try again."); st != 400 {
 		t.Fatalf("status %d, want 400 (not retryable)", st)
 	}
-	// Re-attaching a present key at the limit is idempotent success (§4.1).
+	// Re-attaching a present key at the limit is idempotent success ("AttachImageWatermark", row 8).
 	if key := attach(t, c, img.ID, "mark-3"); key != acctA+":mark-3" {
 		t.Fatalf("idempotent key %q", key)
 	}
@@ -348,7 +348,7 @@ func TestSharedAMIOtherAccountCannotAttachOrDetach(t *testing.T) {
 	apiErr(t, err, "InvalidAMIID.NotFound", "")
 }
 
-// ---- DetachImageWatermark (§3.2, §4.3) ----
+// ---- DetachImageWatermark (docs/ec2-semantics.md, "DetachImageWatermark") ----
 
 func TestDetachIdempotentAndLocal(t *testing.T) {
 	s, ts := newAPIServer(t, Options{})

@@ -4,14 +4,16 @@ package ec2emu
 // stats, reset, clock, faults, run-time config, bulk seeding) and the two
 // hooks the EC2 API calls on every request (recordCall, injectFault).
 //
-// Endpoints (all answer JSON; errors are 4xx with {"error": "..."}):
+// Endpoints (documented in docs/emulator.md, "The control API"; all answer
+// JSON; errors are 4xx with {"error": "..."}):
 //
 //	GET  /_emu/health        {"status":"ok","now":"<RFC3339>","images":N}
 //	GET  /_emu/stats         Stats: {"total":N,"actions":{..},"regions":{"r":{..}},"faults":{..}}
 //	POST /_emu/stats/reset   clears the counters; answers the counters as they were
 //	POST /_emu/reset         clears everything: images, instances, Allowed-AMIs
-//	                         settings, stats, faults, clock offset, and /_emu/config
-//	                         changes (back to the Options given to New)
+//	                         settings, accounts, organization, Image Builder images,
+//	                         STS sessions, stats, faults, clock offset, and
+//	                         /_emu/config changes (back to the Options given to New)
 //	GET  /_emu/clock         {"now":"<RFC3339>","offset":"240h0m0s"}
 //	POST /_emu/clock         {"advance":"240h"} -> same shape as GET
 //	GET  /_emu/faults        the current Faults
@@ -20,7 +22,7 @@ package ec2emu
 //	GET  /_emu/config        RuntimeConfig
 //	POST /_emu/config        partial RuntimeConfig (absent fields unchanged) -> RuntimeConfig
 //	POST /_emu/images        [SeedImage, ...] -> {"image_ids":["ami-...", ...]}
-//	POST /_emu/seed          Seed (object, or an array of images) -> {"images":N}
+//	POST /_emu/seed          Seed (object, or an array of images) -> {"images":N,"accounts":N}
 //
 // POST /_emu/save is served by the ec2emu program (it knows the --state file),
 // not by this handler.

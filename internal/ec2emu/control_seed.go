@@ -57,6 +57,9 @@ type SeedImage struct {
 	// NotFoundDescribes: DescribeImages calls naming the image by id that
 	// answer InvalidAMIID.NotFound first (eventual consistency).
 	NotFoundDescribes int `json:"not_found_describes,omitempty"`
+	// ScanResults: Amazon Inspector's scan results (see SeedScanResults);
+	// absent: the image was never scanned.
+	ScanResults *SeedScanResults `json:"scan_results,omitempty"`
 }
 
 // SeedWatermark is one watermark of a SeedImage. In JSON it is either a
@@ -282,6 +285,10 @@ func (b *seedBuilder) image(in *SeedImage) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	scan, err := seedScanResults(in.ScanResults)
+	if err != nil {
+		return Image{}, err
+	}
 	img := Image{
 		Region:             in.Region,
 		Owner:              acct,
@@ -308,6 +315,7 @@ func (b *seedBuilder) image(in *SeedImage) (Image, error) {
 		PendingDescribes:   in.PendingDescribes,
 		NotFoundDescribes:  in.NotFoundDescribes,
 		DeregisteredAt:     life.deregisteredAt,
+		ScanResults:        scan,
 	}
 	if len(in.SharedWith) > 0 {
 		img.SharedWith = append([]string(nil), in.SharedWith...)

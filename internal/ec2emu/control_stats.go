@@ -139,7 +139,7 @@ func (s *Server) Stats() Stats { return s.stats.snapshot() }
 // Get* counts (also when it fails: a save too many is harmless), and
 // DescribeImages counts when an image it can see is still pending or still
 // answers InvalidAMIID.NotFound, because describing such an image moves it
-// along (ec2-semantics.md §3.3, Options.PendingDescribes).
+// along (docs/ec2-semantics.md, "Images and watermarks"; Options.PendingDescribes).
 func (s *Server) Generation() uint64 { return s.stats.generation.Load() }
 
 // changed records a change of the State (see Generation).

@@ -21,7 +21,7 @@ const (
 )
 
 // servedServices lists the credential scope services the emulator serves.
-var servedServices = []string{serviceEC2, serviceSTS, serviceOrganizations}
+var servedServices = []string{serviceEC2, serviceSTS, serviceOrganizations, serviceImageBuilder}
 
 // caller is who sent a request and where: from the SigV4 credential scope.
 type caller struct {
@@ -76,6 +76,8 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request) {
 		s.serveSTS(w, r, c)
 	case serviceOrganizations:
 		s.serveOrganizations(w, r, c)
+	case serviceImageBuilder:
+		s.serveImageBuilder(w, r, c)
 	default:
 		writeAPIError(w, newRequestID(), &apiError{Status: http.StatusBadRequest, Code: "UnknownService",
 			Message: "The emulator does not serve the service " + strconv.Quote(truncateForMsg(c.service)) +

@@ -19,14 +19,18 @@ type Seed struct {
 	// Organization: the organization whose members are Accounts; without
 	// it Organizations answers AWSOrganizationsNotInUseException.
 	Organization *SeedOrganization `json:"organization,omitempty"`
+	// ImageBuilderImages are EC2 Image Builder image build versions whose
+	// output AMIs are images of this seed or of the emulator.
+	ImageBuilderImages []SeedBuilderImage `json:"image_builder_images,omitempty"`
 }
 
 // seedJSON is Seed with the images left raw, so that ParseSeedImages decodes
 // a large array without regrowing it.
 type seedJSON struct {
-	Images       json.RawMessage   `json:"images,omitempty"`
-	Accounts     []SeedAccount     `json:"accounts,omitempty"`
-	Organization *SeedOrganization `json:"organization,omitempty"`
+	Images             json.RawMessage    `json:"images,omitempty"`
+	Accounts           []SeedAccount      `json:"accounts,omitempty"`
+	Organization       *SeedOrganization  `json:"organization,omitempty"`
+	ImageBuilderImages []SeedBuilderImage `json:"image_builder_images,omitempty"`
 }
 
 // ParseSeed decodes a seed: an object (see Seed) or a JSON array of images.
@@ -44,7 +48,7 @@ func ParseSeed(b []byte) (Seed, error) {
 	if err := ctlStrictUnmarshal(t, &raw); err != nil {
 		return Seed{}, err
 	}
-	seed := Seed{Accounts: raw.Accounts, Organization: raw.Organization}
+	seed := Seed{Accounts: raw.Accounts, Organization: raw.Organization, ImageBuilderImages: raw.ImageBuilderImages}
 	if len(raw.Images) > 0 && string(raw.Images) != "null" {
 		imgs, err := ParseSeedImages(raw.Images)
 		if err != nil {
@@ -69,11 +73,22 @@ func (s *Server) ApplySeed(seed Seed) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.SeedImages(seed.Images); err != nil {
+	known := func(id string) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.st.Images[id] != nil
+	}
+	builders, err := buildBuilderImages(seed.ImageBuilderImages, seed.Images, known, now)
+	if err != nil {
+		return err
+	}
+	ids, err := s.SeedImages(seed.Images)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.applyAccounts(accounts, org, now)
+	s.applyBuilderImages(builders, seed.Images, ids)
 	s.mu.Unlock()
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package ec2emu is the project's EC2 emulator: an http.Handler that speaks
 // the EC2 Query protocol over in-memory state, for the AMI-watermark,
-// DescribeImages and Allowed-AMIs behaviour in shared/docs/ec2-semantics.md.
+// DescribeImages and Allowed-AMIs behaviour of docs/ec2-semantics.md, plus
+// STS, Organizations and Image Builder on the same port (route.go).
 package ec2emu
 
 import (

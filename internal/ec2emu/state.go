@@ -28,6 +28,9 @@ type State struct {
 	// answers AWSOrganizationsNotInUseException). Its members are the
 	// seeded accounts.
 	Organization *Organization `json:"organization,omitempty"`
+	// BuilderImages are the seeded EC2 Image Builder image build versions,
+	// by ARN (seed "image_builder_images", imagebuilder.go).
+	BuilderImages map[string]*BuilderImage `json:"builder_images,omitempty"`
 
 	// The records the amazon-ebs builder's flow needs (builder_*.go): each
 	// belongs to one account in one region. A nil map is empty; the
@@ -80,6 +83,9 @@ type Image struct {
 	SourceImageRegion string            `json:"source_image_region,omitempty"`
 	SourceInstanceID  string            `json:"source_instance_id,omitempty"`
 	Watermarks        []Watermark       `json:"watermarks,omitempty"`
+	// ScanResults: Amazon Inspector's results (api_scan.go); nil when the
+	// image was never scanned.
+	ScanResults *ScanResults `json:"scan_results,omitempty"`
 
 	Architecture       string        `json:"architecture,omitempty"`
 	ImageType          string        `json:"image_type,omitempty"`
@@ -298,6 +304,7 @@ type ImageCriterion struct {
 	MaximumDaysSinceCreated    *int64               `json:"maximum_days_since_created,omitempty"`
 	MaximumDaysSinceDeprecated *int64               `json:"maximum_days_since_deprecated,omitempty"`
 	ImageWatermarks            []WatermarkCriterion `json:"image_watermarks,omitempty"`
+	ScanResultCondition        *ScanCriterion       `json:"scan_result_condition,omitempty"`
 }
 
 // WatermarkCriterion is one ImageWatermark filter: all set fields must hold

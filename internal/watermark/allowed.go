@@ -2,7 +2,6 @@ package watermark
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -31,6 +30,7 @@ type Criterion struct {
 	CreationDateCondition    *CreationDateCondition    `json:"CreationDateCondition,omitempty"`
 	DeprecationTimeCondition *DeprecationTimeCondition `json:"DeprecationTimeCondition,omitempty"`
 	ImageWatermarks          []WatermarkFilter         `json:"ImageWatermarks,omitempty"`
+	ScanResultCondition      *ScanResultCondition      `json:"ScanResultCondition,omitempty"`
 }
 
 // CreationDateCondition: the image was created at most N days ago.
@@ -53,10 +53,20 @@ type WatermarkFilter struct {
 	MaximumDaysSinceSourceImageCreated *int64  `json:"MaximumDaysSinceSourceImageCreated,omitempty"`
 }
 
-// ParseCriteriaJSON reads criteria as users pass them to the AWS CLI: a JSON
-// array of criteria, or an object with an "ImageCriteria" array (the
-// --cli-input-json form). Unknown fields are an error, so a typo cannot
-// silently widen a policy. The criteria are validated with EC2's limits.
+// ParseCriteriaJSON reads criteria in any of the forms users have them in:
+//
+//   - a JSON array of criteria, as `aws ec2
+//     replace-image-criteria-in-allowed-images-settings --image-criteria`
+//     takes it;
+//   - an object with an "ImageCriteria" array: the --cli-input-json form,
+//     and the output of `aws ec2 get-allowed-images-settings` (with State
+//     and ManagedBy);
+//   - an AWS Organizations declarative policy with
+//     ec2_attributes.allowed_images_settings (see ParseDeclarativePolicy).
+//
+// Field names are case-sensitive; unknown and repeated keys are errors, so
+// a typo cannot silently widen a policy. The criteria are validated with
+// EC2's limits.
 func ParseCriteriaJSON(data []byte) (Criteria, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -64,9 +74,18 @@ func ParseCriteriaJSON(data []byte) (Criteria, error) {
 	}
 	var c Criteria
 	if data[0] == '{' {
+		if isDeclarativePolicy(data) {
+			p, err := ParseDeclarativePolicy(data)
+			if err != nil {
+				return nil, err
+			}
+			return p.Criteria, nil
+		}
 		var wrap struct {
 			ImageCriteria Criteria `json:"ImageCriteria"`
 			DryRun        *bool    `json:"DryRun,omitempty"`
+			State         *string  `json:"State,omitempty"`
+			ManagedBy     *string  `json:"ManagedBy,omitempty"`
 		}
 		if err := strictUnmarshal(data, &wrap); err != nil {
 			return nil, err
@@ -79,18 +98,6 @@ func ParseCriteriaJSON(data []byte) (Criteria, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("reading the criteria JSON: %v (expected the form of `aws ec2 replace-image-criteria-in-allowed-images-settings --image-criteria`)", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("reading the criteria JSON: unexpected data after the first JSON value")
-	}
-	return nil
 }
 
 // Validate checks the criteria against EC2's rules; the error names the
@@ -177,6 +184,11 @@ func (cr Criterion) validate() error {
 			return err
 		}
 	}
+	if cr.ScanResultCondition != nil {
+		if err := cr.ScanResultCondition.validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -187,12 +199,6 @@ func isAlnum(s string) bool {
 		}
 	}
 	return true
-}
-
-// withinDays reports now - t <= days × 24h (EC2's day arithmetic is not
-// documented; this is the emulator's reading too).
-func withinDays(now, t time.Time, days int64) bool {
-	return now.Sub(t) <= time.Duration(days)*24*time.Hour
 }
 
 // Verdict is the outcome of evaluating criteria on one image.
@@ -263,7 +269,7 @@ func (cr Criterion) Match(img Image, now time.Time) (bool, string) {
 	}
 	if cd := cr.CreationDateCondition; cd != nil && cd.MaximumDaysSinceCreated != nil {
 		set = true
-		if img.CreationDate.IsZero() || !withinDays(now, img.CreationDate, *cd.MaximumDaysSinceCreated) {
+		if img.CreationDate.IsZero() || !WithinDays(now, img.CreationDate, *cd.MaximumDaysSinceCreated) {
 			return false, fmt.Sprintf("created more than %d days ago", *cd.MaximumDaysSinceCreated)
 		}
 	}
@@ -277,7 +283,7 @@ func (cr Criterion) Match(img Image, now time.Time) (bool, string) {
 			if n == 0 {
 				return false, "deprecated (MaximumDaysSinceDeprecated 0 excludes every deprecated image)"
 			}
-			if !withinDays(now, dep, n) {
+			if !WithinDays(now, dep, n) {
 				return false, fmt.Sprintf("deprecated more than %d days ago", n)
 			}
 		}
@@ -293,6 +299,12 @@ func (cr Criterion) Match(img Image, now time.Time) (bool, string) {
 		}
 		if !ok {
 			return false, "no watermark satisfies any ImageWatermarks filter"
+		}
+	}
+	if sc := cr.ScanResultCondition; sc != nil && !sc.IsEmpty() {
+		set = true
+		if ok, why := sc.Check(img.ScanResults, now); !ok {
+			return false, why
 		}
 	}
 	if !set {
@@ -332,10 +344,10 @@ func (f WatermarkFilter) matchAny(ws []Watermark, now time.Time) bool {
 		if f.SourceImageRegion != nil && !Glob(*f.SourceImageRegion, w.SourceImageRegion) {
 			continue
 		}
-		if f.MaximumDaysSinceWatermarkCreated != nil && (w.WatermarkCreationTime.IsZero() || !withinDays(now, w.WatermarkCreationTime, *f.MaximumDaysSinceWatermarkCreated)) {
+		if f.MaximumDaysSinceWatermarkCreated != nil && (w.WatermarkCreationTime.IsZero() || !WithinDays(now, w.WatermarkCreationTime, *f.MaximumDaysSinceWatermarkCreated)) {
 			continue
 		}
-		if f.MaximumDaysSinceSourceImageCreated != nil && (w.SourceImageCreationTime.IsZero() || !withinDays(now, w.SourceImageCreationTime, *f.MaximumDaysSinceSourceImageCreated)) {
+		if f.MaximumDaysSinceSourceImageCreated != nil && (w.SourceImageCreationTime.IsZero() || !WithinDays(now, w.SourceImageCreationTime, *f.MaximumDaysSinceSourceImageCreated)) {
 			continue
 		}
 		return true

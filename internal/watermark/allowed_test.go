@@ -129,6 +129,8 @@ func FuzzParseCriteriaJSON(f *testing.F) {
 	f.Add(`[{"ImageWatermarks":[{"WatermarkKey":"111122223333:golden*","MaximumDaysSinceWatermarkCreated":3}]}]`)
 	f.Add(`{"ImageCriteria":[{"ImageProviders":["none"]}]}`)
 	f.Add(`[{"ImageNames":["a?c"],"CreationDateCondition":{"MaximumDaysSinceCreated":0}}]`)
+	f.Add(`[{"ScanResultCondition":{"MaximumSeverityLabel":"high","MaxDaysSinceCriticalFixAvailable":7}}]`)
+	f.Add(`{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"image_names":["a*"]}}}}}`)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := ParseCriteriaJSON([]byte(in))
@@ -138,7 +140,8 @@ func FuzzParseCriteriaJSON(f *testing.F) {
 		if c.Validate() != nil {
 			t.Fatalf("parsed criteria do not validate: %q", in)
 		}
-		img := Image{OwnerID: "111122223333", Name: in, Watermarks: []Watermark{{Key: "111122223333:" + in}}}
+		img := Image{OwnerID: "111122223333", Name: in, Watermarks: []Watermark{{Key: "111122223333:" + in}},
+			ScanResults: &ScanResults{FindingScanDate: now.Add(-time.Hour), HighestFindingSeverity: SeverityHigh, CriticalFixAvailableSince: now.Add(-240 * time.Hour)}}
 		_ = c.Evaluate(img, "123456789012", now)
 	})
 }

@@ -40,6 +40,10 @@ type Image struct {
 	// Allowed is imageAllowed; nil when DescribeImages did not report it
 	// (the account's Allowed-AMIs setting is disabled).
 	Allowed *bool
+	// ScanResults are the Amazon Inspector scan results DescribeImages
+	// reports for the image; nil when it reports none (the image was never
+	// scanned).
+	ScanResults *ScanResults
 }
 
 // HasKey reports whether the image carries the watermark key.

@@ -1,6 +1,7 @@
 package watermark
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -37,18 +38,39 @@ const MaxPatternLen = AccountIDLen + 1 + 2*MaxNameLen
 
 // accountWhy is the part of the error text that says why the account part of
 // a pattern must be literal, and how to opt out.
-const accountWhy = "AWS sets the account part of a watermark key to the account that attached the watermark, " +
-	"so it is the one part of a key nobody else can forge; with a wildcard or a partial id there, an image " +
-	"watermarked by any other account (shared with you, or public) can match. Write the full account id, " +
-	"for example 123456789012:golden, or set allow_any_account = true if you really mean to accept " +
-	"watermarks attached by any account"
+func accountWhy(n Names) string {
+	return "AWS sets the account part of a watermark key to the account that attached the watermark, " +
+		"so it is the one part of a key nobody else can forge; with a wildcard or a partial id there, an image " +
+		"watermarked by any other account (shared with you, or public) can match. Write the full account id, " +
+		"for example 123456789012:golden, or " + n.Of(TermEnableAnyAccount) + " if you really mean to accept " +
+		"watermarks attached by any account"
+}
+
+// patternError is a FieldError of a key pattern (TermKeys, no index yet).
+func patternError(format string, a ...any) *FieldError {
+	msg := fmt.Sprintf(format, a...)
+	return &FieldError{Field: TermKeys, Index: -1, Problem: msg, render: func(Names) string { return msg }}
+}
 
 // ParsePattern parses and validates one key pattern. With allowAnyAccount
 // false the account part must be a literal 12-digit id; with it true the
 // account part may be a glob of digits, * and ?. The name part must be a
 // valid watermark name, or a glob over name characters that can match at
-// least one valid name. Errors quote the pattern and say how to fix it.
+// least one valid name. Errors quote the pattern and say how to fix it; they
+// are *FieldError (field TermKeys).
 func ParsePattern(raw string, allowAnyAccount bool) (Pattern, error) {
+	p, err := parsePattern(raw, allowAnyAccount)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return Pattern{}, fe
+		}
+		return Pattern{}, patternError("%s", err.Error())
+	}
+	return p, nil
+}
+
+func parsePattern(raw string, allowAnyAccount bool) (Pattern, error) {
 	if raw == "" {
 		return Pattern{}, fmt.Errorf("watermark key pattern is empty: write ACCOUNT:NAME, for example 123456789012:golden-*")
 	}
@@ -65,7 +87,11 @@ func ParsePattern(raw string, allowAnyAccount bool) (Pattern, error) {
 	switch {
 	case IsAccountID(acct):
 	case !allowAnyAccount:
-		return Pattern{}, fmt.Errorf("watermark key pattern %q: the account part %q is not a literal 12-digit account id. %s", raw, acct, accountWhy)
+		return Pattern{}, &FieldError{Field: TermKeys, Index: -1,
+			Problem: fmt.Sprintf("watermark key pattern %q: the account part %q is not a literal 12-digit account id. %s", raw, acct, accountWhy(nil)),
+			render: func(n Names) string {
+				return fmt.Sprintf("watermark key pattern %q: the account part %q is not a literal 12-digit account id. %s", raw, acct, accountWhy(n))
+			}}
 	default:
 		if err := checkAccountGlob(raw, acct); err != nil {
 			return Pattern{}, err
@@ -85,7 +111,10 @@ func ParsePattern(raw string, allowAnyAccount bool) (Pattern, error) {
 // checkAccountGlob validates a wildcard account part (allow_any_account).
 func checkAccountGlob(raw, acct string) error {
 	if acct == "" {
-		return fmt.Errorf("watermark key pattern %q: the account part is empty: write a 12-digit account id, or * for any account (allow_any_account is on)", raw)
+		msg := func(n Names) string {
+			return fmt.Sprintf("watermark key pattern %q: the account part is empty: write a 12-digit account id, or * for any account (%s is on)", raw, n.Of(TermAllowAnyAccount))
+		}
+		return &FieldError{Field: TermKeys, Index: -1, Problem: msg(nil), render: msg}
 	}
 	fixed, star := 0, false
 	for i, r := range acct {
@@ -166,8 +195,8 @@ func (p Pattern) MatchKey(key string) bool {
 // String returns the raw pattern.
 func (p Pattern) String() string { return p.Raw }
 
-// ParsePatterns parses every pattern and returns all errors, each prefixed
-// with the position in the list (watermark_keys[i]).
+// ParsePatterns parses every pattern and returns all errors, each a
+// *FieldError with the position in the list (watermark_keys[i]).
 func ParsePatterns(raws []string, allowAnyAccount bool) ([]Pattern, []error) {
 	var (
 		out  []Pattern
@@ -177,7 +206,9 @@ func ParsePatterns(raws []string, allowAnyAccount bool) ([]Pattern, []error) {
 	for i, raw := range raws {
 		p, err := ParsePattern(raw, allowAnyAccount)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("watermark_keys[%d]: %w", i, err))
+			inner := err.(*FieldError)
+			errs = append(errs, &FieldError{Field: TermKeys, Index: i, Problem: inner.Problem,
+				render: func(n Names) string { return fmt.Sprintf("%s[%d]: %s", n.Of(TermKeys), i, inner.Render(n)) }})
 			continue
 		}
 		if seen[raw] {

@@ -13,6 +13,13 @@ import (
 type Request struct {
 	Attach []string
 	Detach []string
+	// KeepInherited leaves a requested key alone when the AMI carries it
+	// inherited (attached to another AMI and carried by CreateImage or
+	// CopyImage). By default such a key is re-attached: detached and
+	// attached again, so that it is attached to this AMI (its
+	// SourceImageId becomes this AMI) and lineage checks see this AMI as
+	// the one the key was given to.
+	KeepInherited bool
 }
 
 // Skip is a requested name whose key is already on the AMI, so attaching it
@@ -44,15 +51,27 @@ func (s Skip) Reason() string {
 type Problem struct {
 	Region  string
 	ImageID string
+	// Message is the problem worded with the template key names.
 	Message string
+	// Field is the setting the problem concerns ("" when none).
+	Field Term
+
+	render func(Names) string // Message with a front end's names; nil: Message
 }
 
-func (p Problem) Error() string {
+func (p Problem) Error() string { return p.Render(nil) }
+
+// Render words the problem (region and AMI first) with names.
+func (p Problem) Render(n Names) string {
+	msg := p.Message
+	if p.render != nil {
+		msg = p.render(n)
+	}
 	where := strings.TrimSpace(p.Region + " " + p.ImageID)
 	if where == "" {
-		return p.Message
+		return msg
 	}
-	return where + ": " + p.Message
+	return where + ": " + msg
 }
 
 // ImagePlan is what one AMI needs: keys to detach first, then names to
@@ -74,6 +93,10 @@ type ImagePlan struct {
 	Attach []string
 	// Skipped are requested names whose key is already present.
 	Skipped []Skip
+	// Reattach are requested names whose key the AMI carries inherited:
+	// the key is in Detach and the name in Attach, so it ends up attached
+	// to this AMI. The 5-limit counts them once.
+	Reattach []Skip
 	// Problems, when not empty, forbid any mutation of the whole run.
 	Problems []Problem
 }
@@ -174,6 +197,9 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 	problem := func(format string, args ...any) {
 		p.Problems = append(p.Problems, Problem{Region: img.Region, ImageID: img.ID, Message: fmt.Sprintf(format, args...)})
 	}
+	named := func(field Term, render func(Names) string) {
+		p.Problems = append(p.Problems, Problem{Region: img.Region, ImageID: img.ID, Message: render(nil), Field: field, render: render})
+	}
 
 	if !owned {
 		owner := img.OwnerID
@@ -236,17 +262,27 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 		seen[name] = true
 		key := FormatKey(img.OwnerID, name)
 		if detaching[key] || contains(p.DetachAbsent, key) {
-			problem("the key %s is both in detach and (as %q) in watermarks: a key cannot be detached and attached in one run; remove it from one of the two lists", key, name)
+			key, name := key, name
+			named(TermDetach, func(n Names) string {
+				return fmt.Sprintf("the key %s is both in %s and (as %q) in %s: a key cannot be detached and attached in one run; remove it from one of the two lists", key, n.Of(TermDetach), name, n.Of(TermWatermarks))
+			})
 			continue
 		}
 		if w, ok := present[key]; ok {
-			p.Skipped = append(p.Skipped, Skip{
+			s := Skip{
 				Key:               key,
 				Name:              name,
-				Inherited:         w.SourceImageID != "" && w.SourceImageID != img.ID,
+				Inherited:         Inherited(w, img),
 				SourceImageID:     w.SourceImageID,
 				SourceImageRegion: w.SourceImageRegion,
-			})
+			}
+			if s.Inherited && !req.KeepInherited {
+				p.Reattach = append(p.Reattach, s)
+				p.Detach = append(p.Detach, key)
+				p.Attach = append(p.Attach, name)
+				continue
+			}
+			p.Skipped = append(p.Skipped, s)
 			continue
 		}
 		p.Attach = append(p.Attach, name)
@@ -254,14 +290,34 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 
 	after := len(img.Watermarks) - len(p.Detach) + len(p.Attach)
 	if after > MaxPerImage && len(p.Attach) > 0 {
-		problem("%s", limitMessage(img, p, after))
+		plan := p
+		named(TermWatermarks, func(n Names) string { return limitMessage(img, plan, after, n) })
 	}
 	return p
 }
 
+// Inherited reports whether w was attached to another AMI than img (its
+// source is another AMI id, or the same id in another region) and came to
+// img through CreateImage or CopyImage.
+func Inherited(w Watermark, img Image) bool {
+	if w.SourceImageID == "" {
+		return false
+	}
+	return w.SourceImageID != img.ID || (w.SourceImageRegion != "" && img.Region != "" && w.SourceImageRegion != img.Region)
+}
+
+// ReattachReason says what a re-attach does, for the UI.
+func (s Skip) ReattachReason() string {
+	src := s.SourceImageID
+	if s.SourceImageRegion != "" {
+		src += " in " + s.SourceImageRegion
+	}
+	return "inherited from " + src + ": detached and attached again so that it is attached to this AMI"
+}
+
 // limitMessage explains a breach of the 5-limit: the current keys (with
 // their origin), the new ones, and the two ways out.
-func limitMessage(img Image, p ImagePlan, after int) string {
+func limitMessage(img Image, p ImagePlan, after int, n Names) string {
 	detaching := map[string]bool{}
 	for _, k := range p.Detach {
 		detaching[k] = true
@@ -291,9 +347,9 @@ func limitMessage(img Image, p ImagePlan, after int) string {
 	}
 	msg += fmt.Sprintf(" and %d would be attached (%s); ", len(p.Attach), strings.Join(p.AttachKeys(), ", "))
 	if example != "" {
-		msg += fmt.Sprintf("detach keys you no longer need with `detach` (for example detach = [%q]) or request fewer names in `watermarks`", example)
+		msg += fmt.Sprintf("detach keys you no longer need with `%s` (for example %s = [%q]) or request fewer names in `%s`", n.Of(TermDetach), n.Of(TermDetach), example, n.Of(TermWatermarks))
 	} else {
-		msg += "request fewer names in `watermarks`"
+		msg += "request fewer names in `" + n.Of(TermWatermarks) + "`"
 	}
 	return msg
 }

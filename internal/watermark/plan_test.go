@@ -54,12 +54,68 @@ func TestPlanImage(t *testing.T) {
 			},
 		},
 		{
-			name: "inherited own key is skipped and says so", img: img(Watermark{Key: acct + ":base", SourceImageID: "ami-0bbbbbbbbbbbbbbbb", SourceImageRegion: "us-west-2"}), owned: true,
-			req: Request{Attach: []string{"base", "golden"}},
+			name: "inherited own key is kept with KeepInherited and says so", img: img(Watermark{Key: acct + ":base", SourceImageID: "ami-0bbbbbbbbbbbbbbbb", SourceImageRegion: "us-west-2"}), owned: true,
+			req: Request{Attach: []string{"base", "golden"}, KeepInherited: true},
 			want: want{
 				attach:  []string{"golden"},
 				skipped: []string{acct + ":base|already present, inherited from ami-0bbbbbbbbbbbbbbbb in us-west-2"},
 				after:   []string{acct + ":base", acct + ":golden"},
+			},
+		},
+		{
+			name: "inherited own key is re-attached by default", img: img(Watermark{Key: acct + ":base", SourceImageID: "ami-0bbbbbbbbbbbbbbbb", SourceImageRegion: "us-west-2"}), owned: true,
+			req: Request{Attach: []string{"base", "golden"}},
+			want: want{
+				detach: []string{acct + ":base"},
+				attach: []string{"base", "golden"},
+				after:  []string{acct + ":base", acct + ":golden"},
+			},
+		},
+		{
+			name: "re-attach counts once: 5 present with one inherited requested stays at 5", img: img(inherited(acct, "base"), inherited(other, "bbb"), inherited(other, "ccc"), inherited(other, "ddd"), inherited(other, "eee")), owned: true,
+			req: Request{Attach: []string{"base"}},
+			want: want{
+				detach: []string{acct + ":base"},
+				attach: []string{"base"},
+				after:  []string{other + ":bbb", other + ":ccc", other + ":ddd", other + ":eee", acct + ":base"},
+			},
+		},
+		{
+			name: "re-attach plus a new name on 5 breaks the limit", img: img(inherited(acct, "base"), inherited(other, "bbb"), inherited(other, "ccc"), inherited(other, "ddd"), inherited(other, "eee")), owned: true,
+			req: Request{Attach: []string{"base", "new"}},
+			want: want{
+				detach: []string{acct + ":base"},
+				attach: []string{"base", "new"},
+				after:  []string{other + ":bbb", other + ":ccc", other + ":ddd", other + ":eee", acct + ":base", acct + ":new"},
+				problems: []string{"us-east-1 ami-0123456789abcdef0: the AMI would carry 6 watermarks, but AWS allows at most 5 per AMI, inherited ones included: it carries 5 now (" +
+					"111122223333:base (inherited from ami-0aaaaaaaaaaaaaaaa in us-west-2) (detached by this run), 444455556666:bbb (inherited from ami-0aaaaaaaaaaaaaaaa in us-west-2), " +
+					"444455556666:ccc (inherited from ami-0aaaaaaaaaaaaaaaa in us-west-2), 444455556666:ddd (inherited from ami-0aaaaaaaaaaaaaaaa in us-west-2), 444455556666:eee (inherited from ami-0aaaaaaaaaaaaaaaa in us-west-2)), 1 of them detached by this run, " +
+					"and 2 would be attached (111122223333:base, 111122223333:new); detach keys you no longer need with `detach` (for example detach = [\"444455556666:bbb\"]) or request fewer names in `watermarks`"},
+			},
+		},
+		{
+			name: "key attached to this AMI is not re-attached", img: img(own("base", "ami-0123456789abcdef0")), owned: true,
+			req: Request{Attach: []string{"base"}},
+			want: want{
+				skipped: []string{acct + ":base|already present"},
+				after:   []string{acct + ":base"},
+			},
+		},
+		{
+			name: "key without a source is not re-attached", img: img(Watermark{Key: acct + ":base"}), owned: true,
+			req: Request{Attach: []string{"base"}},
+			want: want{
+				skipped: []string{acct + ":base|already present"},
+				after:   []string{acct + ":base"},
+			},
+		},
+		{
+			name: "inherited key to detach and another to re-attach", img: img(inherited(acct, "base"), inherited(acct, "candidate")), owned: true,
+			req: Request{Attach: []string{"base"}, Detach: []string{"candidate"}},
+			want: want{
+				detach: []string{acct + ":candidate", acct + ":base"},
+				attach: []string{"base"},
+				after:  []string{acct + ":base"},
 			},
 		},
 		{

@@ -26,38 +26,60 @@ func ParseLineage(s string) (Lineage, error) {
 	case LineageAny:
 		return LineageAny, nil
 	}
-	return "", fmt.Errorf("lineage %q is not valid: use %q (the default: only the image the watermark was attached to, or a direct copy of it) or %q (also images built from it with CreateImage, which inherit its watermarks)", truncate(s), LineageAttached, LineageAny)
+	msg := func(n Names) string {
+		return fmt.Sprintf("%s %q is not valid: use %q (the default: only the image the watermark was attached to, or a direct copy of it) or %q (also images built from it with CreateImage, which inherit its watermarks)", n.Of(TermLineage), truncate(s), LineageAttached, LineageAny)
+	}
+	return "", fieldError(TermLineage, -1, msg)
+}
+
+// Origin says how a watermark came to be on an image.
+type Origin string
+
+const (
+	// OriginAttached: the watermark was attached to this image.
+	OriginAttached Origin = "attached"
+	// OriginCopied: the image is a direct CopyImage of the image the
+	// watermark was attached to.
+	OriginCopied Origin = "copied"
+	// OriginDerived: anything else: the image was built with CreateImage
+	// from an instance of a watermarked image, or copied from such an image
+	// or from a copy; it inherited the watermark.
+	OriginDerived Origin = "derived"
+)
+
+// OriginOf classifies how w came to be on img. region-aware: image ids are
+// only unique per region, so (region, id) pairs are compared.
+//
+// attached: w was attached to img itself (w.SourceImageID == img.ID, and
+// w.SourceImageRegion, when set, is img's region). copied: img has no
+// SourceInstanceID (it was not made with CreateImage), its SourceImageID is
+// w.SourceImageID and its SourceImageRegion is w.SourceImageRegion. "Same
+// region" compares the region the copy was made FROM with the region the
+// watermark was attached in, not the region the copy lives in: a
+// cross-region copy lives in another region by definition, and its
+// (SourceImageRegion, SourceImageID) pair still names exactly the
+// watermarked image. An empty SourceImageRegion (on the image or the
+// watermark) stands for img's own region. A copy of a copy is derived: its
+// SourceImageID names the first copy.
+func OriginOf(img Image, w Watermark) Origin {
+	wRegion := orRegion(w.SourceImageRegion, img.Region)
+	if w.SourceImageID != "" && w.SourceImageID == img.ID && wRegion == img.Region {
+		return OriginAttached
+	}
+	if img.SourceInstanceID == "" &&
+		img.SourceImageID != "" &&
+		img.SourceImageID == w.SourceImageID &&
+		orRegion(img.SourceImageRegion, img.Region) == wRegion {
+		return OriginCopied
+	}
+	return OriginDerived
 }
 
 // LineageOK reports whether img may be returned for the watermark w under
-// the lineage rule l. region is the region img was found in.
-//
-// attached: either w was attached to img itself (w.SourceImageID == img.ID,
-// and w.SourceImageRegion, when set, is img's region), or img is a direct
-// CopyImage of that image: img has no SourceInstanceID (it was not made
-// with CreateImage), its SourceImageID is w.SourceImageID and its
-// SourceImageRegion is w.SourceImageRegion. "Same region" compares the
-// region the copy was made FROM with the region the watermark was attached
-// in, not the region the copy lives in: a cross-region copy lives in another
-// region by definition, and its (SourceImageRegion, SourceImageID) pair still
-// names exactly the watermarked image. Image ids are only unique per region,
-// so the pair is compared, not the id alone. An empty SourceImageRegion (on
-// the image or the watermark) stands for img's own region. A copy of a copy
-// is not accepted: its SourceImageID names the first copy.
-//
-// any: every image that carries the watermark.
+// the lineage rule l: attached accepts the origins attached and copied
+// (see OriginOf), any accepts every image that carries the watermark.
 func LineageOK(l Lineage, img Image, w Watermark) bool {
-	if l == LineageAny {
-		return true
-	}
-	wRegion := orRegion(w.SourceImageRegion, img.Region)
-	if w.SourceImageID != "" && w.SourceImageID == img.ID && wRegion == img.Region {
-		return true
-	}
-	return img.SourceInstanceID == "" &&
-		img.SourceImageID != "" &&
-		img.SourceImageID == w.SourceImageID &&
-		orRegion(img.SourceImageRegion, img.Region) == wRegion
+	return l == LineageAny || OriginOf(img, w) != OriginDerived
 }
 
 func orRegion(r, def string) string {
@@ -90,9 +112,11 @@ func ParseOwners(list []string) (Owners, []error) {
 		seen = map[string]bool{}
 	)
 	if len(list) == 0 {
-		return o, []error{fmt.Errorf("owners is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). "+
-			"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can "+
-			"build an image carrying its watermark and share it with you; only images of the listed owners are considered", strings.Join(ownerAliases, ", "))}
+		return o, []error{fieldError(TermOwners, -1, func(n Names) string {
+			return fmt.Sprintf("%s is required: list the accounts whose images may be returned (\"self\", 12-digit account ids, or the aliases %s). "+
+				"A watermark is inherited by every image built from a watermarked one, so any account that can launch your golden AMI can "+
+				"build an image carrying its watermark and share it with you; only images of the listed owners are considered", n.Of(TermOwners), strings.Join(ownerAliases, ", "))
+		})}
 	}
 	for i, s := range list {
 		if seen[s] {
@@ -107,7 +131,10 @@ func ParseOwners(list []string) (Owners, []error) {
 		case isOwnerAlias(s):
 			o.Aliases = append(o.Aliases, s)
 		default:
-			errs = append(errs, fmt.Errorf("owners[%d] %q is not an owner: use \"self\", a 12-digit account id, or one of the aliases %s (wildcards are not allowed)", i, truncate(s), strings.Join(ownerAliases, ", ")))
+			i, s := i, s
+			errs = append(errs, fieldError(TermOwners, i, func(n Names) string {
+				return fmt.Sprintf("%s[%d] %q is not an owner: use \"self\", a 12-digit account id, or one of the aliases %s (wildcards are not allowed)", n.Of(TermOwners), i, truncate(s), strings.Join(ownerAliases, ", "))
+			}))
 		}
 	}
 	return o, errs
@@ -179,6 +206,10 @@ type Conditions struct {
 	IncludeDeprecated bool
 	// AllowedOnly: accept only images whose imageAllowed is true.
 	AllowedOnly bool
+	// Scan: the image's Amazon Inspector scan results must meet this
+	// condition (the Allowed-AMIs ScanResultCondition rule: an image that
+	// was never scanned fails it); nil: no condition.
+	Scan *ScanResultCondition
 	// Now is the time ages and deprecation are measured against.
 	Now time.Time
 	// Keep is how many of the newest matches to remember for Newest
@@ -206,6 +237,9 @@ const (
 	RejectAllowedUnknown
 	// RejectNotAllowed: AllowedOnly, and imageAllowed is false.
 	RejectNotAllowed
+	// RejectScan: the image's scan results fail Scan (or it was never
+	// scanned).
+	RejectScan
 	// RejectSourceRegion: the matching watermark's SourceImageRegion does
 	// not match SourceImageRegion.
 	RejectSourceRegion
@@ -222,7 +256,7 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	"owner", "key", "state", "deprecated", "allowed-unknown", "not-allowed",
+	"owner", "key", "state", "deprecated", "allowed-unknown", "not-allowed", "scan-results",
 	"source-image-region", "watermark-age", "source-image-age", "lineage",
 }
 
@@ -265,6 +299,7 @@ type Rejection struct {
 // Images without a parseable creation date are the oldest.
 type Selector struct {
 	c       Conditions
+	limits  WatermarkLimits
 	best    Match
 	have    bool
 	matches int
@@ -281,7 +316,12 @@ func NewSelector(c Conditions) *Selector {
 	if c.Lineage == "" {
 		c.Lineage = LineageAttached
 	}
-	return &Selector{c: c}
+	return &Selector{c: c, limits: WatermarkLimits{
+		SourceImageRegion: c.SourceImageRegion,
+		MaxWatermarkAge:   daysPtr(c.MaxWatermarkAgeDays),
+		MaxSourceImageAge: daysPtr(c.MaxSourceImageAgeDays),
+		Lineage:           c.Lineage,
+	}}
 }
 
 // SetNow sets the time ages and deprecation are measured against.
@@ -355,6 +395,11 @@ func (s *Selector) check(img Image) (Watermark, Reason, bool) {
 			return Watermark{}, RejectNotAllowed, false
 		}
 	}
+	if c.Scan != nil {
+		if ok, _ := c.Scan.Check(img.ScanResults, c.Now); !ok {
+			return Watermark{}, RejectScan, false
+		}
+	}
 	worst := Reason(-1)
 	for _, w := range img.Watermarks {
 		if !s.keyMatches(w.Key) {
@@ -383,36 +428,55 @@ func (s *Selector) keyMatches(key string) bool {
 // checkWatermark checks the per-watermark conditions on w, which matches a
 // pattern.
 func (s *Selector) checkWatermark(img Image, w Watermark) (Reason, bool) {
-	c := &s.c
-	if c.SourceImageRegion != "" && !Glob(c.SourceImageRegion, w.SourceImageRegion) {
-		return RejectSourceRegion, false
-	}
-	if c.MaxWatermarkAgeDays != nil && !WithinDays(c.Now, w.WatermarkCreationTime, *c.MaxWatermarkAgeDays) {
-		return RejectWatermarkAge, false
-	}
-	if c.MaxSourceImageAgeDays != nil && !WithinDays(c.Now, w.SourceImageCreationTime, *c.MaxSourceImageAgeDays) {
-		return RejectSourceImageAge, false
-	}
-	if !LineageOK(c.Lineage, img, w) {
-		return RejectLineage, false
+	if fails := s.limits.Failures(img, w, s.c.Now); len(fails) > 0 {
+		return fails[0], false
 	}
 	return 0, true
 }
 
-// maxDays is the largest day count that fits a time.Duration.
-const maxDays = int(1<<63-1) / int(24*time.Hour)
+// WatermarkLimits are the conditions that must hold on the one watermark
+// that matches a key pattern: the data source's source_image_region,
+// max_*_age_days and lineage, and the CLI's verify flags.
+type WatermarkLimits struct {
+	// SourceImageRegion: a glob the watermark's SourceImageRegion must
+	// match; "" means any.
+	SourceImageRegion string
+	// MaxWatermarkAge: now - WatermarkCreationTime <= it; nil: no limit.
+	MaxWatermarkAge *time.Duration
+	// MaxSourceImageAge: now - SourceImageCreationTime <= it; nil: no
+	// limit.
+	MaxSourceImageAge *time.Duration
+	// Lineage ("" is LineageAny here: no lineage condition).
+	Lineage Lineage
+}
 
-// WithinDays reports now - t <= days×24h, as Allowed AMIs counts ages. A
-// zero t (the time was not reported) is never within any limit; a t in the
-// future is.
-func WithinDays(now, t time.Time, days int) bool {
-	if t.IsZero() || days < 0 {
-		return false
+// Failures returns every condition w fails on img at now, in the order
+// RejectSourceRegion, RejectWatermarkAge, RejectSourceImageAge,
+// RejectLineage; none when w meets them all. Ages are compared with
+// WithinAge: an unknown time fails a limit.
+func (l WatermarkLimits) Failures(img Image, w Watermark, now time.Time) []Reason {
+	var out []Reason
+	if l.SourceImageRegion != "" && !Glob(l.SourceImageRegion, w.SourceImageRegion) {
+		out = append(out, RejectSourceRegion)
 	}
-	if days > maxDays {
-		return true
+	if l.MaxWatermarkAge != nil && !WithinAge(now, w.WatermarkCreationTime, *l.MaxWatermarkAge) {
+		out = append(out, RejectWatermarkAge)
 	}
-	return now.Sub(t) <= time.Duration(days)*24*time.Hour
+	if l.MaxSourceImageAge != nil && !WithinAge(now, w.SourceImageCreationTime, *l.MaxSourceImageAge) {
+		out = append(out, RejectSourceImageAge)
+	}
+	if l.Lineage != "" && !LineageOK(l.Lineage, img, w) {
+		out = append(out, RejectLineage)
+	}
+	return out
+}
+
+func daysPtr(n *int) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	d := Days(int64(*n))
+	return &d
 }
 
 // Newer reports whether a sorts before b: a later CreationDate, or the same
@@ -444,6 +508,10 @@ func (s *Selector) keepNewest(m Match) {
 func cloneImage(img Image) Image {
 	img.Watermarks = append([]Watermark(nil), img.Watermarks...)
 	img.ProductCodes = append([]string(nil), img.ProductCodes...)
+	if img.ScanResults != nil {
+		sr := *img.ScanResults
+		img.ScanResults = &sr
+	}
 	if img.Allowed != nil {
 		a := *img.Allowed
 		img.Allowed = &a

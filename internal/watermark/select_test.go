@@ -148,7 +148,7 @@ func TestSelectOwnersAllows(t *testing.T) {
 func TestSelectWithinDays(t *testing.T) {
 	tests := []struct {
 		t    time.Time
-		days int
+		days int64
 		want bool
 	}{
 		{selDays(0), 0, true},
@@ -415,5 +415,34 @@ func BenchmarkSelectorOffer(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		s.Offer(im)
+	}
+}
+
+func TestOriginOf(t *testing.T) {
+	const (
+		a = "ami-0aaaaaaaaaaaaaaa1"
+		b = "ami-0bbbbbbbbbbbbbbb2"
+		c = "ami-0ccccccccccccccc3"
+	)
+	w := Watermark{Key: "111122223333:golden", SourceImageID: a, SourceImageRegion: "us-east-1"}
+	tests := []struct {
+		name string
+		img  Image
+		want Origin
+	}{
+		{"attached here", Image{ID: a, Region: "us-east-1"}, OriginAttached},
+		{"same id other region", Image{ID: a, Region: "eu-west-1"}, OriginDerived},
+		{"cross-region copy", Image{ID: b, Region: "eu-west-1", SourceImageID: a, SourceImageRegion: "us-east-1"}, OriginCopied},
+		{"same-region copy", Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "us-east-1"}, OriginCopied},
+		{"copy, source region omitted", Image{ID: b, Region: "us-east-1", SourceImageID: a}, OriginCopied},
+		{"copy of a same-id image elsewhere", Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "ap-south-1"}, OriginDerived},
+		{"CreateImage", Image{ID: b, Region: "us-east-1", SourceImageID: a, SourceImageRegion: "us-east-1", SourceInstanceID: "i-0123456789abcdef0"}, OriginDerived},
+		{"copy of a copy", Image{ID: c, Region: "us-east-1", SourceImageID: b, SourceImageRegion: "eu-west-1"}, OriginDerived},
+		{"no source", Image{ID: c, Region: "us-east-1"}, OriginDerived},
+	}
+	for _, tt := range tests {
+		if got := OriginOf(tt.img, w); got != tt.want {
+			t.Errorf("%s: OriginOf = %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // acceptedBuilders are the artifacts whose Id() is region:ami-...,...
@@ -29,12 +30,7 @@ func builderAccepted(id string) bool {
 }
 
 // Target is one AMI to watermark.
-type Target struct {
-	Region  string
-	ImageID string
-}
-
-func (t Target) String() string { return t.Region + " " + t.ImageID }
+type Target = engine.Target
 
 // targetsFromArtifact returns the AMIs of the artifact, or an error that says
 // which builders are understood and how to name AMIs with image_ids.
@@ -70,50 +66,20 @@ func sortTargets(ts []Target) {
 }
 
 // ParseArtifactID parses the Id() of an Amazon AMI artifact:
-// "region:ami-...,region:ami-...". Each entry is split on its first colon and
-// trimmed of spaces. Empty ids or entries, entries without a region, region
-// names and AMI ids of the wrong form, and repeated AMIs are errors. The
-// result keeps the order of the id. It never panics.
+// "region:ami-...,region:ami-..." (amiref.ParseList: entries trimmed of
+// spaces; empty ids or entries, entries without a region, region names and
+// AMI ids of the wrong form, and repeated AMIs are errors). The result keeps
+// the order of the id. It never panics.
 func ParseArtifactID(id string) ([]Target, error) {
-	shown := clip(id)
-	if strings.TrimSpace(id) == "" {
-		return nil, fmt.Errorf("the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids")
+	refs, err := amiref.ParseList(id, amiref.Options{})
+	if err != nil {
+		return nil, err
 	}
-	var out []Target
-	seen := map[string]int{} // ami id -> entry number
-	for i, entry := range strings.Split(id, ",") {
-		n := i + 1
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			return nil, fmt.Errorf("artifact id %q: entry %d is empty: expected REGION:AMI_ID entries separated by commas", shown, n)
-		}
-		region, ami, ok := strings.Cut(entry, ":")
-		region, ami = strings.TrimSpace(region), strings.TrimSpace(ami)
-		if !ok {
-			return nil, fmt.Errorf("artifact id %q: entry %d %q has no region: expected REGION:AMI_ID, for example us-east-1:ami-0123456789abcdef0", shown, n, clip(entry))
-		}
-		if !awsconfig.ValidRegion(region) {
-			return nil, fmt.Errorf("artifact id %q: entry %d: %q is not a region name (expected REGION:AMI_ID, for example us-east-1:ami-0123456789abcdef0)", shown, n, clip(region))
-		}
-		if !IsAMIID(ami) {
-			return nil, fmt.Errorf("artifact id %q: entry %d: %q is not an AMI id (expected %s)", shown, n, clip(ami), amiIDHelp)
-		}
-		if first, dup := seen[ami]; dup {
-			return nil, fmt.Errorf("artifact id %q: entry %d repeats %s (already entry %d): an AMI can be listed once", shown, n, ami, first)
-		}
-		seen[ami] = n
-		out = append(out, Target{Region: region, ImageID: ami})
+	out := make([]Target, len(refs))
+	for i, r := range refs {
+		out[i] = Target{Region: r.Region, ImageID: r.ImageID}
 	}
 	return out, nil
-}
-
-// clip keeps error messages readable for very long input.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }
 
 // StateKey is the artifact state key under which the watermark keys are
@@ -149,13 +115,13 @@ type Artifact struct {
 	generated map[string]string
 	states    map[string]interface{}
 	// Keys is region -> AMI id -> the keys on the AMI after the run.
-	Keys map[string]map[string][]string
+	Keys engine.Keys
 }
 
 var _ packersdk.Artifact = (*Artifact)(nil)
 
 // NewArtifact copies what it needs of in and adds keys.
-func NewArtifact(in packersdk.Artifact, keys map[string]map[string][]string) *Artifact {
+func NewArtifact(in packersdk.Artifact, keys engine.Keys) *Artifact {
 	a := &Artifact{
 		builderID: in.BuilderId(),
 		id:        in.Id(),
@@ -267,12 +233,12 @@ func (a *Artifact) State(name string) interface{} {
 
 // KeysFromState turns the value of State(StateKey) back into region -> AMI
 // id -> keys; nil when v is not such a value.
-func KeysFromState(v interface{}) map[string]map[string][]string {
+func KeysFromState(v interface{}) engine.Keys {
 	m, ok := v.(map[string]string)
 	if !ok {
 		return nil
 	}
-	out := map[string]map[string][]string{}
+	out := engine.Keys{}
 	for target, joined := range m {
 		region, id, ok := strings.Cut(target, ":")
 		if !ok {
@@ -298,7 +264,7 @@ func KeysFromState(v interface{}) map[string]map[string][]string {
 func (a *Artifact) Destroy() error { return nil }
 
 // allKeys is the sorted union of the keys on all AMIs.
-func allKeys(m map[string]map[string][]string) []string {
+func allKeys(m engine.Keys) []string {
 	set := map[string]bool{}
 	for _, amis := range m {
 		for _, keys := range amis {
@@ -315,8 +281,8 @@ func allKeys(m map[string]map[string][]string) []string {
 	return out
 }
 
-func copyKeys(m map[string]map[string][]string) map[string]map[string][]string {
-	out := make(map[string]map[string][]string, len(m))
+func copyKeys(m engine.Keys) engine.Keys {
+	out := make(engine.Keys, len(m))
 	for r, amis := range m {
 		out[r] = make(map[string][]string, len(amis))
 		for id, keys := range amis {

@@ -1,6 +1,7 @@
 package amiwatermark
 
 import (
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,11 +32,11 @@ func TestParseArtifactID(t *testing.T) {
 		want []Target
 		err  string
 	}{
-		{id: "us-east-1:" + a1, want: []Target{{"us-east-1", a1}}},
-		{id: "us-east-1:" + a1 + ",eu-west-1:" + a2, want: []Target{{"us-east-1", a1}, {"eu-west-1", a2}}},
-		{id: " us-east-1 : " + a1 + " , eu-west-1:" + a2 + " ", want: []Target{{"us-east-1", a1}, {"eu-west-1", a2}}},
-		{id: "us-east-1:ami-12345678", want: []Target{{"us-east-1", "ami-12345678"}}},
-		{id: "us-east-1:" + a1 + ",us-east-1:" + a2, want: []Target{{"us-east-1", a1}, {"us-east-1", a2}}},
+		{id: "us-east-1:" + a1, want: []Target{{Region: "us-east-1", ImageID: a1}}},
+		{id: "us-east-1:" + a1 + ",eu-west-1:" + a2, want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "eu-west-1", ImageID: a2}}},
+		{id: " us-east-1 : " + a1 + " , eu-west-1:" + a2 + " ", want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "eu-west-1", ImageID: a2}}},
+		{id: "us-east-1:ami-12345678", want: []Target{{Region: "us-east-1", ImageID: "ami-12345678"}}},
+		{id: "us-east-1:" + a1 + ",us-east-1:" + a2, want: []Target{{Region: "us-east-1", ImageID: a1}, {Region: "us-east-1", ImageID: a2}}},
 		{id: "", err: "the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids"},
 		{id: "   ", err: "the artifact id is empty: the build produced no AMI to watermark; check the build, or name the AMIs with image_ids"},
 		{id: "us-east-1:" + a1 + ",", err: `artifact id "us-east-1:ami-0123456789abcdef0,": entry 2 is empty: expected REGION:AMI_ID entries separated by commas`},
@@ -86,7 +87,7 @@ func FuzzParseArtifactID(f *testing.F) {
 		seen := map[string]bool{}
 		var parts []string
 		for _, tg := range ts {
-			if !IsAMIID(tg.ImageID) || tg.Region == "" || seen[tg.ImageID] {
+			if !amiref.IsAMIID(tg.ImageID) || tg.Region == "" || seen[tg.ImageID] {
 				t.Fatalf("bad target %+v from %q", tg, id)
 			}
 			seen[tg.ImageID] = true

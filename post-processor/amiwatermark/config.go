@@ -6,7 +6,6 @@ package amiwatermark
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +14,9 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -31,9 +32,12 @@ type Config struct {
 	// Watermark names to attach to every AMI of the build, 1 to 5. A name is
 	// 3-128 characters of letters, digits, spaces and `( ) [ ] . / - ' @ _`.
 	// Give the name only: AWS forms the key `ACCOUNT:NAME` from the account
-	// that owns the AMI. Names the AMI already carries (also inherited from
-	// the AMI it was built from) are skipped, so a re-run changes nothing.
-	// Required unless `detach` is given.
+	// that owns the AMI. Names whose key the AMI already carries, attached
+	// to this AMI, are skipped, so a re-run changes nothing. A key the AMI
+	// carries inherited (attached to another AMI and carried here by
+	// CreateImage or CopyImage, as when a new golden base is built from the
+	// previous one) is re-attached: see `reattach_inherited`. Required
+	// unless `detach` is given.
 	Watermarks []string `mapstructure:"watermarks" required:"true"`
 	// Watermarks to remove before attaching, for example to promote an AMI
 	// from `candidate` to `approved`. Each entry is a full key
@@ -53,36 +57,74 @@ type Config struct {
 	// }
 	// ```
 	ImageIDs map[string]string `mapstructure:"image_ids" required:"false"`
-	// Plan and report without changing anything: the attach and detach calls
-	// are made with the EC2 `DryRun` flag (which checks permissions), output
-	// lines are prefixed `[dry-run]`, and verification (with the
-	// `require_allowed` check) is skipped.
+	// Plan and report without changing anything: the AMIs are described and
+	// planned (with the `require_allowed` and `allowed_criteria_file`
+	// checks), the attach and detach calls are made with the EC2 `DryRun`
+	// flag (which checks permissions), every output line is prefixed
+	// `[dry-run]` and says what would happen, and verification is skipped.
+	// A failed DryRun check fails the run as a real failure would, saying
+	// that nothing was changed.
 	DryRun bool `mapstructure:"dry_run" required:"false"`
 	// Describe every AMI again after the changes and fail unless every
 	// requested key is present (with `SourceImageId` and `SourceImageRegion`
 	// of the AMI for keys attached in this run) and every detached key is
 	// gone. Defaults to `true`.
 	Verify *bool `mapstructure:"verify" required:"false"`
-	// After attaching, fail unless DescribeImages reports `imageAllowed =
-	// true` for every AMI. This needs the account's Allowed AMIs setting in
-	// `audit-mode` or `enabled` mode in each region; when the setting is
-	// disabled EC2 does not report the field and the post-processor fails
-	// saying so. Defaults to `false`.
+	// Refuse the run unless every AMI, with the watermarks it will carry
+	// after the run, is allowed by the account's current Allowed AMIs
+	// criteria in its region. The criteria are read with
+	// `GetAllowedImagesSettings` (IAM permission
+	// `ec2:GetAllowedImagesSettings`) and evaluated offline by the plugin
+	// as an account that does not own the AMIs sees them (EC2 never
+	// restricts an account's own AMIs, so asking EC2 about them could
+	// never fail). The check runs before any change: a breach refuses the
+	// whole run, nothing is attached, and the error names the criterion
+	// that failed. A region whose setting is `disabled` refuses the run
+	// too (no criteria decide launches there). The AMIs are checked again
+	// after verification. Defaults to `false`.
 	RequireAllowed bool `mapstructure:"require_allowed" required:"false"`
-	// How long to wait for an AMI to appear and become `available` before
+	// How long to wait for a `pending` AMI to become `available` before
 	// failing, as a duration such as `30m`, `1h` or `90s`. New AMIs are
 	// often `pending` for minutes after a build. Defaults to `30m`.
 	WaitTimeout string `mapstructure:"wait_timeout" required:"false"`
-	// When `false`, a failure is reported as a warning and the build
-	// succeeds with its AMIs kept. This matters because Packer core
-	// deregisters a build's AMIs when the build's only post-processor fails;
-	// with `fail_on_error = false` a watermarking problem never costs the
-	// AMIs. Defaults to `true`.
+	// How long to keep looking for an AMI that DescribeImages does not
+	// return, as a duration such as `2m` or `30s` (at most `wait_timeout`).
+	// A just-created AMI can be invisible for a few describes; an AMI id
+	// with a typo, in another region, of another account or deregistered
+	// never appears. After the grace the run fails, before any change,
+	// naming the AMI id, the region, the account of the credentials and
+	// the likely causes. A disabled AMI fails at once as disabled.
+	// Defaults to `2m`.
+	NotFoundGrace string `mapstructure:"not_found_grace" required:"false"`
+	// Re-attach a requested key the AMI carries inherited: a key whose
+	// `SourceImageId` is another AMI, carried here by CreateImage or
+	// CopyImage (a new golden base built from the previous one carries the
+	// previous base's key). The key is detached and attached again, so
+	// that its `SourceImageId` is this AMI and lineage checks (the data
+	// source's `lineage = "attached"`) select it; the plan counts it once
+	// against the limit of 5, a dry run only checks the two calls, and
+	// verification checks the new `SourceImageId`. If the attach fails
+	// after the detach, the AMI is left without the key and the error says
+	// so: run again to attach it. Set it to `false` to leave inherited keys
+	// as they are (skipped, as before). Defaults to `true`.
+	ReattachInherited *bool `mapstructure:"reattach_inherited" required:"false"`
+	// When `true` (the default), a watermarking failure fails the build,
+	// and Packer core then deregisters the build's AMIs (and deletes their
+	// snapshots) unless another post-processor sequence of the build keeps
+	// the artifact; the error lists the AMIs concerned. When `false`, a
+	// failure is reported as a warning, the build succeeds, its AMIs are
+	// kept, and the next post-processors of the sequence run.
 	FailOnError *bool `mapstructure:"fail_on_error" required:"false"`
 
 	// A JSON file of Allowed-AMIs image criteria, in the form of `aws ec2
 	// replace-image-criteria-in-allowed-images-settings --image-criteria`
-	// (an array of criteria, or an object with `ImageCriteria`). Every AMI
+	// (an array of criteria, or an object with `ImageCriteria` such as the
+	// output of `aws ec2 get-allowed-images-settings`), or an AWS
+	// Organizations declarative policy with
+	// `ec2_attributes.allowed_images_settings` (converted with the mapping
+	// in the CLI documentation's "Criteria files"). Every field of the API is
+	// read, `ScanResultCondition` included; field names are case-sensitive
+	// and unknown or repeated keys are errors. Every AMI
 	// must be allowed under these criteria, evaluated offline by the plugin
 	// exactly as EC2 evaluates them: before anything is changed (on the
 	// watermarks the AMI will carry after the run: nothing is attached when
@@ -98,6 +140,7 @@ type Config struct {
 	AllowedCriteriaAccount string `mapstructure:"allowed_criteria_account" required:"false"`
 
 	waitTimeout     time.Duration
+	notFoundGrace   time.Duration
 	allowedCriteria watermark.Criteria
 	ctx             interpolate.Context
 }
@@ -105,16 +148,12 @@ type Config struct {
 // verify is the effective value of `verify` (default true).
 func (c *Config) verify() bool { return c.Verify == nil || *c.Verify }
 
+// reattachInherited is the effective value of `reattach_inherited`
+// (default true).
+func (c *Config) reattachInherited() bool { return c.ReattachInherited == nil || *c.ReattachInherited }
+
 // failOnError is the effective value of `fail_on_error` (default true).
 func (c *Config) failOnError() bool { return c.FailOnError == nil || *c.FailOnError }
-
-var amiIDRE = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-
-// IsAMIID reports whether s is an AMI id: ami- followed by 8 or 17 lowercase
-// hexadecimal digits.
-func IsAMIID(s string) bool { return amiIDRE.MatchString(s) }
-
-const amiIDHelp = "ami- followed by 8 or 17 hexadecimal digits, for example ami-0123456789abcdef0"
 
 // prepare validates the decoded configuration and sets defaults. It returns
 // every error found at once (a *packersdk.MultiError) or nil.
@@ -170,6 +209,9 @@ func (c *Config) prepare() error {
 	}
 
 	// image_ids
+	if c.ImageIDs != nil && len(c.ImageIDs) == 0 {
+		add("image_ids is empty: name at least one AMI as { \"REGION\" = \"ami-...\" }, or remove image_ids to watermark the build's artifact")
+	}
 	for _, msg := range checkImageIDs(c.ImageIDs, true) {
 		add("%s", msg)
 	}
@@ -201,6 +243,20 @@ func (c *Config) prepare() error {
 		c.waitTimeout = DefaultWaitTimeout
 	} else {
 		c.waitTimeout = d
+	}
+
+	// not_found_grace
+	c.notFoundGrace = engine.DefaultNotFoundGrace
+	if c.NotFoundGrace != "" {
+		d, err := time.ParseDuration(c.NotFoundGrace)
+		switch {
+		case err != nil:
+			add("not_found_grace %q is not a duration: write it like 2m or 30s", c.NotFoundGrace)
+		case d <= 0:
+			add("not_found_grace %q must be greater than zero", c.NotFoundGrace)
+		default:
+			c.notFoundGrace = d
+		}
 	}
 
 	if errs == nil || len(errs.Errors) == 0 {
@@ -243,14 +299,14 @@ func checkImageIDs(ids map[string]string, allowUnknown bool) []string {
 	regionOf := map[string]string{}
 	for _, r := range regions {
 		id := ids[r]
-		if !awsconfig.ValidRegion(r) {
+		if !amiref.ValidRegion(r) {
 			msgs = append(msgs, fmt.Sprintf("image_ids: %q is not a region name: write each key as a region like us-east-1", r))
 		}
 		if allowUnknown && id == unknownValue {
 			continue
 		}
-		if !IsAMIID(id) {
-			msgs = append(msgs, fmt.Sprintf("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiIDHelp))
+		if !amiref.IsAMIID(id) {
+			msgs = append(msgs, fmt.Sprintf("image_ids[%q]: %q is not an AMI id: write it as %s", r, id, amiref.AMIIDHelp))
 			continue
 		}
 		if prev, dup := regionOf[id]; dup {

@@ -28,6 +28,7 @@ type FlatConfig struct {
 	AssumeRole             *awsconfig.FlatAssumeRoleConfig `mapstructure:"assume_role" required:"false" cty:"assume_role" hcl:"assume_role"`
 	CustomEndpointEc2      *string                         `mapstructure:"custom_endpoint_ec2" required:"false" cty:"custom_endpoint_ec2" hcl:"custom_endpoint_ec2"`
 	MaxRetries             *int                            `mapstructure:"max_retries" required:"false" cty:"max_retries" hcl:"max_retries"`
+	RequestTimeout         *string                         `mapstructure:"request_timeout" required:"false" cty:"request_timeout" hcl:"request_timeout"`
 	InsecureSkipTLSVerify  *bool                           `mapstructure:"insecure_skip_tls_verify" required:"false" cty:"insecure_skip_tls_verify" hcl:"insecure_skip_tls_verify"`
 	Watermarks             []string                        `mapstructure:"watermarks" required:"true" cty:"watermarks" hcl:"watermarks"`
 	Detach                 []string                        `mapstructure:"detach" required:"false" cty:"detach" hcl:"detach"`
@@ -36,6 +37,8 @@ type FlatConfig struct {
 	Verify                 *bool                           `mapstructure:"verify" required:"false" cty:"verify" hcl:"verify"`
 	RequireAllowed         *bool                           `mapstructure:"require_allowed" required:"false" cty:"require_allowed" hcl:"require_allowed"`
 	WaitTimeout            *string                         `mapstructure:"wait_timeout" required:"false" cty:"wait_timeout" hcl:"wait_timeout"`
+	NotFoundGrace          *string                         `mapstructure:"not_found_grace" required:"false" cty:"not_found_grace" hcl:"not_found_grace"`
+	ReattachInherited      *bool                           `mapstructure:"reattach_inherited" required:"false" cty:"reattach_inherited" hcl:"reattach_inherited"`
 	FailOnError            *bool                           `mapstructure:"fail_on_error" required:"false" cty:"fail_on_error" hcl:"fail_on_error"`
 	AllowedCriteriaFile    *string                         `mapstructure:"allowed_criteria_file" required:"false" cty:"allowed_criteria_file" hcl:"allowed_criteria_file"`
 	AllowedCriteriaAccount *string                         `mapstructure:"allowed_criteria_account" required:"false" cty:"allowed_criteria_account" hcl:"allowed_criteria_account"`
@@ -70,6 +73,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"assume_role":                &hcldec.BlockSpec{TypeName: "assume_role", Nested: hcldec.ObjectSpec((*awsconfig.FlatAssumeRoleConfig)(nil).HCL2Spec())},
 		"custom_endpoint_ec2":        &hcldec.AttrSpec{Name: "custom_endpoint_ec2", Type: cty.String, Required: false},
 		"max_retries":                &hcldec.AttrSpec{Name: "max_retries", Type: cty.Number, Required: false},
+		"request_timeout":            &hcldec.AttrSpec{Name: "request_timeout", Type: cty.String, Required: false},
 		"insecure_skip_tls_verify":   &hcldec.AttrSpec{Name: "insecure_skip_tls_verify", Type: cty.Bool, Required: false},
 		"watermarks":                 &hcldec.AttrSpec{Name: "watermarks", Type: cty.List(cty.String), Required: false},
 		"detach":                     &hcldec.AttrSpec{Name: "detach", Type: cty.List(cty.String), Required: false},
@@ -78,6 +82,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"verify":                     &hcldec.AttrSpec{Name: "verify", Type: cty.Bool, Required: false},
 		"require_allowed":            &hcldec.AttrSpec{Name: "require_allowed", Type: cty.Bool, Required: false},
 		"wait_timeout":               &hcldec.AttrSpec{Name: "wait_timeout", Type: cty.String, Required: false},
+		"not_found_grace":            &hcldec.AttrSpec{Name: "not_found_grace", Type: cty.String, Required: false},
+		"reattach_inherited":         &hcldec.AttrSpec{Name: "reattach_inherited", Type: cty.Bool, Required: false},
 		"fail_on_error":              &hcldec.AttrSpec{Name: "fail_on_error", Type: cty.Bool, Required: false},
 		"allowed_criteria_file":      &hcldec.AttrSpec{Name: "allowed_criteria_file", Type: cty.String, Required: false},
 		"allowed_criteria_account":   &hcldec.AttrSpec{Name: "allowed_criteria_account", Type: cty.String, Required: false},

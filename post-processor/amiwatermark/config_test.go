@@ -8,6 +8,7 @@ import (
 	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // configure runs Configure the way Packer does: raw maps, the build's
@@ -177,5 +178,28 @@ func TestConfigErrorsHideSecrets(t *testing.T) {
 	}
 	if s := err.Error(); strings.Contains(s, "SUPERSECRETVALUE") || strings.Contains(s, "SESSIONTOKENVALUE") {
 		t.Fatalf("error quotes a secret: %s", s)
+	}
+}
+
+// Issue 12: a null inside a list is named as the template writes it, not
+// with the SDK's internal path.
+func TestNullElementNamed(t *testing.T) {
+	v := cty.ObjectVal(map[string]cty.Value{
+		"watermarks":  cty.ListVal([]cty.Value{cty.StringVal("golden"), cty.NullVal(cty.String)}),
+		"image_ids":   cty.MapVal(map[string]cty.Value{"us-east-1": cty.NullVal(cty.String)}),
+		"assume_role": cty.ObjectVal(map[string]cty.Value{"role_arn": cty.NullVal(cty.String)}),
+		"detach":      cty.NullVal(cty.List(cty.String)),
+	})
+	err := (&PostProcessor{}).Configure(v)
+	if err == nil {
+		t.Fatal("a null element was accepted")
+	}
+	for _, want := range []string{"watermarks[1] is null", `image_ids["us-east-1"] is null`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "assume_role") || strings.Contains(err.Error(), "detach") {
+		t.Errorf("an unset attribute is reported: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // The tests run the post-processor with the real SDK against the in-process
@@ -35,9 +36,7 @@ const (
 
 func TestMain(m *testing.M) {
 	// Poll fast: the emulator's pending images change per describe.
-	pollInitial = 10 * time.Millisecond
-	pollMax = 50 * time.Millisecond
-	verifyWindow = 300 * time.Millisecond
+	timing = engine.Timing{PollInitial: 10 * time.Millisecond, PollMax: 50 * time.Millisecond, VerifyWindow: 300 * time.Millisecond}
 	os.Exit(m.Run())
 }
 
@@ -319,7 +318,7 @@ func TestPostProcessorDryRun(t *testing.T) {
 			t.Errorf("line without [dry-run] prefix: %q", line)
 		}
 	}
-	if !strings.Contains(ui.String(), "eu-west-1 "+id2+": "+testAccount+":golden would be attached") {
+	if !strings.Contains(ui.String(), "eu-west-1 "+id2+": would attach "+testAccount+":golden (DryRun check passed)") {
 		t.Errorf("UI:\n%s", ui)
 	}
 	if got := KeysFromState(out.State("amiwatermark"))["eu-west-1"][id2]; len(got) != 0 {
@@ -406,7 +405,8 @@ func TestPostProcessorWaitTimeout(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		"us-east-1 " + ids[0] + `: did not become available within wait_timeout (300ms): last state seen "pending"`,
-		"ap-south-1 " + missing + `: did not become available within wait_timeout (300ms): last state seen "not found"`,
+		"ap-south-1 " + missing + `: not found: DescribeImages of ` + missing + ` in ap-south-1 as account ` + testAccount + ` returned no such AMI`,
+		"likely causes: a typo in the AMI id, the wrong region, credentials of another account",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not contain %q:\n%s", want, msg)
@@ -459,22 +459,35 @@ func TestPostProcessorRequireAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, ui, err := runPP(t, ctx, e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}, "require_allowed": true}), amiArtifact("us-east-1:"+id))
-	want := "us-east-1 " + id + ": require_allowed: DescribeImages does not report imageAllowed, which means the account's Allowed AMIs setting in us-east-1 is disabled: put it in audit-mode or enabled mode"
-	if err == nil || !strings.Contains(err.Error(), want) {
+	want := "require_allowed: the account's Allowed AMIs setting in us-east-1 is disabled, so no criteria decide launches there"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("disabled setting: error %v\nwant %s\n%s", err, want, ui)
 	}
-	// The watermark itself was attached and verified before the check.
-	if got := e.keys(t, "us-east-1", id); !reflect.DeepEqual(got, []string{testAccount + ":golden"}) {
-		t.Errorf("keys = %v", got)
+	// Refused before any change.
+	if got := e.keys(t, "us-east-1", id); len(got) != 0 || e.calls("AttachImageWatermark") != 0 {
+		t.Errorf("keys = %v, attach calls %d after a refusal", got, e.calls("AttachImageWatermark"))
 	}
 
-	// Audit mode: the AMI is reported allowed; the run passes.
+	// Audit mode, criteria on golden: attaching golden passes.
 	if _, err := c.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateAuditMode}); err != nil {
 		t.Fatal(err)
+	}
+	// Attaching only "other" would leave the AMI outside the criteria, as
+	// a consuming account sees them, although the owner may launch it.
+	_, ui, err = runPP(t, ctx, e.pp(t, map[string]interface{}{"watermarks": []string{"other"}, "require_allowed": true}), amiArtifact("us-east-1:"+id))
+	if err == nil || !strings.Contains(err.Error(), "would not be allowed by the account's current Allowed AMIs criteria in us-east-1") ||
+		!strings.Contains(err.Error(), "criterion 1:") {
+		t.Fatalf("breach: error %v\n%s", err, ui)
+	}
+	if got := e.keys(t, "us-east-1", id); len(got) != 0 {
+		t.Errorf("keys = %v after a refused breach", got)
 	}
 	_, ui, err = runPP(t, ctx, e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}, "require_allowed": true}), amiArtifact("us-east-1:"+id))
 	if err != nil {
 		t.Fatalf("audit-mode: %v\n%s", err, ui)
+	}
+	if got := e.keys(t, "us-east-1", id); !reflect.DeepEqual(got, []string{testAccount + ":golden"}) {
+		t.Errorf("keys = %v", got)
 	}
 	// Without require_allowed the same disabled setting is no failure.
 	e2 := newEmu(t)
@@ -616,5 +629,40 @@ func TestPostProcessorRedactsSecrets(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "AuthFailure: signature of [redacted] with [redacted] and [redacted] does not match") {
 		t.Errorf("error:\n%s", err)
+	}
+}
+
+// Issue 12, item 2: a requested key the AMI carries inherited is
+// re-attached (detach + attach) and verified attached to the AMI itself;
+// reattach_inherited = false leaves it inherited.
+func TestPostProcessorReattachInherited(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		e := newEmu(t)
+		old := "ami-0bbbbbbbbbbbbbbbb"
+		inh := ec2emu.SeedWatermark{Key: testAccount + ":golden-base", SourceImageID: old, SourceImageRegion: "us-east-1",
+			SourceImageCreationTime: "2026-10-01T00:00:00Z", WatermarkCreationTime: "2026-10-01T00:00:00Z"}
+		id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "next-base", Watermarks: []ec2emu.SeedWatermark{inh}})[0]
+		raw := map[string]interface{}{"watermarks": []string{"golden-base"}}
+		if keep {
+			raw["reattach_inherited"] = false
+		}
+		_, ui, err := runPP(t, context.Background(), e.pp(t, raw), amiArtifact("us-east-1:"+id))
+		if err != nil {
+			t.Fatalf("keep=%v: %v\n%s", keep, err, ui)
+		}
+		img := e.image(t, "us-east-1", id)
+		if len(img.ImageWatermarks) != 1 {
+			t.Fatalf("keep=%v: watermarks %v", keep, img.ImageWatermarks)
+		}
+		want, line := id, "re-attaching "+testAccount+":golden-base (inherited from "+old+" in us-east-1"
+		if keep {
+			want, line = old, "skipped "+testAccount+":golden-base (already present, inherited from "+old
+		}
+		if got := aws.ToString(img.ImageWatermarks[0].SourceImageId); got != want {
+			t.Errorf("keep=%v: SourceImageId %s, want %s", keep, got, want)
+		}
+		if !strings.Contains(ui.String(), line) {
+			t.Errorf("keep=%v: UI does not say %q:\n%s", keep, line, ui)
+		}
 	}
 }

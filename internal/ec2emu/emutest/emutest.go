@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -109,6 +110,11 @@ func (s *Server) Organizations(region, account string, optFns ...func(*organizat
 	return OrganizationsClient(s.URL, region, Credentials(account), optFns...)
 }
 
+// ImageBuilder is an EC2 Image Builder client acting as account in region.
+func (s *Server) ImageBuilder(region, account string, optFns ...func(*imagebuilder.Options)) *imagebuilder.Client {
+	return ImageBuilderClient(s.URL, region, Credentials(account), optFns...)
+}
+
 // EC2Client is an EC2 client for an emulator at url (in-process or the
 // ec2emu program) with the given credentials.
 func EC2Client(url, region string, creds aws.CredentialsProvider, optFns ...func(*ec2.Options)) *ec2.Client {
@@ -135,4 +141,13 @@ func OrganizationsClient(url, region string, creds aws.CredentialsProvider, optF
 		fn(&o)
 	}
 	return organizations.New(o)
+}
+
+// ImageBuilderClient is an EC2 Image Builder client for an emulator at url.
+func ImageBuilderClient(url, region string, creds aws.CredentialsProvider, optFns ...func(*imagebuilder.Options)) *imagebuilder.Client {
+	o := imagebuilder.Options{Region: region, BaseEndpoint: aws.String(url), Credentials: creds, HTTPClient: HTTPClient()}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return imagebuilder.New(o)
 }
