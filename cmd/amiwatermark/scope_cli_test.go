@@ -475,3 +475,23 @@ func TestOrgCLIExternalIDRequired(t *testing.T) {
 	wantCode(t, code, 0, out, errOut)
 	wantContains(t, "stdout", out, "us-east-1: 2 images: 1 allowed (1 own), 1 blocked")
 }
+
+// TestOrgCLITimeoutIsIsolated: a region whose calls hang fails alone once
+// --request-timeout has run out for every attempt; the others finish.
+func TestOrgCLITimeoutIsIsolated(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{regionEast, "ap-southeast-2", regionWest}
+	o.seedAccounts(regions, acctMe)
+	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--regions", strings.Join(regions, ","), "--request-timeout", "500ms", "--max-retries", "1")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out,
+		"  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"  ap-southeast-2: FAILED: ",
+		"  eu-west-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"Total: 3 account-regions in 1 accounts (2 ok, 1 failed)")
+	wantContains(t, "stderr", errOut, "1 of 3 account-regions failed")
+}
