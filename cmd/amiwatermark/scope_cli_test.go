@@ -495,3 +495,22 @@ func TestOrgCLITimeoutIsIsolated(t *testing.T) {
 		"Total: 3 account-regions in 1 accounts (2 ok, 1 failed)")
 	wantContains(t, "stderr", errOut, "1 of 3 account-regions failed")
 }
+
+func TestOrgCLICompareCurrentPerScope(t *testing.T) {
+	o := newOrgEmu(t)
+	now := o.seedAccounts([]string{regionEast, regionWest}, acctMe)
+	crit := writeFile(t, "policy.json", simCriteria)
+	// The account has no current criteria in either region: each
+	// account-region reads its own settings and counts the changes.
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--json", "--compare-current", "--regions", regionEast+","+regionWest)
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	for _, s := range doc.Scopes {
+		if _, ok := s.Totals["newly_blocked"]; !ok || s.Totals["newly_allowed"] != 0 {
+			t.Errorf("%s: %v", s.Region, s.Totals)
+		}
+	}
+	if st := o.srv.Stats(); st.Actions["GetAllowedImagesSettings"] != 2 {
+		t.Errorf("GetAllowedImagesSettings called %d times, want once per account-region", st.Actions["GetAllowedImagesSettings"])
+	}
+}
