@@ -440,7 +440,7 @@ func (e *scopeEnv) ec2Client(cfg aws.Config, account, region string) (*ec2.Clien
 	}), nil
 }
 
-// regionsOf returns the regions to scan in account: --regions, every
+// regionsFor returns the regions to scan in account: --regions, every
 // region enabled for the account (--regions all), or the default region.
 func (e *scopeEnv) regionsFor(ctx context.Context, account string) ([]string, error) {
 	switch {
