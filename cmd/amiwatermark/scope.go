@@ -273,6 +273,9 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	if err != nil {
 		return nil, err
 	}
+	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
 	home := cfg.Region
 	if home == "" && len(p.regions) > 0 {
 		home = p.regions[0]
@@ -411,12 +414,14 @@ func (e *scopeEnv) assume(ctx context.Context, account string) (aws.Config, erro
 		}
 	})
 	cache := aws.NewCredentialsCache(provider)
-	if _, err := cache.Retrieve(ctx); err != nil {
+	creds, err := cache.Retrieve(ctx)
+	if err != nil {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
 		return aws.Config{}, fmt.Errorf("assuming %s: %s; check that the role exists in account %s, trusts the caller %s (and the --external-id), and allows what docs/cli.md lists", arn, errorText(err), account, e.caller.ARN)
 	}
+	addSecrets(creds.SecretAccessKey, creds.SessionToken)
 	cfg := e.base.Copy()
 	cfg.Credentials = cache
 	return cfg, nil
@@ -435,7 +440,7 @@ func (e *scopeEnv) ec2Client(cfg aws.Config, account, region string) (*ec2.Clien
 	}), nil
 }
 
-// regionsOf returns the regions to scan in account: --regions, every
+// regionsFor returns the regions to scan in account: --regions, every
 // region enabled for the account (--regions all), or the default region.
 func (e *scopeEnv) regionsFor(ctx context.Context, account string) ([]string, error) {
 	switch {

@@ -475,3 +475,42 @@ func TestOrgCLIExternalIDRequired(t *testing.T) {
 	wantCode(t, code, 0, out, errOut)
 	wantContains(t, "stdout", out, "us-east-1: 2 images: 1 allowed (1 own), 1 blocked")
 }
+
+// TestOrgCLITimeoutIsIsolated: a region whose calls hang fails alone once
+// --request-timeout has run out for every attempt; the others finish.
+func TestOrgCLITimeoutIsIsolated(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{regionEast, "ap-southeast-2", regionWest}
+	o.seedAccounts(regions, acctMe)
+	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--regions", strings.Join(regions, ","), "--request-timeout", "500ms", "--max-retries", "1")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out,
+		"  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"  ap-southeast-2: FAILED: ",
+		"  eu-west-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"Total: 3 account-regions in 1 accounts (2 ok, 1 failed)")
+	wantContains(t, "stderr", errOut, "1 of 3 account-regions failed")
+}
+
+func TestOrgCLICompareCurrentPerScope(t *testing.T) {
+	o := newOrgEmu(t)
+	now := o.seedAccounts([]string{regionEast, regionWest}, acctMe)
+	crit := writeFile(t, "policy.json", simCriteria)
+	// The account has no current criteria in either region: each
+	// account-region reads its own settings and counts the changes.
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--json", "--compare-current", "--regions", regionEast+","+regionWest)
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	for _, s := range doc.Scopes {
+		if _, ok := s.Totals["newly_blocked"]; !ok || s.Totals["newly_allowed"] != 0 {
+			t.Errorf("%s: %v", s.Region, s.Totals)
+		}
+	}
+	if st := o.srv.Stats(); st.Actions["GetAllowedImagesSettings"] != 2 {
+		t.Errorf("GetAllowedImagesSettings called %d times, want once per account-region", st.Actions["GetAllowedImagesSettings"])
+	}
+}

@@ -36,7 +36,10 @@ func simulateScopeCommand(o *simulateOptions) *scopeCommand {
 	if o.inUse {
 		keys = append(keys, "in_use_amis", "in_use_instances", "in_use_blocked_amis", "blocked_instances", "in_use_not_visible")
 	}
-	params := map[string]any{"criteria_file": o.criteriaFile, "at": o.at, "owners": o.owners, "in_use": o.inUse}
+	if o.compare {
+		keys = append(keys, "newly_blocked", "newly_allowed")
+	}
+	params := map[string]any{"criteria_file": o.criteriaFile, "at": o.at, "owners": o.owners, "in_use": o.inUse, "compare_current": o.compare}
 	if o.account != "" {
 		params["account"] = o.account
 	}
@@ -49,6 +52,9 @@ func simulateScopeCommand(o *simulateOptions) *scopeCommand {
 			if o.inUse {
 				s += fmt.Sprintf("; in use: %d AMIs on %d instances, %d blocked (%d instances), %d not visible",
 					c["in_use_amis"], c["in_use_instances"], c["in_use_blocked_amis"], c["blocked_instances"], c["in_use_not_visible"])
+			}
+			if o.compare {
+				s += fmt.Sprintf("; against the current criteria: %d newly blocked, %d newly allowed", c["newly_blocked"], c["newly_allowed"])
 			}
 			return s
 		},
@@ -68,6 +74,9 @@ func simulateScopeCommand(o *simulateOptions) *scopeCommand {
 				return nil, err
 			}
 			c := map[string]int{"images": out.Totals.Images, "allowed": out.Totals.Allowed, "own": out.Totals.Own, "blocked": out.Totals.Blocked}
+			if cmp := out.Comparison; cmp != nil {
+				c["newly_blocked"], c["newly_allowed"] = len(cmp.NewlyBlocked), len(cmp.NewlyAllowed)
+			}
 			if u := out.InUse; u != nil {
 				c["in_use_amis"], c["in_use_instances"], c["in_use_blocked_amis"], c["in_use_not_visible"] = u.AMIs, u.Instances, u.Blocked, u.NotVisible
 				for _, im := range u.Images {

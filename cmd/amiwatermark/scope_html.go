@@ -78,7 +78,7 @@ func (h *htmlReport) scope(r *scopeResult) error {
 		}
 		row["Values"] = vals
 	case scopeFailed:
-		row["Error"] = r.Error
+		row["Error"] = redact(r.Error) // the file is not written through the redacting stdout
 	default:
 		row["Error"] = "not finished (interrupted)"
 	}
@@ -203,7 +203,7 @@ func (h *htmlReport) end(s *reportSummary) error {
 			newChart("chart-by-owner", "Blocked images by owner", s.BlockedByOwner, "owners"),
 			newChart("chart-by-account", "Blocked images by account", s.BlockedByAccount, "accounts"),
 		},
-		"Failures": s.Failures,
+		"Failures": redactFailures(s.Failures),
 	}
 	f, err := os.CreateTemp(filepath.Dir(h.path), "."+filepath.Base(h.path)+".*.tmp")
 	if err != nil {
@@ -256,4 +256,13 @@ func (h *htmlReport) abort() {
 	if h.tmpPage != "" {
 		os.Remove(h.tmpPage)
 	}
+}
+
+func redactFailures(in []scopeFailure) []scopeFailure {
+	out := make([]scopeFailure, len(in))
+	for i, f := range in {
+		f.Error = redact(f.Error)
+		out[i] = f
+	}
+	return out
 }
