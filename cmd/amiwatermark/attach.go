@@ -106,6 +106,8 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 			MaxRetries:     "--max-retries",
 			NotFoundGrace:  "--not-found-grace",
 			KeepInherited:  "--keep-inherited",
+			Criteria:       "--criteria",
+			Credentials:    "the --profile or the credentials",
 		},
 	}
 	if cmd == "attach" {

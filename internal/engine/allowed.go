@@ -37,7 +37,7 @@ func (r *run) fetchAllowed(ctx context.Context, regions []*regionWork) (map[stri
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %s needs GetAllowedImagesSettings, which failed: %s%s", w.region, r.req.Names.RequireAllowed, errText(err), hint(err, "ec2:GetAllowedImagesSettings")))
+				problems = append(problems, fmt.Sprintf("%s: %s needs GetAllowedImagesSettings, which failed: %s%s", w.region, r.req.Names.RequireAllowed, errText(err), r.hint(err, "ec2:GetAllowedImagesSettings")))
 				return
 			}
 			s := allowedSettings{state: aws.ToString(res.State), criteria: awsconfig.Criteria(res.ImageCriteria)}

@@ -117,7 +117,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				batch = without(batch, named)
 				continue
 			case err != nil:
-				return res, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(batch, ", "), errText(err), hint(err, "ec2:DescribeImages"))
+				return res, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(batch, ", "), errText(err), r.hint(err, "ec2:DescribeImages"))
 			}
 			got := map[string]types.Image{}
 			for _, im := range out.Images {
@@ -196,8 +196,8 @@ func (r *run) notFound(ctx context.Context, w *regionWork, id string, grace time
 	if d, disabled := r.describeDisabled(ctx, w, id); disabled {
 		return d
 	}
-	return described{problem: fmt.Sprintf("not found: DescribeImages of %s in %s as %s returned no such AMI for %s (%s); likely causes: a typo in the AMI id, the wrong region, credentials of another account (check the profile, keys or assume_role in use), an AMI that was deregistered, or an AMI of another account that is not shared with this one",
-		id, w.region, r.accountText(ctx), grace, r.req.Names.NotFoundGrace)}
+	return described{problem: fmt.Sprintf("not found: DescribeImages of %s in %s as %s returned no such AMI for %s (%s); likely causes: a typo in the AMI id, the wrong region, credentials of another account (check %s in use), an AMI that was deregistered, or an AMI of another account that is not shared with this one",
+		id, w.region, r.accountText(ctx), grace, r.req.Names.NotFoundGrace, r.req.Names.Credentials)}
 }
 
 // accountText names the caller's account for messages, once per run.
@@ -224,7 +224,7 @@ func (r *run) describeForeign(ctx context.Context, w *regionWork, id string, gra
 		if apiCode(err) == "InvalidAMIID.NotFound" {
 			return r.notFound(ctx, w, id, grace)
 		}
-		return described{problem: fmt.Sprintf("DescribeImages failed: %s%s", errText(err), hint(err, "ec2:DescribeImages"))}
+		return described{problem: fmt.Sprintf("DescribeImages failed: %s%s", errText(err), r.hint(err, "ec2:DescribeImages"))}
 	}
 	for _, im := range out.Images {
 		if aws.ToString(im.ImageId) == id {

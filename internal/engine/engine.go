@@ -125,6 +125,8 @@ type Names struct {
 	MaxRetries     string // "max_retries"
 	NotFoundGrace  string // "not_found_grace"
 	KeepInherited  string // "reattach_inherited = false"
+	Criteria       string // "allowed_criteria_file"
+	Credentials    string // "the profile, keys or assume_role"
 }
 
 func (n Names) withDefaults() Names {
@@ -140,6 +142,8 @@ func (n Names) withDefaults() Names {
 	def(&n.MaxRetries, "max_retries")
 	def(&n.NotFoundGrace, "not_found_grace")
 	def(&n.KeepInherited, "reattach_inherited = false")
+	def(&n.Criteria, "allowed_criteria_file")
+	def(&n.Credentials, "the profile, keys or assume_role")
 	return n
 }
 

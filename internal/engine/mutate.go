@@ -208,7 +208,7 @@ func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[
 			case dry:
 				what = "DryRun check FAILED, so this call would fail:"
 			}
-			parts = append(parts, fmt.Sprintf("%s %s: %s%s", what, o.failedOp, errText(o.err), hint(o.err, opPermission(o.failedOp))))
+			parts = append(parts, fmt.Sprintf("%s %s: %s%s", what, o.failedOp, errText(o.err), r.hint(o.err, opPermission(o.failedOp))))
 		}
 		if len(o.notDone) > 0 {
 			if dry {

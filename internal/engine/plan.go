@@ -58,7 +58,7 @@ func (r *run) planAll(targets []Target, desc map[string]described) (map[string]w
 	return plans, nil
 }
 
-// criteriaProblem evaluates allowed_criteria_file on img; "" when the
+// criteriaProblem evaluates the criteria gate (allowed_criteria_file) on img; "" when the
 // option is not set or the AMI is allowed.
 func (r *run) criteriaProblem(img watermark.Image) string {
 	if r.req.Criteria == nil {
@@ -68,8 +68,8 @@ func (r *run) criteriaProblem(img watermark.Image) string {
 	if v.Allowed {
 		return ""
 	}
-	return fmt.Sprintf("allowed_criteria_file %s: the AMI with keys %s would be blocked by these Allowed-AMIs criteria (%s); attach a watermark the criteria accept, or change the criteria",
-		r.req.CriteriaSource, joinOr(keysOf(img), "none"), v.Reason)
+	return fmt.Sprintf("%s %s: the AMI with keys %s would be blocked by these Allowed-AMIs criteria (%s); attach a watermark the criteria accept, or change the criteria",
+		r.req.Names.Criteria, r.req.CriteriaSource, joinOr(keysOf(img), "none"), v.Reason)
 }
 
 func keysOf(img watermark.Image) []string {

@@ -95,16 +95,16 @@ func errText(err error) string {
 }
 
 // hint says what to do about an API error.
-func hint(err error, permission string) string {
+func (r *run) hint(err error, permission string) string {
 	switch apiCode(err) {
 	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
 		return fmt.Sprintf(" (the credentials are not allowed to call %s: grant it in IAM)", permission)
 	case "AuthFailure":
 		return " (the credentials were rejected or do not own this AMI: check the credentials and that the account owns the AMI)"
 	case "RequestLimitExceeded", "Throttling", "ThrottlingException":
-		return " (EC2 kept throttling after every retry: raise max_retries or run again later)"
+		return " (EC2 kept throttling after every retry: raise " + r.req.Names.MaxRetries + " or run again later)"
 	case "ResourceLimitExceeded":
-		return " (the AMI already carries 5 watermarks, perhaps changed since it was described: detach some with `detach` and run again)"
+		return " (the AMI already carries 5 watermarks, perhaps changed since it was described: detach some with `" + r.req.Names.Detach + "` and run again)"
 	case "IncorrectState":
 		return " (the AMI is no longer available: check it in EC2)"
 	case "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable":

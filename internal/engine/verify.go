@@ -98,7 +98,7 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 	for {
 		out, err := w.client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ids})
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(ids, ", "), errText(err), hint(err, "ec2:DescribeImages"))
+			return nil, nil, fmt.Errorf("%s: DescribeImages of %s failed: %s%s", w.region, strings.Join(ids, ", "), errText(err), r.hint(err, "ec2:DescribeImages"))
 		}
 		got := map[string]watermark.Image{}
 		for _, im := range out.Images {
