@@ -56,6 +56,7 @@ func (a *accessFlags) accessConfig(fs *flag.FlagSet) (*awsconfig.AccessConfig, e
 		CustomEndpointEc2: a.endpoint,
 		RequestTimeout:    a.requestTimeout,
 	}
+	ac.NameTimeoutSetting("--request-timeout")
 	if a.retriesSet {
 		n := a.maxRetries
 		ac.MaxRetries = &n

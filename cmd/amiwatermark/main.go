@@ -198,8 +198,6 @@ func report(stderr io.Writer, cmd string, err error) int {
 		fmt.Fprintf(stderr, "amiwatermark %s: %v\n", cmd, err)
 		return exitUsage
 	}
-	// AWS call errors (awsconfig.TimeoutError) name the shared setting
-	// request_timeout; here it is a flag.
-	fmt.Fprintf(stderr, "amiwatermark %s: %s\n", cmd, strings.ReplaceAll(err.Error(), "request_timeout", "--request-timeout"))
+	fmt.Fprintf(stderr, "amiwatermark %s: %v\n", cmd, err)
 	return exitFail
 }

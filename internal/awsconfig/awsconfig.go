@@ -121,7 +121,15 @@ type AccessConfig struct {
 	// only for test endpoints with self-signed certificates. A warning is
 	// logged when it is on.
 	InsecureSkipTLSVerify bool `mapstructure:"insecure_skip_tls_verify" required:"false"`
+
+	// timeoutSetting is how timeout errors name request_timeout ("" is
+	// the template key); see NameTimeoutSetting.
+	timeoutSetting string
 }
+
+// NameTimeoutSetting makes timeout errors name the request timeout as the
+// front end calls it, for example "--request-timeout" in the CLI.
+func (c *AccessConfig) NameTimeoutSetting(name string) { c.timeoutSetting = name }
 
 // Prepare validates the access configuration. Errors name the key concerned
 // and never contain a secret.
@@ -251,8 +259,8 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg.HTTPClient = BufferBody(timeoutClient{next: cfg.HTTPClient, d: timeout, attempts: attempts})
-	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts))
+	cfg.HTTPClient = BufferBody(timeoutClient{next: cfg.HTTPClient, d: timeout, attempts: attempts, setting: c.timeoutSetting})
+	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts, c.timeoutSetting))
 	if ar := c.AssumeRole; ar.RoleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			if ar.SessionName != "" {

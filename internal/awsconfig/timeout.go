@@ -45,11 +45,18 @@ type TimeoutError struct {
 	Action   string        // the API action, e.g. DescribeImages
 	Timeout  time.Duration // request_timeout
 	Attempts int           // attempts per call
+	// Setting names the timeout setting in the message: "request_timeout"
+	// (the default) in templates, "--request-timeout" in the CLI.
+	Setting string
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("no answer from %s to %s within request_timeout (%s); each call makes at most %d attempt(s), so it fails after at most %s: check that the endpoint is reachable and answers, or raise request_timeout",
-		e.Endpoint, e.Action, e.Timeout, e.Attempts, e.Timeout*time.Duration(e.Attempts))
+	setting := e.Setting
+	if setting == "" {
+		setting = "request_timeout"
+	}
+	return fmt.Sprintf("no answer from %s to %s within %s (%s); each call makes at most %d attempt(s), so it fails after at most %s: check that the endpoint is reachable and answers, or raise %s",
+		e.Endpoint, e.Action, setting, e.Timeout, e.Attempts, e.Timeout*time.Duration(e.Attempts), setting)
 }
 
 // ConnectionError makes the SDK's retryer retry the attempt.
@@ -61,6 +68,7 @@ type timeoutClient struct {
 	next     aws.HTTPClient
 	d        time.Duration
 	attempts int
+	setting  string
 }
 
 func (c timeoutClient) Do(r *http.Request) (*http.Response, error) {
@@ -74,7 +82,7 @@ func (c timeoutClient) Do(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		cancel()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
-			return nil, &TimeoutError{Endpoint: r.URL.Scheme + "://" + r.URL.Host, Action: actionOf(r), Timeout: c.d, Attempts: c.attempts}
+			return nil, &TimeoutError{Endpoint: r.URL.Scheme + "://" + r.URL.Host, Action: actionOf(r), Timeout: c.d, Attempts: c.attempts, Setting: c.setting}
 		}
 		return nil, err
 	}
@@ -116,7 +124,7 @@ func actionOf(r *http.Request) string {
 // request_timeout × attempts, so that a stalled endpoint never holds a run
 // longer than that. When the bound is what ends the call, the error is a
 // TimeoutError that names the endpoint and the action.
-func callDeadline(timeout time.Duration, attempts int) func(*middleware.Stack) error {
+func callDeadline(timeout time.Duration, attempts int, setting string) func(*middleware.Stack) error {
 	total := timeout * time.Duration(attempts)
 	return func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("amiwatermarkCallDeadline",
@@ -129,7 +137,7 @@ func callDeadline(timeout time.Duration, attempts int) func(*middleware.Stack) e
 					info.mu.Lock()
 					endpoint := info.endpoint
 					info.mu.Unlock()
-					err = &TimeoutError{Endpoint: endpoint, Action: info.action, Timeout: timeout, Attempts: attempts}
+					err = &TimeoutError{Endpoint: endpoint, Action: info.action, Timeout: timeout, Attempts: attempts, Setting: setting}
 				}
 				return out, md, err
 			}), middleware.Before)
