@@ -1,6 +1,15 @@
 # Issue 12, item 4: the data source against an endpoint that never answers
 # fails within request_timeout × attempts.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

@@ -3,6 +3,15 @@
 # variable. The e2e harness points `endpoint` at the emulator (or, for the
 # request timeout, at an endpoint that never answers).
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }

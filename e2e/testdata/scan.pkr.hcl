@@ -2,6 +2,15 @@
 # the template's conditions (an unpatched critical finding), and a null
 # build records the base it chose.
 
+packer {
+  required_plugins {
+    amiwatermark = {
+      source  = "github.com/amiwatermark/amiwatermark"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
 variable "endpoint" {
   type = string
 }
