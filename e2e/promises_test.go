@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// idsVar is the image_ids variable of promises-ids.pkr.hcl.
+// idsVar is the image_ids variable of image-ids.pkr.hcl.
 func idsVar(regionID ...string) string {
 	var parts []string
 	for i := 0; i+1 < len(regionID); i += 2 {
@@ -177,7 +177,7 @@ func TestPromiseRequireAllowedCanFail(t *testing.T) {
 		p.resetEmulator(t)
 		id := p.seed(t, seedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
 		c := p.ec2Client("us-east-1")
-		tpl := testdata("promises-ids.pkr.hcl")
+		tpl := testdata("image-ids.pkr.hcl")
 
 		// Disabled: refused before any change.
 		p.resetStats(t)
@@ -251,7 +251,7 @@ func TestPromiseRequestTimeout(t *testing.T) {
 
 		t.Run("post-processor", func(t *testing.T) {
 			start := time.Now()
-			r := p.build(t, t.TempDir(), testdata("promises-ids.pkr.hcl"), "endpoint="+url, idsVar("us-east-1", "ami-0123456789abcdef0"),
+			r := p.build(t, t.TempDir(), testdata("image-ids.pkr.hcl"), "endpoint="+url, idsVar("us-east-1", "ami-0123456789abcdef0"),
 				"request_timeout=2s", "max_retries=1", "wait_timeout=5s")
 			took := time.Since(start)
 			mustFail(t, r)
@@ -262,7 +262,8 @@ func TestPromiseRequestTimeout(t *testing.T) {
 		})
 		t.Run("data source", func(t *testing.T) {
 			start := time.Now()
-			r := p.build(t, t.TempDir(), testdata("promises-ds.pkr.hcl"), "endpoint="+url, "request_timeout=2s")
+			r := p.build(t, t.TempDir(), testdata("select.pkr.hcl"), "endpoint="+url, `keys=["`+key("golden-base")+`"]`,
+				"max_retries=1", "request_timeout=2s")
 			took := time.Since(start)
 			mustFail(t, r)
 			mustContain(t, r, "no answer from "+url+" to DescribeImages within request_timeout (2s)")
@@ -279,7 +280,7 @@ func TestPromiseRequestTimeout(t *testing.T) {
 func TestPromiseNotFoundFailsFast(t *testing.T) {
 	forEachPacker(t, func(t *testing.T, p *stack) {
 		p.resetEmulator(t)
-		tpl := testdata("promises-ids.pkr.hcl")
+		tpl := testdata("image-ids.pkr.hcl")
 		missing := "ami-0000000000000dead"
 		start := time.Now()
 		r := p.build(t, t.TempDir(), tpl, p.endpointVar(), idsVar("eu-west-1", missing), "not_found_grace=3s")
@@ -307,7 +308,7 @@ func TestPromiseDryRunSaysWould(t *testing.T) {
 		p.resetEmulator(t)
 		ids := p.seed(t, seedImage{Region: "us-east-1", Account: testAccount, Name: "a"}, seedImage{Region: "eu-west-1", Account: testAccount, Name: "b"})
 		p.attachDenied(t, "eu-west-1")
-		r := p.build(t, t.TempDir(), testdata("promises-ids.pkr.hcl"), p.endpointVar(), idsVar("us-east-1", ids[0], "eu-west-1", ids[1]), "dry_run=true")
+		r := p.build(t, t.TempDir(), testdata("image-ids.pkr.hcl"), p.endpointVar(), idsVar("us-east-1", ids[0], "eu-west-1", ids[1]), "dry_run=true")
 		mustFail(t, r)
 		out := squash(r.Output())
 		for _, bad := range []string{"complete; attached", ": attached " + key("golden"), "; attached " + key("golden")} {
@@ -327,7 +328,7 @@ func TestPromiseDryRunSaysWould(t *testing.T) {
 func TestPromiseSmallFixes(t *testing.T) {
 	forEachPacker(t, func(t *testing.T, p *stack) {
 		p.resetEmulator(t)
-		tpl := testdata("promises-ids.pkr.hcl")
+		tpl := testdata("image-ids.pkr.hcl")
 		r := p.validate(t, tpl, p.endpointVar(), "image_ids={}")
 		mustFail(t, r)
 		mustContain(t, r, "image_ids is empty")

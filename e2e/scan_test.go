@@ -30,7 +30,8 @@ func TestDataSourceScanConditions(t *testing.T) {
 			t.Fatalf("seeded %v", out.ImageIDs)
 		}
 		newest, patched := out.ImageIDs[0], out.ImageIDs[1]
-		tpl := testdata("scan.pkr.hcl")
+		tpl := testdata("select.pkr.hcl")
+		keys := `keys=["` + key("scanned-base") + `"]`
 
 		for _, tc := range []struct {
 			name string
@@ -43,7 +44,7 @@ func TestDataSourceScanConditions(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				dir := t.TempDir()
-				r := p.build(t, dir, tpl, append([]string{p.endpointVar()}, tc.kv...)...)
+				r := p.build(t, dir, tpl, append([]string{p.endpointVar(), keys}, tc.kv...)...)
 				mustSucceed(t, r)
 				if m := readManifest(t, filepath.Join(dir, "manifest.json")); m["id"] != tc.want {
 					t.Errorf("selected %q, want %s", m["id"], tc.want)
@@ -52,13 +53,13 @@ func TestDataSourceScanConditions(t *testing.T) {
 		}
 
 		t.Run("nothing_qualifies", func(t *testing.T) {
-			r := p.build(t, "", tpl, p.endpointVar(), `max_severity=low`)
+			r := p.build(t, "", tpl, p.endpointVar(), keys, `max_severity=low`)
 			mustFail(t, r)
 			mustContain(t, r, "no image in us-east-1 matches the query", `scan conditions:`, `max_severity = "low"`,
 				"2 whose Amazon Inspector scan results fail")
 		})
 		t.Run("bad_severity_fails_validate", func(t *testing.T) {
-			r := p.validate(t, tpl, p.endpointVar(), `max_severity=CRITICAL`)
+			r := p.validate(t, tpl, p.endpointVar(), keys, `max_severity=CRITICAL`)
 			mustFail(t, r)
 			mustContain(t, r, `max_severity: "CRITICAL" is not a severity`)
 		})
