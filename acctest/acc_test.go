@@ -97,7 +97,7 @@ func TestAccLimit(t *testing.T) {
 	}
 	names := []string{s.wm("candidate"), s.wm("ci-passed")}
 
-	r := s.packerRun(t, "build", "limit.pkr.hcl", map[string]any{
+	r := s.packerRun(t, "build", "image-ids.pkr.hcl", map[string]any{
 		"region": s.region, "image_ids": ids, "watermarks": names,
 	}).fails(t)
 	r.contains(t, full)
@@ -123,7 +123,7 @@ func TestAccBadNames(t *testing.T) {
 		{"ab", []string{`"ab"`, "3-128"}},
 		{strings.Repeat("n", 129), []string{"129", "3-128"}},
 	} {
-		r := s.packerRun(t, "validate", "limit.pkr.hcl", map[string]any{
+		r := s.packerRun(t, "validate", "image-ids.pkr.hcl", map[string]any{
 			"region":     s.region,
 			"image_ids":  map[string]string{s.region: "ami-0123456789abcdef0"},
 			"watermarks": []string{tc.name},

@@ -209,8 +209,8 @@ func TestLimitRefusedBeforeAnyAttach(t *testing.T) {
 			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: other, Name: "other-2026.11",
 				CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []any{"golden-base"}},
 		)
-		tpl := testdata("limit.pkr.hcl")
-		kv := []string{p.endpointVar(), fmt.Sprintf(`image_ids={"us-east-1" = "%s", "eu-west-1" = "%s"}`, full, other)}
+		tpl := testdata("image-ids.pkr.hcl")
+		kv := []string{p.endpointVar(), fmt.Sprintf(`image_ids={"us-east-1" = "%s", "eu-west-1" = "%s"}`, full, other), `watermarks=["candidate", "ci-passed"]`}
 
 		mustSucceed(t, p.validate(t, tpl, kv...))
 		p.resetStats(t)

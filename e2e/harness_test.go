@@ -114,6 +114,9 @@ func TestMain(m *testing.M) {
 	if devPlugin.bin != "" {
 		os.RemoveAll(filepath.Dir(devPlugin.bin))
 	}
+	if cliBuild.dir != "" {
+		os.RemoveAll(cliBuild.dir)
+	}
 	os.Exit(code)
 }
 

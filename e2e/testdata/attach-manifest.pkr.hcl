@@ -3,6 +3,15 @@
 # records the AMIs; a later job approves them with
 # `amiwatermark attach --packer-manifest packer-manifest.json --last`.
 
+packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = "~> 1"
+    }
+  }
+}
+
 variable "endpoint" {
   type        = string
   description = "URL of the EC2 emulator (set by the e2e harness)."

@@ -1,4 +1,5 @@
-# Issue 8, scenarios 1 and 2: the whole pipeline in one real `packer build`.
+# Issue 8, scenarios 1 and 2, and issue 12, items 1 and 2: the whole
+# pipeline in one real `packer build`.
 # The data source picks the golden base by its watermark; the amazon plugin's
 # amazon-ebs builder launches an instance from it (against the emulator: the
 # instance is a record), images it with CreateImage and copies the AMI to a
@@ -42,6 +43,23 @@ variable "watermarks" {
 variable "fail_on_error" {
   type    = bool
   default = true
+}
+
+variable "reattach_inherited" {
+  type        = bool
+  default     = true
+  description = "The post-processor's reattach_inherited (issue 12, item 2)."
+}
+
+variable "keep_artifact" {
+  type        = bool
+  default     = false
+  description = "Adds a second post-processor sequence that keeps the builder's artifact (issue 12, item 1)."
+}
+
+variable "kept_manifest" {
+  type    = string
+  default = "kept-manifest.json"
 }
 
 variable "ami_name" {
@@ -100,8 +118,9 @@ build {
       custom_endpoint_ec2 = var.endpoint
       max_retries         = 2
 
-      watermarks    = var.watermarks
-      fail_on_error = var.fail_on_error
+      watermarks         = var.watermarks
+      fail_on_error      = var.fail_on_error
+      reattach_inherited = var.reattach_inherited
     }
 
     # Runs only when the post-processor above succeeded (or only warned).
@@ -111,5 +130,15 @@ build {
         base_id = data.amiwatermark.base.id
       }
     }
+  }
+
+  # A second post-processor sequence, which keeps the artifact, present only
+  # with keep_artifact = true (Packer drops a sequence whose post-processors
+  # are all skipped by except): Packer core keeps the builder's AMIs when
+  # any sequence keeps them, also when the amiwatermark sequence above
+  # fails, the documented way to keep them with fail_on_error = true.
+  post-processor "manifest" {
+    except = var.keep_artifact ? [] : ["amazon-ebs.app"]
+    output = var.kept_manifest
   }
 }

@@ -1,6 +1,7 @@
 # Scenarios 4 and 6: a data source whose query comes from variables, and a
 # null build that records what it selected in a manifest. acctest/ runs the
-# same template against AWS.
+# same template against AWS. The e2e tests of issue 12 (request timeout) and
+# of the scan conditions (Amazon Inspector) use it too.
 
 packer {
   required_plugins {
@@ -66,6 +67,25 @@ variable "max_watermark_age_days" {
   default = null
 }
 
+# Amazon Inspector scan conditions: a base with an unpatched critical
+# finding is refused.
+variable "max_severity" {
+  type    = string
+  default = null
+}
+
+variable "fix_days" {
+  type    = map(number)
+  default = null
+}
+
+# null: the plugin's default. Issue 12 points `endpoint` at an endpoint that
+# never answers.
+variable "request_timeout" {
+  type    = string
+  default = null
+}
+
 variable "manifest" {
   type    = string
   default = "manifest.json"
@@ -77,6 +97,7 @@ data "amiwatermark" "image" {
   secret_key          = var.secret_key
   custom_endpoint_ec2 = var.endpoint
   max_retries         = var.max_retries
+  request_timeout     = var.request_timeout
 
   watermark_keys         = var.keys
   owners                 = var.owners
@@ -84,6 +105,9 @@ data "amiwatermark" "image" {
   lineage                = var.lineage
   filters                = var.filters
   max_watermark_age_days = var.max_watermark_age_days
+
+  max_severity                 = var.max_severity
+  max_days_since_fix_available = var.fix_days
 }
 
 source "null" "x" {
