@@ -108,7 +108,7 @@ func TestEchoedSecretRedacted(t *testing.T) {
 func TestInspectAgesAgainstEC2Clock(t *testing.T) {
 	e := newEmu(t)
 	id := e.seed(ec2emu.SeedImage{Region: regionEast, Account: acctMe, Name: "app"})[0]
-	e.srv.AdvanceClock(10 * testDay)
+	e.Emulator.AdvanceClock(10 * testDay)
 	code, stdout, stderr := e.cli("inspect", "--region", regionEast, "--json", id)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)

@@ -27,7 +27,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
@@ -35,13 +34,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -399,10 +397,8 @@ func describeAll(ctx context.Context, c *ec2.Client) ([]types.Image, error) {
 
 func TestDifferentialAllowedCriteria(t *testing.T) {
 	fixed := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	srv := ec2emu.New(ec2emu.Options{Now: func() time.Time { return fixed }})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	now := srv.Now()
+	es := emutest.NewServer(t, emutest.Options{Now: func() time.Time { return fixed }})
+	now := es.Emulator.Now()
 	r := rand.New(rand.NewPCG(*diffSeed, 0x9e3779b97f4a7c15))
 	nImages, nRounds := *diffImages, *diffRounds
 	if testing.Short() {
@@ -410,18 +406,13 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 	}
 
 	seeds := genImages(r, now, nImages)
-	ids, err := srv.SeedImages(seeds)
+	ids, err := es.Emulator.SeedImages(seeds)
 	if err != nil {
 		t.Fatalf("seeding: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c := ec2.New(ec2.Options{
-		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
-		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
-		RetryMaxAttempts: 10,
-	})
+	c := es.EC2(dRegion, acctMe, func(o *ec2.Options) { o.RetryMaxAttempts = 10 })
 	setMode := func(st types.AllowedImagesSettingsEnabledState) {
 		t.Helper()
 		if _, err := c.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: st}); err != nil {
@@ -564,15 +555,7 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 // accepts, the emulator accepts. Only criteria the SDK can express are
 // listed (an empty ImageWatermarks entry, for one, is not sent at all).
 func TestDifferentialValidation(t *testing.T) {
-	srv := ec2emu.New(ec2emu.Options{})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	c := ec2.New(ec2.Options{
-		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
-		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
-		RetryMaxAttempts: 5,
-	})
+	c := emutest.NewServer(t, emutest.Options{}).EC2(dRegion, acctMe, func(o *ec2.Options) { o.RetryMaxAttempts = 5 })
 	many := func(n int, s string) string {
 		parts := make([]string, n)
 		for i := range parts {
