@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -92,12 +91,9 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	w := &world{srv: srv, wire: &wire{invocations: map[string]int{}}}
-	ts := httptest.NewServer(w.wire.wrap(srv))
-	t.Cleanup(ts.Close)
-	w.url = ts.URL
-	return w
+	wire := &wire{invocations: map[string]int{}}
+	srv := emutest.NewServer(t, emutest.Options{Wrap: wire.wrap})
+	return &world{srv: srv.Emulator, url: srv.URL, wire: wire}
 }
 
 // wire counts the EC2 API requests and the SDK operations behind them: the
