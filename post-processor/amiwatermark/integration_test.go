@@ -46,11 +46,7 @@ func (e *emu) calls(action string) int64 { return e.Emulator.Stats().Actions[act
 
 func (e *emu) image(t testing.TB, region, id string) types.Image {
 	t.Helper()
-	out, err := e.EC2(region, testAccount).DescribeImages(context.Background(), &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil || len(out.Images) != 1 {
-		t.Fatalf("describe %s %s: %v", region, id, err)
-	}
-	return out.Images[0]
+	return emutest.DescribeImage(t, e.EC2(region, testAccount), id)
 }
 
 func (e *emu) keys(t testing.TB, region, id string) []string {
