@@ -319,56 +319,20 @@ func toRequest(c watermark.Criteria) []types.ImageCriterionRequest {
 	return out
 }
 
-// fromResponse converts GetAllowedImagesSettings criteria back.
+// fromResponse converts GetAllowedImagesSettings criteria back with the
+// product's converter (awsconfig.Criteria), empty lists as nil like the
+// generated criteria.
 func fromResponse(in []types.ImageCriterion) watermark.Criteria {
-	i64 := func(v *int32) *int64 {
-		if v == nil {
-			return nil
-		}
-		return aws.Int64(int64(*v))
-	}
+	out := awsconfig.Criteria(in)
 	nilIfEmpty := func(s []string) []string {
 		if len(s) == 0 {
 			return nil
 		}
 		return s
 	}
-	out := make(watermark.Criteria, 0, len(in))
-	for _, ic := range in {
-		cr := watermark.Criterion{
-			ImageProviders:          nilIfEmpty(ic.ImageProviders),
-			ImageNames:              nilIfEmpty(ic.ImageNames),
-			MarketplaceProductCodes: nilIfEmpty(ic.MarketplaceProductCodes),
-		}
-		if cd := ic.CreationDateCondition; cd != nil {
-			cr.CreationDateCondition = &watermark.CreationDateCondition{MaximumDaysSinceCreated: i64(cd.MaximumDaysSinceCreated)}
-		}
-		if dc := ic.DeprecationTimeCondition; dc != nil {
-			cr.DeprecationTimeCondition = &watermark.DeprecationTimeCondition{MaximumDaysSinceDeprecated: i64(dc.MaximumDaysSinceDeprecated)}
-		}
-		for _, f := range ic.ImageWatermarks {
-			cr.ImageWatermarks = append(cr.ImageWatermarks, watermark.WatermarkFilter{
-				WatermarkKey:                       f.WatermarkKey,
-				SourceImageRegion:                  f.SourceImageRegion,
-				MaximumDaysSinceWatermarkCreated:   i64(f.MaximumDaysSinceWatermarkCreated),
-				MaximumDaysSinceSourceImageCreated: i64(f.MaximumDaysSinceSourceImageCreated),
-			})
-		}
-		if sc := ic.ScanResultCondition; sc != nil {
-			cr.ScanResultCondition = &watermark.ScanResultCondition{
-				MaxDaysSinceLastFindingScan:           i64(sc.MaxDaysSinceLastFindingScan),
-				MaxDaysSinceCriticalFixAvailable:      i64(sc.MaxDaysSinceCriticalFixAvailable),
-				MaxDaysSinceHighFixAvailable:          i64(sc.MaxDaysSinceHighFixAvailable),
-				MaxDaysSinceMediumFixAvailable:        i64(sc.MaxDaysSinceMediumFixAvailable),
-				MaxDaysSinceLowFixAvailable:           i64(sc.MaxDaysSinceLowFixAvailable),
-				MaxDaysSinceInformationalFixAvailable: i64(sc.MaxDaysSinceInformationalFixAvailable),
-			}
-			if sc.MaximumSeverityLabel != "" {
-				l := watermark.Severity(sc.MaximumSeverityLabel)
-				cr.ScanResultCondition.MaximumSeverityLabel = &l
-			}
-		}
-		out = append(out, cr)
+	for i := range out {
+		cr := &out[i]
+		cr.ImageProviders, cr.ImageNames, cr.MarketplaceProductCodes = nilIfEmpty(cr.ImageProviders), nilIfEmpty(cr.ImageNames), nilIfEmpty(cr.MarketplaceProductCodes)
 	}
 	return out
 }
