@@ -2,47 +2,21 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 // Issue 12, item 4: --request-timeout bounds every call; a stalled
 // endpoint fails naming endpoint, action and timeout.
 func TestInspectRequestTimeout(t *testing.T) {
 	newEmu(t) // the environment: credentials, no shared config
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // accepted, never answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	url := "http://" + ln.Addr().String()
+	url := testkit.StalledEndpoint(t)
 	start := time.Now()
 	code, _, stderr := runCLI("inspect", "--endpoint", url, "--region", regionEast, "--max-retries", "1", "--request-timeout", "300ms", "ami-0123456789abcdef0")
 	took := time.Since(start)
@@ -108,7 +82,7 @@ func TestEchoedSecretRedacted(t *testing.T) {
 func TestInspectAgesAgainstEC2Clock(t *testing.T) {
 	e := newEmu(t)
 	id := e.seed(ec2emu.SeedImage{Region: regionEast, Account: acctMe, Name: "app"})[0]
-	e.srv.AdvanceClock(10 * testDay)
+	e.Emulator.AdvanceClock(10 * testDay)
 	code, stdout, stderr := e.cli("inspect", "--region", regionEast, "--json", id)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)

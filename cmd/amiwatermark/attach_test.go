@@ -17,7 +17,7 @@ import (
 // sdkImage describes one AMI through the SDK as the caller (acctMe).
 func (e *emu) sdkImage(region, id string) types.Image {
 	e.t.Helper()
-	out, err := e.client(acctMe, region).DescribeImages(ctxT(e.t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	out, err := e.EC2(region, acctMe).DescribeImages(ctxT(e.t), &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil || len(out.Images) != 1 {
 		e.t.Fatalf("DescribeImages %s %s: %v (%d images)", region, id, err, len(out.Images))
 	}

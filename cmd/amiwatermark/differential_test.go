@@ -27,7 +27,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
@@ -35,13 +34,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -321,56 +319,20 @@ func toRequest(c watermark.Criteria) []types.ImageCriterionRequest {
 	return out
 }
 
-// fromResponse converts GetAllowedImagesSettings criteria back.
+// fromResponse converts GetAllowedImagesSettings criteria back with the
+// product's converter (awsconfig.Criteria), empty lists as nil like the
+// generated criteria.
 func fromResponse(in []types.ImageCriterion) watermark.Criteria {
-	i64 := func(v *int32) *int64 {
-		if v == nil {
-			return nil
-		}
-		return aws.Int64(int64(*v))
-	}
+	out := awsconfig.Criteria(in)
 	nilIfEmpty := func(s []string) []string {
 		if len(s) == 0 {
 			return nil
 		}
 		return s
 	}
-	out := make(watermark.Criteria, 0, len(in))
-	for _, ic := range in {
-		cr := watermark.Criterion{
-			ImageProviders:          nilIfEmpty(ic.ImageProviders),
-			ImageNames:              nilIfEmpty(ic.ImageNames),
-			MarketplaceProductCodes: nilIfEmpty(ic.MarketplaceProductCodes),
-		}
-		if cd := ic.CreationDateCondition; cd != nil {
-			cr.CreationDateCondition = &watermark.CreationDateCondition{MaximumDaysSinceCreated: i64(cd.MaximumDaysSinceCreated)}
-		}
-		if dc := ic.DeprecationTimeCondition; dc != nil {
-			cr.DeprecationTimeCondition = &watermark.DeprecationTimeCondition{MaximumDaysSinceDeprecated: i64(dc.MaximumDaysSinceDeprecated)}
-		}
-		for _, f := range ic.ImageWatermarks {
-			cr.ImageWatermarks = append(cr.ImageWatermarks, watermark.WatermarkFilter{
-				WatermarkKey:                       f.WatermarkKey,
-				SourceImageRegion:                  f.SourceImageRegion,
-				MaximumDaysSinceWatermarkCreated:   i64(f.MaximumDaysSinceWatermarkCreated),
-				MaximumDaysSinceSourceImageCreated: i64(f.MaximumDaysSinceSourceImageCreated),
-			})
-		}
-		if sc := ic.ScanResultCondition; sc != nil {
-			cr.ScanResultCondition = &watermark.ScanResultCondition{
-				MaxDaysSinceLastFindingScan:           i64(sc.MaxDaysSinceLastFindingScan),
-				MaxDaysSinceCriticalFixAvailable:      i64(sc.MaxDaysSinceCriticalFixAvailable),
-				MaxDaysSinceHighFixAvailable:          i64(sc.MaxDaysSinceHighFixAvailable),
-				MaxDaysSinceMediumFixAvailable:        i64(sc.MaxDaysSinceMediumFixAvailable),
-				MaxDaysSinceLowFixAvailable:           i64(sc.MaxDaysSinceLowFixAvailable),
-				MaxDaysSinceInformationalFixAvailable: i64(sc.MaxDaysSinceInformationalFixAvailable),
-			}
-			if sc.MaximumSeverityLabel != "" {
-				l := watermark.Severity(sc.MaximumSeverityLabel)
-				cr.ScanResultCondition.MaximumSeverityLabel = &l
-			}
-		}
-		out = append(out, cr)
+	for i := range out {
+		cr := &out[i]
+		cr.ImageProviders, cr.ImageNames, cr.MarketplaceProductCodes = nilIfEmpty(cr.ImageProviders), nilIfEmpty(cr.ImageNames), nilIfEmpty(cr.MarketplaceProductCodes)
 	}
 	return out
 }
@@ -399,10 +361,8 @@ func describeAll(ctx context.Context, c *ec2.Client) ([]types.Image, error) {
 
 func TestDifferentialAllowedCriteria(t *testing.T) {
 	fixed := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	srv := ec2emu.New(ec2emu.Options{Now: func() time.Time { return fixed }})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	now := srv.Now()
+	es := emutest.NewServer(t, emutest.Options{Now: func() time.Time { return fixed }})
+	now := es.Emulator.Now()
 	r := rand.New(rand.NewPCG(*diffSeed, 0x9e3779b97f4a7c15))
 	nImages, nRounds := *diffImages, *diffRounds
 	if testing.Short() {
@@ -410,18 +370,13 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 	}
 
 	seeds := genImages(r, now, nImages)
-	ids, err := srv.SeedImages(seeds)
+	ids, err := es.Emulator.SeedImages(seeds)
 	if err != nil {
 		t.Fatalf("seeding: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c := ec2.New(ec2.Options{
-		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
-		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
-		RetryMaxAttempts: 10,
-	})
+	c := es.EC2(dRegion, acctMe, func(o *ec2.Options) { o.RetryMaxAttempts = 10 })
 	setMode := func(st types.AllowedImagesSettingsEnabledState) {
 		t.Helper()
 		if _, err := c.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: st}); err != nil {
@@ -564,15 +519,7 @@ func TestDifferentialAllowedCriteria(t *testing.T) {
 // accepts, the emulator accepts. Only criteria the SDK can express are
 // listed (an empty ImageWatermarks entry, for one, is not sent at all).
 func TestDifferentialValidation(t *testing.T) {
-	srv := ec2emu.New(ec2emu.Options{})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	c := ec2.New(ec2.Options{
-		Region: dRegion, BaseEndpoint: aws.String(hs.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST"+acctMe, "secret", ""),
-		HTTPClient:       awsconfig.BufferBody(awshttp.NewBuildableClient()),
-		RetryMaxAttempts: 5,
-	})
+	c := emutest.NewServer(t, emutest.Options{}).EC2(dRegion, acctMe, func(o *ec2.Options) { o.RetryMaxAttempts = 5 })
 	many := func(n int, s string) string {
 		parts := make([]string, n)
 		for i := range parts {

@@ -20,7 +20,7 @@ const (
 
 // seedLineage seeds the lineage world and returns the emulator's now.
 func (e *emu) seedLineage() time.Time {
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	gold := func(src, region string, wmAge time.Duration) ec2emu.SeedWatermark {
 		return ec2emu.SeedWatermark{Key: acctMe + ":golden-base", SourceImageID: src, SourceImageRegion: region,
 			WatermarkCreationTime: ts(now.Add(-wmAge))}

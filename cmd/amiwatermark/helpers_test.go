@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,13 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 // Accounts of the tests. The emulator takes the account from the last 12
@@ -36,13 +30,40 @@ const (
 	testTimeout = 2 * time.Minute
 )
 
+// emu is the in-process emulator behind a recorder of the API requests
+// (form bodies, whatever the service) and of the peak number of requests
+// in flight.
 type emu struct {
-	t   *testing.T
-	srv *ec2emu.Server
-	url string
+	*emutest.Server
+	t *testing.T
 
-	mu   sync.Mutex
-	reqs []string // API request bodies in arrival order
+	mu       sync.Mutex
+	reqs     []string // API request bodies in arrival order
+	inflight int
+	peak     int // the most requests in flight at once
+}
+
+// record is the recorder, in front of the emulator.
+func (e *emu) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/" {
+			b, err := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			e.mu.Lock()
+			if err == nil {
+				e.reqs = append(e.reqs, string(b))
+			}
+			e.inflight++
+			e.peak = max(e.peak, e.inflight)
+			e.mu.Unlock()
+			defer func() {
+				e.mu.Lock()
+				e.inflight--
+				e.mu.Unlock()
+			}()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // distinct returns the distinct API request bodies of action received since
@@ -75,22 +96,8 @@ func (e *emu) clearRequests() {
 // off so the machine's own AWS setup cannot leak in.
 func newEmu(t *testing.T) *emu {
 	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	e := &emu{t: t, srv: srv}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/" {
-			b, err := io.ReadAll(r.Body)
-			if err == nil {
-				e.mu.Lock()
-				e.reqs = append(e.reqs, string(b))
-				e.mu.Unlock()
-			}
-			r.Body = io.NopCloser(bytes.NewReader(b))
-		}
-		srv.ServeHTTP(w, r)
-	}))
-	e.url = ts.URL
-	t.Cleanup(ts.Close)
+	e := &emu{t: t}
+	e.Server = emutest.NewServer(t, emutest.Options{Wrap: e.record})
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
@@ -126,7 +133,7 @@ func (e *emu) cli(args ...string) (int, string, string) {
 	e.t.Helper()
 	full := args
 	if len(args) > 0 {
-		full = append([]string{args[0], "--endpoint", e.url}, args[1:]...)
+		full = append([]string{args[0], "--endpoint", e.URL}, args[1:]...)
 	}
 	return runCLI(full...)
 }
@@ -137,23 +144,9 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// client is a real SDK client acting as account acct (set-up calls).
-func (e *emu) client(acct, region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+acct, "secret", ""),
-		HTTPClient:   awsconfig.BufferBody(awshttp.NewBuildableClient()),
-	})
-}
-
 func (e *emu) seed(imgs ...ec2emu.SeedImage) []string {
 	e.t.Helper()
-	ids, err := e.srv.SeedImages(imgs)
-	if err != nil {
-		e.t.Fatalf("seeding: %v", err)
-	}
-	return ids
+	return e.SeedImages(e.t, imgs...)
 }
 
 // ts renders t for seed JSON.

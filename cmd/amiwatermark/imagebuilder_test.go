@@ -23,7 +23,7 @@ func (e *emu) seedImageBuilder() {
 		return ec2emu.SeedImage{Region: region, Account: acct, ImageID: id, Name: "golden-base-1.0.0"}
 	}
 	out := func(id string) ec2emu.SeedBuilderAMI { return ec2emu.SeedBuilderAMI{Image: id} }
-	err := e.srv.ApplySeed(ec2emu.Seed{
+	err := e.Emulator.ApplySeed(ec2emu.Seed{
 		Images: []ec2emu.SeedImage{img(regionEast, acctMe, amiIBEast), img(regionWest, acctMe, amiIBWest), img(regionWest, acctOther, amiIBOther)},
 		ImageBuilderImages: []ec2emu.SeedBuilderImage{
 			{ARN: arnIB + "1", OutputAMIs: []ec2emu.SeedBuilderAMI{out(amiIBEast), out(amiIBWest)}},
@@ -88,7 +88,7 @@ func TestAttachImageBuilderOtherAccountRefused(t *testing.T) {
 	e.wantSDKKeys(regionEast, amiIBEast, acctMe+":golden-base@"+amiIBEast)
 	// The other account's AMI is untouched (asked as its owner).
 	var keys []string
-	img, err := e.client(acctOther, regionWest).DescribeImages(ctxT(t), nil)
+	img, err := e.EC2(regionWest, acctOther).DescribeImages(ctxT(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func TestInspectAllowedStatus(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()
 	ctx := ctxT(t)
-	c := e.client(acctMe, regionEast)
+	c := e.EC2(regionEast, acctMe)
 	if _, err := c.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
 		ImageCriteria: []types.ImageCriterionRequest{{ImageProviders: []string{"amazon"}}},
 	}); err != nil {

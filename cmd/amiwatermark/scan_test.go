@@ -21,7 +21,7 @@ const (
 )
 
 func (e *emu) seedScan() time.Time {
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	e.seed(
 		ec2emu.SeedImage{Region: regionEast, Account: acctMe, ImageID: amiHigh, Name: "scan-high", CreationDate: ts(now.Add(-20 * testDay)),
 			ScanResults: &ec2emu.SeedScanResults{FindingScanDate: ts(now.Add(-2 * testDay)), HighestFindingSeverity: "high",
@@ -106,7 +106,7 @@ func TestVerifyCriteriaCurrent(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedLineage()
 	ctx := ctxT(t)
-	me := e.client(acctMe, regionEast)
+	me := e.EC2(regionEast, acctMe)
 	if _, err := me.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
 		ImageCriteria: []types.ImageCriterionRequest{{ImageProviders: []string{acctOther},
 			ScanResultCondition: &types.ScanResultConditionRequest{MaxDaysSinceLastFindingScan: aws.Int32(7)}}},
@@ -165,12 +165,12 @@ func TestSimulateCompareCurrent(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedSimulate()
 	ctx := ctxT(t)
-	if _, err := e.client(acctMe, regionEast).ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
+	if _, err := e.EC2(regionEast, acctMe).ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
 		ImageCriteria: []types.ImageCriterionRequest{{ImageProviders: []string{"amazon"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client(acctMe, regionEast).EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateAuditMode}); err != nil {
+	if _, err := e.EC2(regionEast, acctMe).EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateAuditMode}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "proposal.json", `[{"ImageWatermarks":[{"WatermarkKey":"111122223333:golden-*"}]}]`)
@@ -240,13 +240,13 @@ func TestSimulateInUseDeregistered(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedSimulate()
 	ctx := ctxT(t)
-	me := e.client(acctMe, regionEast)
+	me := e.EC2(regionEast, acctMe)
 	out, err := me.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(amiOtherApp), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	inst := aws.ToString(out.Instances[0].InstanceId)
-	if _, err := e.client(acctOther, regionEast).DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(amiOtherApp)}); err != nil {
+	if _, err := e.EC2(regionEast, acctOther).DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(amiOtherApp)}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)

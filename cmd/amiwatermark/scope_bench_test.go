@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 // countingWriter counts the bytes of the emulator's answers.
@@ -69,12 +69,11 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		fmt.Sscan(v, &nAccounts)
 	}
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"}
-	srv := ec2emu.New(ec2emu.Options{})
 	var respBytes atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		srv.ServeHTTP(countingWriter{w, &respBytes}, r)
-	}))
-	defer ts.Close()
+	ts := emutest.NewServer(b, emutest.Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(countingWriter{w, &respBytes}, r) })
+	}})
+	srv := ts.Emulator
 
 	// The organization: 40 accounts, the first is the management account
 	// (the caller). Each owns 2 000 images per region; one in ten carries

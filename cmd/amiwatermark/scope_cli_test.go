@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,41 +25,13 @@ import (
 
 const acctThird = "777788889999"
 
-// orgEmu is the emulator behind a recorder of API requests (form bodies,
-// whatever the service) and of the peak number of requests in flight.
-type orgEmu struct {
-	*emu
-	mu       sync.Mutex
-	bodies   []string
-	inflight int
-	peak     int
-}
+// orgEmu is the emulator with STS on the same port.
+type orgEmu struct{ *emu }
 
 func newOrgEmu(t *testing.T) *orgEmu {
 	t.Helper()
-	o := &orgEmu{emu: newEmu(t)}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/" {
-			b, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(b))
-			o.mu.Lock()
-			o.bodies = append(o.bodies, string(b))
-			o.inflight++
-			if o.inflight > o.peak {
-				o.peak = o.inflight
-			}
-			o.mu.Unlock()
-			defer func() {
-				o.mu.Lock()
-				o.inflight--
-				o.mu.Unlock()
-			}()
-		}
-		o.srv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	o.url = ts.URL
-	t.Setenv("AWS_ENDPOINT_URL_STS", ts.URL)
+	o := &orgEmu{newEmu(t)}
+	t.Setenv("AWS_ENDPOINT_URL_STS", o.URL)
 	return o
 }
 
@@ -72,7 +40,7 @@ func (o *orgEmu) calls(action string) []url.Values {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []url.Values
-	for _, b := range o.bodies {
+	for _, b := range o.reqs {
 		v, err := url.ParseQuery(b)
 		if err == nil && v.Get("Action") == action {
 			out = append(out, v)
@@ -85,7 +53,7 @@ func (o *orgEmu) calls(action string) []url.Values {
 // image it owns, named own-ACCOUNT-REGION, and one public image of
 // acctOther's... of a vendor, named pub-REGION (blocked by simCriteria).
 func (o *orgEmu) seedAccounts(regions []string, accounts ...string) time.Time {
-	now := o.srv.Now()
+	now := o.Emulator.Now()
 	var imgs []ec2emu.SeedImage
 	for _, r := range regions {
 		imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: "555566667777", Name: "pub-" + r, CreationDate: ts(now.Add(-testDay)), Public: true})
@@ -136,7 +104,7 @@ func TestOrgCLIAccountsRolesRegions(t *testing.T) {
 		t.Errorf("%d GetCallerIdentity calls, want 1", n)
 	}
 	// Each account-region was scanned in its own region.
-	st := o.srv.Stats()
+	st := o.Emulator.Stats()
 	for _, r := range regions {
 		if st.Regions[r]["DescribeImages"] != 2 {
 			t.Errorf("DescribeImages in %s: %d, want 2 (one per account)", r, st.Regions[r]["DescribeImages"])
@@ -171,7 +139,7 @@ func TestOrgCLIOtherAccountNeedsRole(t *testing.T) {
 
 func TestOrgCLIRegionsAll(t *testing.T) {
 	o := newOrgEmu(t)
-	c := o.client(acctMe, regionEast)
+	c := o.EC2(regionEast, acctMe)
 	dr, err := c.DescribeRegions(ctxT(t), &ec2.DescribeRegionsInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +168,7 @@ func TestOrgCLIRegionsAll(t *testing.T) {
 	if doc.Totals["scopes"] != len(enabled) {
 		t.Errorf("totals %v", doc.Totals)
 	}
-	if st := o.srv.Stats(); st.Regions[regionWest]["DescribeRegions"] != 1 {
+	if st := o.Emulator.Stats(); st.Regions[regionWest]["DescribeRegions"] != 1 {
 		t.Errorf("DescribeRegions not asked once in the --region region: %v", st.Regions)
 	}
 }
@@ -209,7 +177,7 @@ func TestOrgCLIConcurrencyBound(t *testing.T) {
 	o := newOrgEmu(t)
 	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"}
 	o.seedAccounts(regions, acctMe)
-	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond, Actions: []string{"DescribeImages"}}); err != nil {
+	if err := o.Emulator.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond, Actions: []string{"DescribeImages"}}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
@@ -234,7 +202,7 @@ func TestOrgCLIAssumeRoleRefusedIsIsolated(t *testing.T) {
 	now := o.seedAccounts(regions, acctMe, acctOther, acctThird)
 	// The third account refuses AssumeRole (its role does not trust the
 	// caller).
-	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctThird, RefuseAssumeRole: true}}}); err != nil {
+	if err := o.Emulator.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctThird, RefuseAssumeRole: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
@@ -298,11 +266,11 @@ func TestOrgCLIInterruptBinary(t *testing.T) {
 	o := newOrgEmu(t)
 	regions := []string{"us-east-1", "ap-southeast-2", "eu-west-1"}
 	o.seedAccounts(regions, acctMe)
-	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+	if err := o.Emulator.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
-	cmd := exec.Command(bin, "simulate", "--endpoint", o.url, "--criteria", crit, "--json", "--regions", strings.Join(regions, ","))
+	cmd := exec.Command(bin, "simulate", "--endpoint", o.URL, "--criteria", crit, "--json", "--regions", strings.Join(regions, ","))
 	cmd.Env = os.Environ()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -311,7 +279,7 @@ func TestOrgCLIInterruptBinary(t *testing.T) {
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		st := o.srv.Stats()
+		st := o.Emulator.Stats()
 		if st.Regions["eu-west-1"]["DescribeImages"] > 0 && st.Regions["us-east-1"]["DescribeImages"] > 0 && st.Regions["ap-southeast-2"]["DescribeImages"] > 0 {
 			break
 		}
@@ -396,9 +364,9 @@ func orgSeed(n int) (ec2emu.Seed, []string) {
 
 func TestOrgCLIAccountsOrg(t *testing.T) {
 	o := newOrgEmu(t)
-	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
 	seed, active := orgSeed(22) // 25 active accounts: two ListAccounts pages of 20
-	if err := o.srv.ApplySeed(seed); err != nil {
+	if err := o.Emulator.ApplySeed(seed); err != nil {
 		t.Fatal(err)
 	}
 	now := o.seedAccounts([]string{regionEast, regionWest}, active...)
@@ -438,17 +406,17 @@ func TestOrgCLIAccountsOrg(t *testing.T) {
 	if n := len(o.calls("ListAccounts")); n != 0 {
 		t.Logf("(ListAccounts is JSON, not form: %d form calls)", n)
 	}
-	if st := o.srv.Stats(); st.Actions["ListAccounts"] < 2 {
+	if st := o.Emulator.Stats(); st.Actions["ListAccounts"] < 2 {
 		t.Errorf("ListAccounts called %d times: 25 accounts take two pages", st.Actions["ListAccounts"])
 	}
 }
 
 func TestOrgCLIAccountsOrgNotManagement(t *testing.T) {
 	o := newOrgEmu(t)
-	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.url)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
 	seed, _ := orgSeed(1)
 	seed.Organization.ManagementAccount = acctOther
-	if err := o.srv.ApplySeed(seed); err != nil {
+	if err := o.Emulator.ApplySeed(seed); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
@@ -463,7 +431,7 @@ func TestOrgCLIAccountsOrgNotManagement(t *testing.T) {
 
 func TestOrgCLIExternalIDRequired(t *testing.T) {
 	o := newOrgEmu(t)
-	if err := o.srv.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctOther, ExternalID: "secret-ext"}}}); err != nil {
+	if err := o.Emulator.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{{ID: acctOther, ExternalID: "secret-ext"}}}); err != nil {
 		t.Fatal(err)
 	}
 	o.seedAccounts([]string{regionEast}, acctOther)
@@ -482,7 +450,7 @@ func TestOrgCLITimeoutIsIsolated(t *testing.T) {
 	o := newOrgEmu(t)
 	regions := []string{regionEast, "ap-southeast-2", regionWest}
 	o.seedAccounts(regions, acctMe)
-	if err := o.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+	if err := o.Emulator.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
@@ -510,7 +478,7 @@ func TestOrgCLICompareCurrentPerScope(t *testing.T) {
 			t.Errorf("%s: %v", s.Region, s.Totals)
 		}
 	}
-	if st := o.srv.Stats(); st.Actions["GetAllowedImagesSettings"] != 2 {
+	if st := o.Emulator.Stats(); st.Actions["GetAllowedImagesSettings"] != 2 {
 		t.Errorf("GetAllowedImagesSettings called %d times, want once per account-region", st.Actions["GetAllowedImagesSettings"])
 	}
 }

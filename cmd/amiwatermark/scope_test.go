@@ -227,7 +227,7 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 // fan-out can be tested on the EC2 emulator alone.
 func (e *emu) scopeEnvFor(t *testing.T, p *scopePlan, maxRetries int) *scopeEnv {
 	t.Helper()
-	ac := &awsconfig.AccessConfig{CustomEndpointEc2: e.url, MaxRetries: &maxRetries}
+	ac := &awsconfig.AccessConfig{CustomEndpointEc2: e.URL, MaxRetries: &maxRetries}
 	cfg, err := ac.Config(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ var scopeRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 // n public images of acctOther whose name says the region; the criteria
 // of simCriteria allow none of acctOther's.
 func (e *emu) seedRegions(n int) time.Time {
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	var imgs []ec2emu.SeedImage
 	for _, r := range scopeRegions {
 		for i := 0; i < n; i++ {
@@ -301,7 +301,7 @@ func TestScopedSimulateRegionsText(t *testing.T) {
 	wantContains(t, "stderr", errOut, "3/3 account-regions done (0 failed), 18 images scanned, 9 blocked so far")
 	// One scan per region, each in its own region; no account discovery
 	// (the scope's account is known).
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	for _, r := range scopeRegions {
 		if st.Regions[r]["DescribeImages"] != 1 {
 			t.Errorf("DescribeImages in %s = %d, want 1 (stats %v)", r, st.Regions[r]["DescribeImages"], st.Regions)
@@ -405,7 +405,7 @@ func TestScopedThrottledRegionIsIsolated(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(2)
 	// eu-west-1 answers every call with RequestLimitExceeded.
-	if err := e.srv.SetFaults(ec2emu.Faults{ThrottleRate: 1, Regions: []string{"eu-west-1"}}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{ThrottleRate: 1, Regions: []string{"eu-west-1"}}); err != nil {
 		t.Fatal(err)
 	}
 	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, json: true}, 2)
@@ -429,7 +429,7 @@ func TestScopedThrottledRegionIsIsolated(t *testing.T) {
 	wantContains(t, "stderr", errOut, "111122223333 eu-west-1: describing images in eu-west-1:", "1 of 3 account-regions failed")
 	// The throttled account-region was retried (3 attempts) and slowed
 	// down; the others were asked once.
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	if st.Regions["eu-west-1"]["DescribeImages"] != 3 || st.Regions["us-east-1"]["DescribeImages"] != 1 {
 		t.Errorf("calls per region: %v", st.Regions)
 	}
@@ -445,14 +445,14 @@ func TestScopedInterruptPrintsFinished(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(1)
 	// ap-southeast-2 hangs (10 min of latency); the others answer at once.
-	if err := e.srv.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 10 * time.Minute, Regions: []string{"ap-southeast-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(ctxT(t))
 	env := e.scopeEnvFor(t, &scopePlan{regions: []string{"us-east-1", "ap-southeast-2", "eu-west-1"}, concurrency: 2}, 2)
 	go func() {
 		// Cancel once us-east-1 and eu-west-1 are done.
-		for e.srv.Stats().Regions["eu-west-1"]["DescribeImages"] == 0 {
+		for e.Emulator.Stats().Regions["eu-west-1"]["DescribeImages"] == 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -483,7 +483,7 @@ func TestScopedInspectAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runScoped(ctxT(t), env, inspectScopeCommand(refs, e.srv.Now()))
+	code, out, errOut := runScoped(ctxT(t), env, inspectScopeCommand(refs, e.Emulator.Now()))
 	wantCode(t, code, 0, out, errOut)
 	doc := decodeScoped(t, out)
 	if len(doc.Scopes) != 2 {
@@ -543,7 +543,7 @@ func TestScopedHTMLFile(t *testing.T) {
 func TestScopedProgressThrottled(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(1)
-	if err := e.srv.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 150 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	old := progressLog

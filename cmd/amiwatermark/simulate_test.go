@@ -43,7 +43,7 @@ func TestSimulateAllVisible(t *testing.T) {
 		t.Errorf("stderr = %q (no progress lines when stderr is not a terminal)", errOut)
 	}
 	// One call to find the account, one page of the scan; nothing else.
-	if st := e.srv.Stats(); len(st.Actions) != 1 || st.Actions["DescribeImages"] == 0 {
+	if st := e.Emulator.Stats(); len(st.Actions) != 1 || st.Actions["DescribeImages"] == 0 {
 		t.Errorf("API calls = %v, want DescribeImages only", st.Actions)
 	}
 	want := []string{
@@ -97,7 +97,7 @@ func TestSimulateOwnersAndAccount(t *testing.T) {
 
 func TestSimulateAccountUnknown(t *testing.T) {
 	e := newEmu(t)
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	e.seed(ec2emu.SeedImage{Region: regionEast, Account: acctOther, Name: "shared-1", SharedWith: []string{acctMe}, CreationDate: ts(now)})
 	crit := writeFile(t, "policy.json", simCriteria)
 	code, out, errOut := e.cli("simulate", "--region", regionEast, "--criteria", crit, "--json")
@@ -120,7 +120,7 @@ func TestSimulateInUse(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedSimulate()
 	ctx := ctxT(t)
-	me := e.client(acctMe, regionEast)
+	me := e.EC2(regionEast, acctMe)
 	launch := func(ami string, n int32) []string {
 		t.Helper()
 		out, err := me.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(n), MaxCount: aws.Int32(n)})
@@ -143,7 +143,7 @@ func TestSimulateInUse(t *testing.T) {
 	}
 	// The owner makes amiPublic private: it runs, but the account cannot
 	// see (or launch) it any more.
-	if _, err := e.client(acctOther, regionEast).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{
+	if _, err := e.EC2(regionEast, acctOther).ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{
 		ImageId: aws.String(amiPublic),
 		LaunchPermission: &types.LaunchPermissionModifications{
 			Remove: []types.LaunchPermission{{Group: types.PermissionGroupAll}},
@@ -188,9 +188,9 @@ func TestSimulateInUse(t *testing.T) {
 
 func TestSimulateInUseAccountFromReservation(t *testing.T) {
 	e := newEmu(t)
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	ids := e.seed(ec2emu.SeedImage{Region: regionEast, Account: acctOther, Name: "shared-1", SharedWith: []string{acctMe}, CreationDate: ts(now)})
-	if _, err := e.client(acctMe, regionEast).RunInstances(ctxT(t), &ec2.RunInstancesInput{ImageId: aws.String(ids[0]), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
+	if _, err := e.EC2(regionEast, acctMe).RunInstances(ctxT(t), &ec2.RunInstancesInput{ImageId: aws.String(ids[0]), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", simCriteria)
@@ -212,7 +212,7 @@ func TestSimulateInUseAccountFromReservation(t *testing.T) {
 // --progress a line is printed every 1000 images.
 func TestSimulateProgressAndPages(t *testing.T) {
 	e := newEmu(t)
-	now := e.srv.Now()
+	now := e.Emulator.Now()
 	var imgs []ec2emu.SeedImage
 	for i := 0; i < 2500; i++ {
 		acct := acctOther
@@ -274,7 +274,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 			wantContains(t, "stderr", errOut, tt.want)
 		})
 	}
-	if st := e.srv.Stats(); st.Total != 0 {
+	if st := e.Emulator.Stats(); st.Total != 0 {
 		t.Errorf("usage errors made %d API calls, want 0", st.Total)
 	}
 }
@@ -282,7 +282,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 func TestSimulateAWSError(t *testing.T) {
 	e := newEmu(t)
 	crit := writeFile(t, "policy.json", simCriteria)
-	if err := e.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "UnauthorizedOperation", FailStatus: 403, FailMessage: "You are not authorized to perform this operation.", Seed: 1}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "UnauthorizedOperation", FailStatus: 403, FailMessage: "You are not authorized to perform this operation.", Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := e.cli("simulate", "--region", regionEast, "--criteria", crit)

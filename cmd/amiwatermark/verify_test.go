@@ -199,7 +199,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if st := e.srv.Stats(); st.Total != 0 {
+	if st := e.Emulator.Stats(); st.Total != 0 {
 		t.Errorf("usage errors made %d API calls, want 0", st.Total)
 	}
 }
@@ -210,20 +210,20 @@ func TestVerifyUsageErrors(t *testing.T) {
 func TestVerifyMaxRetries(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()
-	if err := e.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "InternalError", FailStatus: 500, FailMessage: "boom", Seed: 1}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "InternalError", FailStatus: 500, FailMessage: "boom", Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		retries string
 		calls   int64
 	}{{"0", 1}, {"2", 3}} {
-		e.srv.ResetStats()
+		e.Emulator.ResetStats()
 		code, out, errOut := e.cli("verify", "--region", regionEast, "--max-retries", tc.retries, "--require-key", acctMe+":golden-base", amiGolden)
 		wantCode(t, code, 1, out, errOut)
 		if !strings.HasPrefix(out, "FAIL us-east-1 "+amiGolden+": describe: describing images in us-east-1: ") || !strings.Contains(out, "InternalError") {
 			t.Errorf("--max-retries %s: stdout = %q", tc.retries, out)
 		}
-		if got := e.srv.Stats().Actions["DescribeImages"]; got != tc.calls {
+		if got := e.Emulator.Stats().Actions["DescribeImages"]; got != tc.calls {
 			t.Errorf("--max-retries %s: %d DescribeImages requests, want %d", tc.retries, got, tc.calls)
 		}
 	}
@@ -235,7 +235,7 @@ func TestVerifyHiddenByAllowedAMIs(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()
 	ctx := ctxT(t)
-	c := e.client(acctMe, regionEast)
+	c := e.EC2(regionEast, acctMe)
 	if _, err := c.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{
 		AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateEnabled,
 	}); err != nil {

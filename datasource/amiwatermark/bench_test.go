@@ -16,12 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 const (
@@ -48,7 +47,7 @@ func seedBench(b *testing.B, e *emu) {
 		}
 		imgs = append(imgs, si)
 	}
-	e.seed(b, imgs...)
+	e.SeedImages(b, imgs...)
 }
 
 // bareQuery is the baseline: a plain aws-sdk-go-v2 paginator over the same
@@ -216,9 +215,9 @@ func BenchmarkDatasource100k(b *testing.B) {
 	seedBench(b, e)
 	for _, mode := range []string{"emulator", "replay"} {
 		b.Run(mode, func(b *testing.B) {
-			url := e.url
+			url := e.URL
 			if mode == "replay" {
-				rs := &replayServer{pages: map[string][]byte{}, live: e.srv}
+				rs := &replayServer{pages: map[string][]byte{}, live: e.Emulator}
 				ts := httptest.NewServer(rs)
 				defer ts.Close()
 				url = ts.URL
@@ -226,9 +225,7 @@ func BenchmarkDatasource100k(b *testing.B) {
 			// The baseline gets the same request-body guard as the data
 			// source (see httpGuard), so that neither side loses attempts
 			// to the smithy-go body race on this busy machine.
-			bare := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
-				Credentials: (&emu{url: url}).client(acctGolden, "us-east-1").Options().Credentials,
-				HTTPClient:  awsconfig.BufferBody(awshttp.NewBuildableClient())})
+			bare := emutest.EC2Client(url, "us-east-1", emutest.Credentials(acctGolden))
 			d := &Datasource{}
 			raw := e.config(acctGolden, "us-east-1", map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{"self"}})
 			raw["custom_endpoint_ec2"] = url

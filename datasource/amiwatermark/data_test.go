@@ -30,7 +30,7 @@ func date(daysAgo int) string {
 
 func TestDatasourceNewestOfSeveral(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base-1", CreationDate: date(30), Watermarks: wms("golden")},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base-3", CreationDate: date(2), Watermarks: wms("golden"),
 			Description: "the newest", Tags: map[string]string{"team": "platform", "os": "linux"}, Architecture: "arm64"},
@@ -96,7 +96,7 @@ func TestDatasourceNewestOfSeveral(t *testing.T) {
 // The output lists every watermark of the image, and the one that matched.
 func TestDatasourceOutputWatermarks(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "b", Watermarks: wms("alpha", "golden-2", "omega")})
+	ids := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "b", Watermarks: wms("alpha", "golden-2", "omega")})
 	_, v := e.mustRun(t, acctGolden, "us-east-1", map[string]interface{}{
 		"watermark_keys": []string{acctGolden + ":golden-*"}, "owners": []string{acctGolden},
 	})
@@ -121,8 +121,8 @@ func TestDatasourceOutputWatermarks(t *testing.T) {
 
 func TestDatasourceLineageDerivedImage(t *testing.T) {
 	e := newEmu(t)
-	base := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5), Watermarks: wms("golden")})[0]
-	c := e.client(acctGolden, "us-east-1")
+	base := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5), Watermarks: wms("golden")})[0]
+	c := e.EC2("us-east-1", acctGolden)
 	run, err := c.RunInstances(bg, &ec2.RunInstancesInput{ImageId: aws.String(base), MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeT3Micro})
 	if err != nil {
 		t.Fatal(err)
@@ -153,8 +153,8 @@ func TestDatasourceLineageDerivedImage(t *testing.T) {
 
 func TestDatasourceLineageCopyInAnotherRegion(t *testing.T) {
 	e := newEmu(t)
-	base := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5), Watermarks: wms("golden")})[0]
-	eu := e.client(acctGolden, "eu-west-1")
+	base := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5), Watermarks: wms("golden")})[0]
+	eu := e.EC2("eu-west-1", acctGolden)
 	cp, err := eu.CopyImage(bg, &ec2.CopyImageInput{SourceImageId: aws.String(base), SourceRegion: aws.String("us-east-1"), Name: aws.String("base-eu")})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestDatasourceLineageCopyInAnotherRegion(t *testing.T) {
 	cp1 := aws.ToString(cp.ImageId)
 	// A copy of the copy (newer) is not a direct copy of the watermarked
 	// image.
-	e.srv.AdvanceClock(time.Minute)
+	e.Emulator.AdvanceClock(time.Minute)
 	cp2, err := eu.CopyImage(bg, &ec2.CopyImageInput{SourceImageId: aws.String(cp1), SourceRegion: aws.String("eu-west-1"), Name: aws.String("base-eu-2")})
 	if err != nil {
 		t.Fatal(err)
@@ -193,11 +193,11 @@ func TestDatasourceLineageCopyInAnotherRegion(t *testing.T) {
 // listed.
 func TestDatasourceThirdAccountImageIgnored(t *testing.T) {
 	e := newEmu(t)
-	base := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5),
+	base := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(5),
 		Watermarks: wms("golden"), SharedWith: []string{acctConsumer, acctThird}})[0]
 	// The third account copies the golden image (a direct copy: lineage
 	// attached accepts it) and shares the newer copy with the consumer.
-	third := e.client(acctThird, "us-east-1")
+	third := e.EC2("us-east-1", acctThird)
 	cp, err := third.CopyImage(bg, &ec2.CopyImageInput{SourceImageId: aws.String(base), SourceRegion: aws.String("us-east-1"), Name: aws.String("not-golden")})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestDatasourceThirdAccountImageIgnored(t *testing.T) {
 		LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String(acctConsumer)}}}}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.AdvanceClock(time.Minute)
+	e.Emulator.AdvanceClock(time.Minute)
 
 	cfg := map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{acctGolden}}
 	if id, _ := e.mustRun(t, acctConsumer, "us-east-1", cfg); id != base {
@@ -237,8 +237,8 @@ func TestDatasourceThirdAccountImageIgnored(t *testing.T) {
 	}
 	// A newer image of the listed owner carrying the third account's
 	// "golden" key (inherited) is not a golden image.
-	e.srv.AdvanceClock(time.Minute)
-	e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "fake", Watermarks: wms(acctThird + ":golden"), SharedWith: []string{acctConsumer}})
+	e.Emulator.AdvanceClock(time.Minute)
+	e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "fake", Watermarks: wms(acctThird + ":golden"), SharedWith: []string{acctConsumer}})
 	d = &Datasource{}
 	if err := d.Configure(raw); err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestDatasourceThirdAccountImageIgnored(t *testing.T) {
 
 func TestDatasourceAgesViaClock(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(1), Watermarks: wms("golden")})[0]
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "base", CreationDate: date(1), Watermarks: wms("golden")})[0]
 	cfg := map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{"self"}, "max_watermark_age_days": 10}
 	if got, _ := e.mustRun(t, acctGolden, "us-east-1", cfg); got != id {
 		t.Fatalf("fresh watermark: %s", got)
@@ -290,7 +290,7 @@ func TestDatasourceAgesViaClock(t *testing.T) {
 
 func TestDatasourceDeprecated(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "old", CreationDate: date(9), Watermarks: wms("golden"), SharedWith: []string{acctConsumer}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "deprecated", CreationDate: date(3), Watermarks: wms("golden"),
 			SharedWith: []string{acctConsumer}, DeprecationTime: date(1)},
@@ -312,7 +312,7 @@ func TestDatasourceDeprecated(t *testing.T) {
 		}
 	}
 	// Once the clock passes the second deprecation time, only the old one.
-	e.srv.AdvanceClock(72 * time.Hour)
+	e.Emulator.AdvanceClock(72 * time.Hour)
 	delete(cfg, "include_deprecated")
 	if id, _ := e.mustRun(t, acctGolden, "us-east-1", cfg); id != ids[0] {
 		t.Errorf("after the deprecation: chose %s, want %s", id, ids[0])
@@ -321,12 +321,12 @@ func TestDatasourceDeprecated(t *testing.T) {
 
 func TestDatasourceAllowedOnly(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "allowed-1", CreationDate: date(5), Watermarks: wms("golden"), SharedWith: []string{acctConsumer}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "denied-1", CreationDate: date(1), Watermarks: wms("golden"), SharedWith: []string{acctConsumer}},
 	)
 	allowedID, deniedID := ids[0], ids[1]
-	c := e.client(acctConsumer, "us-east-1")
+	c := e.EC2("us-east-1", acctConsumer)
 	if _, err := c.ReplaceImageCriteriaInAllowedImagesSettings(bg, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
 		ImageCriteria: []ec2types.ImageCriterionRequest{{ImageNames: []string{"allowed-*"}}},
 	}); err != nil {
@@ -393,15 +393,15 @@ func TestDatasourceManyPages(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		imgs = append(imgs, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: fmt.Sprintf("noise-%04d", i), Watermarks: wms("silver")})
 	}
-	ids := e.seed(t, imgs...)
-	e.srv.ResetStats()
+	ids := e.SeedImages(t, imgs...)
+	e.Emulator.ResetStats()
 	id, _ := e.mustRun(t, acctGolden, "us-east-1", map[string]interface{}{
 		"watermark_keys": []string{acctGolden + ":golden-*"}, "owners": []string{"self"},
 	})
 	if id != ids[1234] {
 		t.Errorf("chose %s, want %s", id, ids[1234])
 	}
-	if n := e.srv.Stats().Actions["DescribeImages"]; n != 3 {
+	if n := e.Emulator.Stats().Actions["DescribeImages"]; n != 3 {
 		t.Errorf("DescribeImages calls = %d, want 3 pages of at most 1000", n)
 	}
 	// most_recent = false: an error listing the newest few.
@@ -415,13 +415,13 @@ func TestDatasourceManyPages(t *testing.T) {
 
 func TestDatasourceMostRecentFalse(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "only", CreationDate: "2026-01-02T03:04:05.000Z", Watermarks: wms("golden")})
+	ids := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "only", CreationDate: "2026-01-02T03:04:05.000Z", Watermarks: wms("golden")})
 	// "self" and the caller's own id list the caller twice: still one match.
 	cfg := map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{"self", acctGolden}, "most_recent": false}
 	if id, _ := e.mustRun(t, acctGolden, "us-east-1", cfg); id != ids[0] {
 		t.Errorf("single match: %s", id)
 	}
-	ids = append(ids, e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "second", CreationDate: "2026-01-03T03:04:05.000Z", Watermarks: wms("golden")})...)
+	ids = append(ids, e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "second", CreationDate: "2026-01-03T03:04:05.000Z", Watermarks: wms("golden")})...)
 	_, err := e.run(t, acctGolden, "us-east-1", cfg)
 	want := "amiwatermark: 2 images in us-east-1 match the query and most_recent = false asks for exactly one. The newest 2:\n" +
 		"  " + ids[1] + `  "second"  created 2026-01-03T03:04:05Z` + "\n" +
@@ -445,7 +445,7 @@ func TestDatasourceMostRecentFalse(t *testing.T) {
 
 func TestDatasourceFilters(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "web-1", CreationDate: date(3), Watermarks: wms("golden"), Tags: map[string]string{"team": "web"}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "db-1", CreationDate: date(2), Watermarks: wms("golden"), Tags: map[string]string{"team": "db"}},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "ml-1", CreationDate: date(1), Watermarks: wms("golden"), Tags: map[string]string{"team": "ml"}, Architecture: "arm64"},
@@ -465,7 +465,7 @@ func TestDatasourceFilters(t *testing.T) {
 
 func TestDatasourceNothingMatchesError(t *testing.T) {
 	e := newEmu(t)
-	e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "silver", Watermarks: wms("silver")})
+	e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "silver", Watermarks: wms("silver")})
 	cfg := map[string]interface{}{
 		"watermark_keys": []string{acctGolden + ":golden-*", acctGolden + ":base"},
 		"owners":         []string{"self", acctThird, "amazon"},
@@ -495,7 +495,7 @@ func TestDatasourceNothingMatchesError(t *testing.T) {
 
 	// Images that carry the key but fail conditions are counted per
 	// condition.
-	e.seed(t,
+	e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "dep", Watermarks: wms("golden"), DeprecationTime: date(1)},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "pend", Watermarks: wms("golden"), State: "pending"},
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "old", Watermarks: []ec2emu.SeedWatermark{{Key: golden, WatermarkCreationTime: date(40)}}},
@@ -590,8 +590,8 @@ func TestDatasourceConfigureErrors(t *testing.T) {
 // clock: a server whose clock is ahead makes watermarks older.
 func TestDatasourceClockFromDateHeader(t *testing.T) {
 	e := newEmu(t)
-	e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "b", Watermarks: wms("golden")})
-	e.srv.AdvanceClock(3 * 24 * time.Hour)
+	e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "b", Watermarks: wms("golden")})
+	e.Emulator.AdvanceClock(3 * 24 * time.Hour)
 	cfg := map[string]interface{}{"watermark_keys": []string{golden}, "owners": []string{"self"}, "max_watermark_age_days": 2}
 	if _, err := e.run(t, acctGolden, "us-east-1", cfg); err == nil {
 		t.Errorf("age limit passed although the server clock is 3 days ahead")

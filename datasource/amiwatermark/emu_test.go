@@ -2,6 +2,7 @@ package amiwatermark
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 // Accounts used by the integration tests. The emulator takes the account
@@ -25,56 +23,22 @@ const (
 	acctThird    = "777788889999" // a third account that can launch golden images
 )
 
-// emu is an in-process emulator reached over HTTP.
-type emu struct {
-	srv *ec2emu.Server
-	url string
-}
+// emu is an in-process emulator reached over HTTP, with the suite's
+// helpers. Its responses carry the emulator's clock in the Date header, as
+// EC2's carry EC2's clock (the data source measures ages against that
+// header).
+type emu struct{ *emutest.Server }
 
-// newEmu starts an emulator. Its responses carry the emulator's clock in the
-// Date header, as EC2's carry EC2's clock (the data source measures ages
-// against that header).
-func newEmu(t testing.TB) *emu {
-	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Date", srv.Now().UTC().Format(http.TimeFormat))
-		srv.ServeHTTP(w, r)
-	})
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return &emu{srv: srv, url: ts.URL}
-}
-
-func accessKey(account string) string { return "AKIDTEST" + account }
-
-// client is a plain SDK client acting as account in region, for setting up
-// state the way a user would (CreateImage, CopyImage, Allowed AMIs).
-func (e *emu) client(account, region string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey(account), "secret", ""),
-	})
-}
-
-func (e *emu) seed(t testing.TB, imgs ...ec2emu.SeedImage) []string {
-	t.Helper()
-	ids, err := e.srv.SeedImages(imgs)
-	if err != nil {
-		t.Fatalf("seeding: %v", err)
-	}
-	return ids
-}
+func newEmu(t testing.TB) *emu { return &emu{emutest.NewServer(t, emutest.Options{})} }
 
 // config is a data source configuration for account in region against the
 // emulator, plus extra keys.
 func (e *emu) config(account, region string, extra map[string]interface{}) map[string]interface{} {
 	raw := map[string]interface{}{
-		"access_key":          accessKey(account),
+		"access_key":          emutest.AccessKey(account),
 		"secret_key":          "secret",
 		"region":              region,
-		"custom_endpoint_ec2": e.url,
+		"custom_endpoint_ec2": e.URL,
 		"max_retries":         2,
 	}
 	for k, v := range extra {
@@ -103,12 +67,11 @@ func (e *emu) mustRun(t testing.TB, account, region string, extra map[string]int
 	return v.GetAttr("id").AsString(), v
 }
 
-// lyingServer forwards to the emulator after dropping every Owner.N and
+// lyingServer serves the emulator after dropping every Owner.N and
 // Filter.* parameter of DescribeImages: a server that ignores the query.
 // The data source must still return only what the query asks for.
 func (e *emu) lyingServer(t testing.TB) string {
 	t.Helper()
-	target, _ := url.Parse(e.url)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, err.Error(), 400)
@@ -122,28 +85,9 @@ func (e *emu) lyingServer(t testing.TB) string {
 			form[k] = v
 		}
 		body := form.Encode()
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, target.String()+"/", strings.NewReader(body))
-		req.Header = r.Header.Clone()
-		req.ContentLength = int64(len(body))
-		req.Header.Del("Content-Length")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			_, _ = w.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
+		r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+		r.Form, r.PostForm = nil, nil
+		e.Emulator.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
 	return ts.URL
@@ -155,14 +99,14 @@ var bg = context.Background()
 // endpoint, POST /_emu/clock.
 func (e *emu) advanceClock(t testing.TB, d string) {
 	t.Helper()
-	before := e.srv.Now()
-	resp, err := http.Post(e.url+"/_emu/clock", "application/json", strings.NewReader(`{"advance":"`+d+`"}`))
+	before := e.Emulator.Now()
+	resp, err := http.Post(e.URL+"/_emu/clock", "application/json", strings.NewReader(`{"advance":"`+d+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	want, _ := time.ParseDuration(d)
-	if resp.StatusCode != 200 || e.srv.Now().Sub(before) < want {
-		t.Fatalf("POST /_emu/clock: status %d, clock %v -> %v", resp.StatusCode, before, e.srv.Now())
+	if resp.StatusCode != 200 || e.Emulator.Now().Sub(before) < want {
+		t.Fatalf("POST /_emu/clock: status %d, clock %v -> %v", resp.StatusCode, before, e.Emulator.Now())
 	}
 }

@@ -263,8 +263,8 @@ func TestPropertyExecute(t *testing.T) {
 	found, lying, easy := 0, 0, 0
 	for n := 0; n < worlds; n++ {
 		e := newEmu(t)
-		w := genWorld(rng, e.srv.Now(), 8)
-		if _, err := e.srv.SeedImages(w.seedImages()); err != nil {
+		w := genWorld(rng, e.Emulator.Now(), 8)
+		if _, err := e.Emulator.SeedImages(w.seedImages()); err != nil {
 			t.Fatalf("world %d: seeding: %v", n, err)
 		}
 		patterns, errs := watermark.ParsePatterns(w.keys, false)
@@ -287,7 +287,7 @@ func TestPropertyExecute(t *testing.T) {
 			t.Fatalf("world %d: Configure: %v", n, err)
 		}
 		v, err := d.Execute()
-		want := w.plainlyQualifies(patterns, e.srv.Now())
+		want := w.plainlyQualifies(patterns, e.Emulator.Now())
 		if err != nil {
 			if !strings.Contains(err.Error(), "no image") && !strings.Contains(err.Error(), "matches") {
 				t.Errorf("world %d: unexpected error: %v", n, err)

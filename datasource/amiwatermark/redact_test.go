@@ -20,7 +20,7 @@ func TestDatasourceRedactsCredentials(t *testing.T) {
 		secret = "wJalrXUtnFEMI-datasource-secret"
 		token  = "IQoJb3JpZ2luX2VjEdatasource-token"
 	)
-	if err := e.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "AuthFailure", FailStatus: 401,
+	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "AuthFailure", FailStatus: 401,
 		FailMessage: "token " + token + " of " + akid + " signed with " + secret + " is invalid", Actions: []string{"DescribeImages"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 func TestDatasourceScanConditions(t *testing.T) {
 	e := newEmu(t)
 	now := time.Now().UTC()
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: acctGolden, Name: "golden-3", CreationDate: date(1), Watermarks: wms("golden"),
 			SharedWith: []string{acctConsumer}, ScanResults: &ec2emu.SeedScanResults{FindingScanDate: date(1), HighestFindingSeverity: "critical",
 				CriticalFixAvailableSince: now.Add(-10*24*time.Hour + time.Hour).Format(time.RFC3339)}},

@@ -3,45 +3,17 @@ package awsconfig
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
-// stalledEndpoint accepts connections and never answers.
-func stalledEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c) // held open, never answered
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
 func TestRequestTimeoutBoundsAStalledEndpoint(t *testing.T) {
-	url := stalledEndpoint(t)
+	url := testkit.StalledEndpoint(t)
 	retries := 1
 	ac := &AccessConfig{Region: "us-east-1", AccessKey: "AKIDTEST111122223333", SecretKey: "secret-value",
 		CustomEndpointEc2: url, MaxRetries: &retries, RequestTimeout: "300ms"}

@@ -1,4 +1,4 @@
-package awsconfig
+package awsconfig_test
 
 import (
 	"bytes"
@@ -6,14 +6,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 const insecureWarning = "[WARN] amiwatermark: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked"
@@ -31,7 +31,7 @@ func captureLog(t *testing.T, f func()) string {
 }
 
 // describeVia makes one DescribeImages call through the client c builds.
-func describeVia(t *testing.T, c AccessConfig) error {
+func describeVia(t *testing.T, c awsconfig.AccessConfig) error {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := c.Config(ctx)
@@ -51,12 +51,11 @@ func describeVia(t *testing.T, c AccessConfig) error {
 // front of the emulator) is refused with a certificate error and nothing is
 // logged; on, the same endpoint is reached and a warning is logged.
 func TestInsecureSkipTLSVerify(t *testing.T) {
-	ts := httptest.NewTLSServer(ec2emu.New(ec2emu.Options{}))
-	defer ts.Close()
+	ts := emutest.NewServer(t, emutest.Options{TLS: true})
 	zero := 0
 
 	// Decoded from a template that does not mention it: off.
-	var decoded AccessConfig
+	var decoded awsconfig.AccessConfig
 	if err := config.Decode(&decoded, nil, map[string]interface{}{"access_key": "AKIDTEST111122223333", "secret_key": "s3cr3t-value"}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,7 @@ func TestInsecureSkipTLSVerify(t *testing.T) {
 		t.Fatal("insecure_skip_tls_verify is on by default")
 	}
 
-	base := AccessConfig{AccessKey: "AKIDTEST111122223333", SecretKey: "s3cr3t-value", CustomEndpointEc2: ts.URL, MaxRetries: &zero}
+	base := awsconfig.AccessConfig{AccessKey: "AKIDTEST111122223333", SecretKey: "s3cr3t-value", CustomEndpointEc2: ts.URL, MaxRetries: &zero}
 	var err error
 	logged := captureLog(t, func() { err = describeVia(t, base) })
 	var unknownCA x509.UnknownAuthorityError

@@ -2,17 +2,15 @@ package engine
 
 import (
 	"context"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
 // The engine driven directly, as the CLI drives it: targets, a request,
@@ -29,13 +27,8 @@ func (r *lines) String() string { r.mu.Lock(); defer r.mu.Unlock(); return strin
 
 func emulator(t *testing.T) (*ec2emu.Server, Clients) {
 	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, func(region string) (*ec2.Client, error) {
-		return ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(ts.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST111122223333", "x", "")}), nil
-	}
+	srv := emutest.NewServer(t, emutest.Options{})
+	return srv.Emulator, func(region string) (*ec2.Client, error) { return srv.EC2(region, "111122223333"), nil }
 }
 
 var fast = Timing{PollInitial: 1, PollMax: 1, VerifyWindow: 1}

@@ -23,11 +23,11 @@ func seedPlain(t testing.TB, w *world, regions, names []string) []*fixture {
 		want = append(want, key(n))
 	}
 	for _, r := range regions {
-		id := w.seed(t, ec2emu.SeedImage{Region: r, Account: account, Name: "app-" + r, Watermarks: []ec2emu.SeedWatermark{{Key: "baseline"}}})[0]
+		id := w.SeedImages(t, ec2emu.SeedImage{Region: r, Account: account, Name: "app-" + r, Watermarks: []ec2emu.SeedWatermark{{Key: "baseline"}}})[0]
 		out = append(out, &fixture{region: r, id: id, want: sorted(want), calls: len(names)})
 	}
 	for _, f := range out {
-		f.before = describe(t, w.url, f.region, f.id)
+		f.before = describe(t, w.URL, f.region, f.id)
 	}
 	return out
 }
@@ -43,13 +43,13 @@ func TestMaxRetriesHonoured(t *testing.T) {
 			defer func() { row.Time = time.Since(start); record(row) }()
 			w := newWorld(t)
 			fleet := seedPlain(t, w, regions8, names3)
-			w.srv.ResetStats()
+			w.Emulator.ResetStats()
 			w.wire.reset()
 			w.setFaults(t, ec2emu.Faults{ThrottleRate: 1, Seed: 1})
 
-			_, ui, err := runPP(t, context.Background(), w.url, map[string]interface{}{"watermarks": names3, "max_retries": maxRetries},
+			_, ui, err := runPP(t, context.Background(), w.URL, map[string]interface{}{"watermarks": names3, "max_retries": maxRetries},
 				amiArtifact(targetsOf(fleet)...))
-			st := w.srv.Stats()
+			st := w.Emulator.Stats()
 			if err == nil {
 				t.Fatalf("the run succeeded under 100 %% throttling\n%s", ui)
 			}
@@ -86,11 +86,11 @@ func TestMaxRetriesHonoured(t *testing.T) {
 			row.Calls, row.Logical, row.Faults = calls, logical, injected(st)
 
 			// The data source uses the same setting.
-			w.srv.ResetStats()
+			w.Emulator.ResetStats()
 			w.wire.reset()
 			d := &amiwatermark.Datasource{}
 			if err := d.Configure(map[string]interface{}{
-				"custom_endpoint_ec2": w.url, "access_key": accessKey, "secret_key": secretKey, "region": "us-east-1",
+				"custom_endpoint_ec2": w.URL, "access_key": accessKey, "secret_key": secretKey, "region": "us-east-1",
 				"max_retries": maxRetries, "watermark_keys": []string{key("baseline")}, "owners": []string{"self"},
 			}); err != nil {
 				t.Fatal(err)
@@ -100,7 +100,7 @@ func TestMaxRetriesHonoured(t *testing.T) {
 			} else {
 				row.Failures++
 			}
-			st = w.srv.Stats()
+			st = w.Emulator.Stats()
 			if n := st.Actions["DescribeImages"]; n != attempts {
 				t.Errorf("data source: %d DescribeImages requests, want exactly %d", n, attempts)
 			}
@@ -126,15 +126,15 @@ func TestRegionFailsHardMidRun(t *testing.T) {
 	fleet := seedPlain(t, w, regions8, names3)
 	in := amiArtifact(targetsOf(fleet)...)
 	cfg := map[string]interface{}{"watermarks": names3, "max_retries": 3}
-	w.srv.ResetStats()
+	w.Emulator.ResetStats()
 	w.wire.reset()
 	// After its describe and the first attach, every request in eu-west-1
 	// fails with 503 Unavailable: retryable, so each attempt of the failing
 	// call is answered the same way until max_retries is used up.
 	w.setFaults(t, ec2emu.Faults{FailRate: 1, FailCode: "Unavailable", Regions: []string{bad}, After: 2})
 
-	_, ui, err := runPP(t, context.Background(), w.url, cfg, in)
-	st := w.srv.Stats()
+	_, ui, err := runPP(t, context.Background(), w.URL, cfg, in)
+	st := w.Emulator.Stats()
 	calls, logical := w.wire.counts()
 	row.Calls, row.Logical, row.Faults = calls, logical, injected(st)
 	w.setFaults(t, ec2emu.Faults{})
@@ -177,16 +177,16 @@ func TestRegionFailsHardMidRun(t *testing.T) {
 		if f.region == bad {
 			want = sorted([]string{key("baseline"), key("golden")})
 		}
-		if got := sorted(keysOf(describe(t, w.url, f.region, f.id))); !reflect.DeepEqual(got, want) {
+		if got := sorted(keysOf(describe(t, w.URL, f.region, f.id))); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s %s after the failed run: %v, want %v", f.region, f.id, got, want)
 		}
 	}
 
 	// Re-run without the fault: exactly the 2 missing attaches.
-	w.srv.ResetStats()
+	w.Emulator.ResetStats()
 	w.wire.reset()
-	_, ui, err = runPP(t, context.Background(), w.url, cfg, in)
-	st = w.srv.Stats()
+	_, ui, err = runPP(t, context.Background(), w.URL, cfg, in)
+	st = w.Emulator.Stats()
 	calls, logical = w.wire.counts()
 	row.Calls += calls
 	row.Logical += logical
@@ -212,7 +212,7 @@ func TestCancelDuringRun(t *testing.T) {
 	defer func() { row.Time = time.Since(start); record(row) }()
 	w := newWorld(t)
 	fleet := seedPlain(t, w, regions8, names3)
-	w.srv.ResetStats()
+	w.Emulator.ResetStats()
 	w.wire.reset()
 	w.setFaults(t, ec2emu.Faults{Latency: 500 * time.Millisecond})
 
@@ -223,7 +223,7 @@ func TestCancelDuringRun(t *testing.T) {
 	// while the second attach of every AMI is in flight.
 	timer := time.AfterFunc(1250*time.Millisecond, func() { cancelled = time.Now(); cancel() })
 	defer timer.Stop()
-	_, ui, err := runPP(t, ctx, w.url, map[string]interface{}{"watermarks": names3}, amiArtifact(targetsOf(fleet)...))
+	_, ui, err := runPP(t, ctx, w.URL, map[string]interface{}{"watermarks": names3}, amiArtifact(targetsOf(fleet)...))
 	returned := time.Now()
 	calls, logical := w.wire.counts()
 	row.Calls, row.Logical = calls, logical
@@ -270,7 +270,7 @@ func TestCancelDuringRun(t *testing.T) {
 		if m := interruptedRE.FindStringSubmatch(line); m != nil {
 			maybe = key(m[1])
 		}
-		got := keysOf(describe(t, w.url, f.region, f.id))
+		got := keysOf(describe(t, w.URL, f.region, f.id))
 		have := map[string]bool{}
 		for _, k := range got {
 			have[k] = true
@@ -301,19 +301,19 @@ func TestWaitTimeoutNamesAMIAndState(t *testing.T) {
 	start := time.Now()
 	defer func() { row.Time = time.Since(start); record(row) }()
 	w := newWorld(t)
-	ids := w.seed(t,
+	ids := w.SeedImages(t,
 		// Not found for 1 describe, pending for 1, then available.
 		ec2emu.SeedImage{Region: "us-east-1", Account: account, Name: "new", State: "pending", NotFoundDescribes: 1, PendingDescribes: 1},
 		// Pending for good.
 		ec2emu.SeedImage{Region: "us-east-1", Account: account, Name: "stuck", State: "pending"},
 	)
-	w.srv.ResetStats()
+	w.Emulator.ResetStats()
 	w.wire.reset()
 	began := time.Now()
-	_, ui, err := runPP(t, context.Background(), w.url, map[string]interface{}{"watermarks": names3, "wait_timeout": "3s"},
+	_, ui, err := runPP(t, context.Background(), w.URL, map[string]interface{}{"watermarks": names3, "wait_timeout": "3s"},
 		amiArtifact("us-east-1:"+ids[0], "us-east-1:"+ids[1]))
 	took := time.Since(began)
-	st := w.srv.Stats()
+	st := w.Emulator.Stats()
 	row.Calls, row.Logical = w.wire.counts()
 	if err == nil {
 		t.Fatalf("want a timeout error\n%s", ui)
@@ -340,7 +340,7 @@ func TestWaitTimeoutNamesAMIAndState(t *testing.T) {
 		t.Errorf("%d mutations after a failed plan", n)
 	}
 	for _, id := range ids {
-		if got := keysOf(describe(t, w.url, "us-east-1", id)); len(got) != 0 {
+		if got := keysOf(describe(t, w.URL, "us-east-1", id)); len(got) != 0 {
 			t.Errorf("%s changed: %v", id, got)
 		}
 	}

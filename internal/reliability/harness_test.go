@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -85,19 +84,14 @@ func TestMain(m *testing.M) {
 // world is one in-process emulator behind an HTTP server, with a recorder
 // of the API requests it received.
 type world struct {
-	srv  *ec2emu.Server
-	url  string
+	*emutest.Server
 	wire *wire
 }
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	w := &world{srv: srv, wire: &wire{invocations: map[string]int{}}}
-	ts := httptest.NewServer(w.wire.wrap(srv))
-	t.Cleanup(ts.Close)
-	w.url = ts.URL
-	return w
+	wire := &wire{invocations: map[string]int{}}
+	return &world{emutest.NewServer(t, emutest.Options{Wrap: wire.wrap}), wire}
 }
 
 // wire counts the EC2 API requests and the SDK operations behind them: the
@@ -171,18 +165,9 @@ func (w *wire) reset() {
 	w.mu.Unlock()
 }
 
-func (w *world) seed(t testing.TB, imgs ...ec2emu.SeedImage) []string {
-	t.Helper()
-	ids, err := w.srv.SeedImages(imgs)
-	if err != nil {
-		t.Fatalf("seeding: %v", err)
-	}
-	return ids
-}
-
 func (w *world) setFaults(t testing.TB, f ec2emu.Faults) {
 	t.Helper()
-	if err := w.srv.SetFaults(f); err != nil {
+	if err := w.Emulator.SetFaults(f); err != nil {
 		t.Fatalf("SetFaults: %v", err)
 	}
 }
@@ -203,14 +188,7 @@ func client(url, region string) *ec2.Client {
 // describe returns the image as the test account sees it.
 func describe(t testing.TB, url, region, id string) types.Image {
 	t.Helper()
-	out, err := client(url, region).DescribeImages(context.Background(), &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil {
-		t.Fatalf("DescribeImages %s in %s: %v", id, region, err)
-	}
-	if len(out.Images) != 1 {
-		t.Fatalf("DescribeImages %s in %s returned %d images", id, region, len(out.Images))
-	}
-	return out.Images[0]
+	return emutest.DescribeImage(t, client(url, region), id)
 }
 
 // keysOf returns the keys of an image in EC2's order.

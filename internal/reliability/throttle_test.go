@@ -35,7 +35,7 @@ type fixture struct {
 // requested names already (which the run skips). rng decides.
 func seedFleet(t testing.TB, w *world, rng *rand.Rand, regions []string, names []string) []*fixture {
 	t.Helper()
-	parent := w.seed(t, ec2emu.SeedImage{Region: "us-west-1", Account: otherAccount, Name: "parent"})[0]
+	parent := w.SeedImages(t, ec2emu.SeedImage{Region: "us-west-1", Account: otherAccount, Name: "parent"})[0]
 	var out []*fixture
 	for _, r := range regions {
 		wms := []ec2emu.SeedWatermark{{Key: "baseline"}}
@@ -61,11 +61,11 @@ func seedFleet(t testing.TB, w *world, rng *rand.Rand, regions []string, names [
 			}
 		}
 		f.want = sorted(keep)
-		f.id = w.seed(t, ec2emu.SeedImage{Region: r, Account: account, Name: "app-" + r, Watermarks: wms})[0]
+		f.id = w.SeedImages(t, ec2emu.SeedImage{Region: r, Account: account, Name: "app-" + r, Watermarks: wms})[0]
 		out = append(out, f)
 	}
 	for _, f := range out {
-		f.before = describe(t, w.url, f.region, f.id)
+		f.before = describe(t, w.URL, f.region, f.id)
 	}
 	return out
 }
@@ -84,7 +84,7 @@ func targetsOf(fs []*fixture) []string {
 func checkFleet(t testing.TB, w *world, fs []*fixture) {
 	t.Helper()
 	for _, f := range fs {
-		img := describe(t, w.url, f.region, f.id)
+		img := describe(t, w.URL, f.region, f.id)
 		got := keysOf(img)
 		if s := sorted(got); !reflect.DeepEqual(s, f.want) {
 			t.Errorf("%s %s: keys %v, want %v", f.region, f.id, s, f.want)
@@ -148,17 +148,17 @@ func throttleRun(t *testing.T, seed int, row *Row, mu *sync.Mutex) {
 	w := newWorld(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x7e11))
 	fleet := seedFleet(t, w, rng, regions8, names3)
-	w.srv.ResetStats()
+	w.Emulator.ResetStats()
 	w.wire.reset()
 	w.setFaults(t, ec2emu.Faults{ThrottleRate: 0.3, ErrorRate: 0.05, Seed: int64(seed)})
 
 	runStart := time.Now()
-	out, ui, err := runPP(t, context.Background(), w.url, map[string]interface{}{
+	out, ui, err := runPP(t, context.Background(), w.URL, map[string]interface{}{
 		"watermarks": names3,
 		"detach":     []string{"candidate"},
 	}, amiArtifact(targetsOf(fleet)...))
 	took := time.Since(runStart)
-	st := w.srv.Stats()
+	st := w.Emulator.Stats()
 	calls, logical := w.wire.counts()
 	w.wire.mu.Lock()
 	if !reflect.DeepEqual(w.wire.accessKeys, map[string]bool{accessKey: true}) || !reflect.DeepEqual(w.wire.tokens, map[string]bool{sessionToken: true}) {

@@ -21,6 +21,8 @@
 //   - Packer's interfaces in process: [UI] records what a component says
 //     (a packersdk.Ui), [Artifact] is what a builder hands its
 //     post-processors.
+//   - Endpoints: [StalledEndpoint] accepts connections and never answers,
+//     to prove that calls are bounded.
 //
 // In-process emulator servers and SDK clients live beside the emulator, in
 // internal/ec2emu/emutest.

@@ -131,3 +131,17 @@ func TestUIRecords(t *testing.T) {
 		t.Errorf("Artifact: %+v", a)
 	}
 }
+
+func TestStalledEndpointNeverAnswers(t *testing.T) {
+	url := StalledEndpoint(t)
+	c := &http.Client{Timeout: 200 * time.Millisecond}
+	start := time.Now()
+	resp, err := c.Get(url)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("the stalled endpoint answered HTTP %d", resp.StatusCode)
+	}
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Errorf("failed after %s, before the client's timeout: %v (the connection must be accepted and held)", took, err)
+	}
+}

@@ -201,6 +201,22 @@ func (d *dpReader) days(v any, path string) *int64 {
 	return &n
 }
 
+// strAt is str of o[key] (at path.key); nil when o has no key.
+func (d *dpReader) strAt(o map[string]any, path, key string) *string {
+	if v, ok := o[key]; ok {
+		return d.str(v, path+"."+key)
+	}
+	return nil
+}
+
+// daysAt is days of o[key] (at path.key); nil when o has no key.
+func (d *dpReader) daysAt(o map[string]any, path, key string) *int64 {
+	if v, ok := o[key]; ok {
+		return d.days(v, path+"."+key)
+	}
+	return nil
+}
+
 func (d *dpReader) policy(tree any) *DeclarativePolicy {
 	p := &DeclarativePolicy{}
 	top := d.object(tree, "the top level", "ec2_attributes")
@@ -299,19 +315,13 @@ func (d *dpReader) criterion(v any, path string) Criterion {
 	if x, ok := m["creation_date_condition"]; ok {
 		p := path + ".creation_date_condition"
 		if o := d.object(x, p, "maximum_days_since_created"); o != nil {
-			cr.CreationDateCondition = &CreationDateCondition{}
-			if y, ok := o["maximum_days_since_created"]; ok {
-				cr.CreationDateCondition.MaximumDaysSinceCreated = d.days(y, p+".maximum_days_since_created")
-			}
+			cr.CreationDateCondition = &CreationDateCondition{MaximumDaysSinceCreated: d.daysAt(o, p, "maximum_days_since_created")}
 		}
 	}
 	if x, ok := m["deprecation_time_condition"]; ok {
 		p := path + ".deprecation_time_condition"
 		if o := d.object(x, p, "maximum_days_since_deprecated"); o != nil {
-			cr.DeprecationTimeCondition = &DeprecationTimeCondition{}
-			if y, ok := o["maximum_days_since_deprecated"]; ok {
-				cr.DeprecationTimeCondition.MaximumDaysSinceDeprecated = d.days(y, p+".maximum_days_since_deprecated")
-			}
+			cr.DeprecationTimeCondition = &DeprecationTimeCondition{MaximumDaysSinceDeprecated: d.daysAt(o, p, "maximum_days_since_deprecated")}
 		}
 	}
 	if x, ok := m["image_watermarks"]; ok {
@@ -327,20 +337,12 @@ func (d *dpReader) criterion(v any, path string) Criterion {
 			if o == nil {
 				return cr
 			}
-			var f WatermarkFilter
-			if y, ok := o["watermark_key"]; ok {
-				f.WatermarkKey = d.str(y, ep+".watermark_key")
-			}
-			if y, ok := o["source_image_region"]; ok {
-				f.SourceImageRegion = d.str(y, ep+".source_image_region")
-			}
-			if y, ok := o["maximum_days_since_watermark_created"]; ok {
-				f.MaximumDaysSinceWatermarkCreated = d.days(y, ep+".maximum_days_since_watermark_created")
-			}
-			if y, ok := o["maximum_days_since_source_image_created"]; ok {
-				f.MaximumDaysSinceSourceImageCreated = d.days(y, ep+".maximum_days_since_source_image_created")
-			}
-			cr.ImageWatermarks = append(cr.ImageWatermarks, f)
+			cr.ImageWatermarks = append(cr.ImageWatermarks, WatermarkFilter{
+				WatermarkKey:                       d.strAt(o, ep, "watermark_key"),
+				SourceImageRegion:                  d.strAt(o, ep, "source_image_region"),
+				MaximumDaysSinceWatermarkCreated:   d.daysAt(o, ep, "maximum_days_since_watermark_created"),
+				MaximumDaysSinceSourceImageCreated: d.daysAt(o, ep, "maximum_days_since_source_image_created"),
+			})
 		}
 	}
 	if x, ok := m["scan_result_condition"]; ok {
@@ -354,20 +356,13 @@ func (d *dpReader) criterion(v any, path string) Criterion {
 			return cr
 		}
 		sc := &ScanResultCondition{}
-		if y, ok := o["maximum_severity_label"]; ok {
-			if s := d.str(y, p+".maximum_severity_label"); s != nil {
-				sev := Severity(*s)
-				sc.MaximumSeverityLabel = &sev
-			}
+		if s := d.strAt(o, p, "maximum_severity_label"); s != nil {
+			sev := Severity(*s)
+			sc.MaximumSeverityLabel = &sev
 		}
-		if y, ok := o["max_days_since_last_finding_scan"]; ok {
-			sc.MaxDaysSinceLastFindingScan = d.days(y, p+".max_days_since_last_finding_scan")
-		}
+		sc.MaxDaysSinceLastFindingScan = d.daysAt(o, p, "max_days_since_last_finding_scan")
 		for _, s := range Severities {
-			k := "max_days_since_" + string(s) + "_fix_available"
-			if y, ok := o[k]; ok {
-				sc.SetFixDays(s, d.days(y, p+"."+k))
-			}
+			sc.SetFixDays(s, d.daysAt(o, p, "max_days_since_"+string(s)+"_fix_available"))
 		}
 		cr.ScanResultCondition = sc
 	}

@@ -1,29 +1,13 @@
 package amiwatermark
 
 import (
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
-
-// testArtifact is a packersdk.Artifact as a builder returns it (the
-// artifact is Packer's interface, not an AWS client).
-type testArtifact struct {
-	builderID string
-	id        string
-	state     map[string]interface{}
-	destroyed bool
-}
-
-func (a *testArtifact) BuilderId() string { return a.builderID }
-func (a *testArtifact) Files() []string   { return []string{"f"} }
-func (a *testArtifact) Id() string        { return a.id }
-func (a *testArtifact) String() string    { return "AMIs were created: " + a.id }
-func (a *testArtifact) State(name string) interface{} {
-	return a.state[name]
-}
-func (a *testArtifact) Destroy() error { a.destroyed = true; return nil }
 
 func TestParseArtifactID(t *testing.T) {
 	const a1, a2 = "ami-0123456789abcdef0", "ami-0fedcba9876543210"
@@ -102,29 +86,29 @@ func FuzzParseArtifactID(f *testing.F) {
 
 func TestTargetsFromArtifact(t *testing.T) {
 	for _, b := range []string{"mitchellh.amazonebs", "mitchellh.amazon.ebssurrogate", "mitchellh.amazon.chroot", "mitchellh.amazon.instance", "packer.post-processor.amazon-import"} {
-		ts, err := targetsFromArtifact(&testArtifact{builderID: b, id: "us-east-1:ami-12345678"})
+		ts, err := targetsFromArtifact(&testkit.Artifact{Builder: b, ID: "us-east-1:ami-12345678"})
 		if err != nil || len(ts) != 1 {
 			t.Errorf("%s: %v, %v", b, ts, err)
 		}
 	}
 	want := `artifact of builder "mitchellh.amazon.ebsvolume" is not supported: amiwatermark reads AMI ids from the artifacts of mitchellh.amazonebs, mitchellh.amazon.ebssurrogate, mitchellh.amazon.chroot, mitchellh.amazon.instance, packer.post-processor.amazon-import (mitchellh.amazon.ebsvolume is refused: it produces EBS volumes, not AMIs); for any other build name the AMIs with image_ids = { "REGION" = "ami-..." }`
-	_, err := targetsFromArtifact(&testArtifact{builderID: "mitchellh.amazon.ebsvolume", id: "us-east-1:vol-12345678"})
+	_, err := targetsFromArtifact(&testkit.Artifact{Builder: "mitchellh.amazon.ebsvolume", ID: "us-east-1:vol-12345678"})
 	if err == nil || err.Error() != want {
 		t.Errorf("ebsvolume: %v\nwant %s", err, want)
 	}
-	if _, err := targetsFromArtifact(&testArtifact{builderID: "packer.null"}); err == nil || !strings.Contains(err.Error(), `"packer.null" is not supported`) {
+	if _, err := targetsFromArtifact(&testkit.Artifact{Builder: "packer.null"}); err == nil || !strings.Contains(err.Error(), `"packer.null" is not supported`) {
 		t.Errorf("null: %v", err)
 	}
 	if _, err := targetsFromArtifact(nil); err == nil {
 		t.Error("nil artifact accepted")
 	}
-	if _, err := targetsFromArtifact(&testArtifact{builderID: "mitchellh.amazonebs", id: ""}); err == nil {
+	if _, err := targetsFromArtifact(&testkit.Artifact{Builder: "mitchellh.amazonebs", ID: ""}); err == nil {
 		t.Error("empty id accepted")
 	}
 }
 
 func TestOutputArtifact(t *testing.T) {
-	in := &testArtifact{builderID: "mitchellh.amazonebs", id: "us-east-1:ami-12345678", state: map[string]interface{}{
+	in := &testkit.Artifact{Builder: "mitchellh.amazonebs", ID: "us-east-1:ami-12345678", FileList: []string{"f"}, StateData: map[string]interface{}{
 		"generated_data":        map[string]interface{}{"SourceAMI": "ami-87654321", "Count": 3},
 		"par.artifact.metadata": "x",
 		"other":                 "y",
@@ -133,11 +117,11 @@ func TestOutputArtifact(t *testing.T) {
 	a := NewArtifact(in, keys)
 	// The input is an RPC client that stops answering once PostProcess
 	// returns: everything must have been copied already.
-	in.builderID, in.id, in.state = "", "", nil
+	in.Builder, in.ID, in.StateData, in.FileList = "", "", nil, nil
 	if a.BuilderId() != "mitchellh.amazonebs" || a.Id() != "us-east-1:ami-12345678" || !reflect.DeepEqual(a.Files(), []string{"f"}) {
 		t.Fatalf("artifact does not carry the input's identity: %q %q %v", a.BuilderId(), a.Id(), a.Files())
 	}
-	if want := "AMIs were created: us-east-1:ami-12345678\nAMI watermarks:\nus-east-1: ami-12345678: 111122223333:golden, 444455556666:base"; a.String() != want {
+	if want := "AMIs were created:\nus-east-1:ami-12345678\nAMI watermarks:\nus-east-1: ami-12345678: 111122223333:golden, 444455556666:base"; a.String() != want {
 		t.Fatalf("String() = %q, want %q", a.String(), want)
 	}
 	want := map[string]string{"us-east-1:ami-12345678": "111122223333:golden,444455556666:base"}
@@ -155,11 +139,11 @@ func TestOutputArtifact(t *testing.T) {
 	if a.State("par.artifact.metadata") != "x" || a.State("other") != nil {
 		t.Fatal("registry metadata is not kept, or other state is answered")
 	}
-	if err := a.Destroy(); err != nil || in.destroyed {
+	if err := a.Destroy(); err != nil || in.Destroyed {
 		t.Fatal("Destroy must be a no-op")
 	}
 	// An input without generated_data still yields WatermarkKeys.
-	b := NewArtifact(&testArtifact{builderID: "packer.null"}, map[string]map[string][]string{"eu-west-1": {"ami-87654321": nil}})
+	b := NewArtifact(&testkit.Artifact{Builder: "packer.null"}, map[string]map[string][]string{"eu-west-1": {"ami-87654321": nil}})
 	if gd := b.State("generated_data").(map[string]interface{}); gd["WatermarkKeys"] != "" || len(gd) != 1 {
 		t.Fatalf("generated_data = %v", gd)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 var benchRegions = []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"}
@@ -35,12 +36,12 @@ func BenchmarkPostProcessor8Regions(b *testing.B) {
 		for _, r := range benchRegions {
 			imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "bench"})
 		}
-		return e.seed(b, imgs...)
+		return e.SeedImages(b, imgs...)
 	}
-	if err := e.srv.SetFaults(ec2emu.Faults{Latency: benchLatency}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: benchLatency}); err != nil {
 		b.Fatal(err)
 	}
-	ac := awsconfig.AccessConfig{AccessKey: testKeyID, SecretKey: testSecret, CustomEndpointEc2: e.url}
+	ac := awsconfig.AccessConfig{AccessKey: testKeyID, SecretKey: testSecret, CustomEndpointEc2: e.URL}
 	cfg, err := ac.Config(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -63,18 +64,18 @@ func BenchmarkPostProcessor8Regions(b *testing.B) {
 			targets = append(targets, r+":"+ids[j])
 		}
 		p := e.pp(b, map[string]interface{}{"watermarks": benchNames})
-		e.srv.ResetStats()
+		e.Emulator.ResetStats()
 		b.StartTimer()
 
 		start := time.Now()
-		_, _, _, err := p.PostProcess(context.Background(), &recUI{}, amiArtifact(targets...))
+		_, _, _, err := p.PostProcess(context.Background(), &testkit.UI{}, amiArtifact(targets...))
 		wall += time.Since(start)
 
 		b.StopTimer()
 		if err != nil {
 			b.Fatalf("PostProcess: %v", err)
 		}
-		calls += e.srv.Stats().Total
+		calls += e.Emulator.Stats().Total
 		for j, r := range benchRegions {
 			if got := e.keys(b, r, ids[j]); len(got) != len(benchNames) {
 				b.Fatalf("%s %s keys %v", r, ids[j], got)

@@ -23,7 +23,7 @@ func writeCriteria(t *testing.T, json string) string {
 func TestPostProcessorAllowedCriteriaFile(t *testing.T) {
 	golden := writeCriteria(t, `[{"ImageWatermarks":[{"WatermarkKey":"`+testAccount+`:golden*","SourceImageRegion":"us-*"}]}]`)
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app-a"},
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app-b"})
 	ctx := context.Background()

@@ -1,27 +1,23 @@
 package amiwatermark
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http/httptest"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 // The tests run the post-processor with the real SDK against the in-process
@@ -40,47 +36,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type emu struct {
-	srv *ec2emu.Server
-	url string
-}
+// emu is the in-process emulator with the suite's helpers.
+type emu struct{ *emutest.Server }
 
-func newEmu(t testing.TB) *emu {
-	t.Helper()
-	srv := ec2emu.New(ec2emu.Options{})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return &emu{srv: srv, url: ts.URL}
-}
-
-func (e *emu) seed(t testing.TB, imgs ...ec2emu.SeedImage) []string {
-	t.Helper()
-	ids, err := e.srv.SeedImages(imgs)
-	if err != nil {
-		t.Fatalf("seeding: %v", err)
-	}
-	return ids
-}
+func newEmu(t testing.TB) *emu { return &emu{emutest.NewServer(t, emutest.Options{})} }
 
 // calls is the number of requests of action received (all regions).
-func (e *emu) calls(action string) int64 { return e.srv.Stats().Actions[action] }
-
-// client is an SDK client of account acct in region, for assertions.
-func (e *emu) client(region, acct string) *ec2.Client {
-	return ec2.New(ec2.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(e.url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST"+acct, "x", ""),
-	})
-}
+func (e *emu) calls(action string) int64 { return e.Emulator.Stats().Actions[action] }
 
 func (e *emu) image(t testing.TB, region, id string) types.Image {
 	t.Helper()
-	out, err := e.client(region, testAccount).DescribeImages(context.Background(), &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil || len(out.Images) != 1 {
-		t.Fatalf("describe %s %s: %v", region, id, err)
-	}
-	return out.Images[0]
+	return emutest.DescribeImage(t, e.EC2(region, testAccount), id)
 }
 
 func (e *emu) keys(t testing.TB, region, id string) []string {
@@ -97,7 +63,7 @@ func (e *emu) keys(t testing.TB, region, id string) []string {
 func (e *emu) pp(t testing.TB, raw map[string]interface{}) *PostProcessor {
 	t.Helper()
 	base := map[string]interface{}{
-		"custom_endpoint_ec2": e.url,
+		"custom_endpoint_ec2": e.URL,
 		"access_key":          testKeyID,
 		"secret_key":          testSecret,
 		"token":               testToken,
@@ -109,34 +75,15 @@ func (e *emu) pp(t testing.TB, raw map[string]interface{}) *PostProcessor {
 	return p
 }
 
-// recUI records what the post-processor says.
-type recUI struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (u *recUI) Ask(string) (string, error)                                        { return "", nil }
-func (u *recUI) Askf(string, ...any) (string, error)                               { return "", nil }
-func (u *recUI) Say(s string)                                                      { u.mu.Lock(); u.buf.WriteString(s + "\n"); u.mu.Unlock() }
-func (u *recUI) Sayf(f string, a ...any)                                           { u.Say(fmt.Sprintf(f, a...)) }
-func (u *recUI) Message(s string)                                                  { u.Say(s) }
-func (u *recUI) Error(s string)                                                    { u.Say("ERROR: " + s) }
-func (u *recUI) Errorf(f string, a ...any)                                         { u.Error(fmt.Sprintf(f, a...)) }
-func (u *recUI) Machine(string, ...string)                                         {}
-func (u *recUI) TrackProgress(_ string, _, _ int64, r io.ReadCloser) io.ReadCloser { return r }
-func (u *recUI) String() string                                                    { u.mu.Lock(); defer u.mu.Unlock(); return u.buf.String() }
-
-var _ packersdk.Ui = (*recUI)(nil)
-
-func amiArtifact(targets ...string) *testArtifact {
-	return &testArtifact{builderID: "mitchellh.amazonebs", id: strings.Join(targets, ","),
-		state: map[string]interface{}{"generated_data": map[string]interface{}{"SourceAMIName": "base"}}}
+func amiArtifact(targets ...string) *testkit.Artifact {
+	return &testkit.Artifact{Builder: "mitchellh.amazonebs", ID: strings.Join(targets, ","),
+		StateData: map[string]interface{}{"generated_data": map[string]interface{}{"SourceAMIName": "base"}}}
 }
 
 // runPP runs PostProcess and checks the keep/forceOverride contract.
-func runPP(t testing.TB, ctx context.Context, p *PostProcessor, in packersdk.Artifact) (packersdk.Artifact, *recUI, error) {
+func runPP(t testing.TB, ctx context.Context, p *PostProcessor, in packersdk.Artifact) (packersdk.Artifact, *testkit.UI, error) {
 	t.Helper()
-	ui := &recUI{}
+	ui := &testkit.UI{}
 	out, keep, force, err := p.PostProcess(ctx, ui, in)
 	if !keep || !force {
 		t.Fatalf("PostProcess returned keep=%v forceOverride=%v, want true/true", keep, force)
@@ -154,8 +101,8 @@ func runPP(t testing.TB, ctx context.Context, p *PostProcessor, in packersdk.Art
 
 func TestPostProcessorTwoRegions(t *testing.T) {
 	e := newEmu(t)
-	east := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
-	west := e.seed(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
+	east := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	west := e.SeedImages(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
 	in := amiArtifact("us-east-1:"+east, "eu-west-1:"+west)
 	p := e.pp(t, map[string]interface{}{"watermarks": []string{"golden", "approved"}})
 
@@ -163,7 +110,7 @@ func TestPostProcessorTwoRegions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PostProcess: %v\n%s", err, ui)
 	}
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	want := []string{testAccount + ":approved", testAccount + ":golden"}
 	for region, id := range map[string]string{"us-east-1": east, "eu-west-1": west} {
 		if got := e.keys(t, region, id); !reflect.DeepEqual(got, want) {
@@ -200,7 +147,7 @@ func TestPostProcessorTwoRegions(t *testing.T) {
 
 	// Re-run: nothing changes, no Attach call, the names are reported as
 	// already present.
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	_, ui, err = runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden", "approved"}}), in)
 	if err != nil {
 		t.Fatalf("re-run: %v\n%s", err, ui)
@@ -215,15 +162,15 @@ func TestPostProcessorTwoRegions(t *testing.T) {
 
 func TestPostProcessorLimitRefusedBeforeMutation(t *testing.T) {
 	e := newEmu(t)
-	east := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
-	parent := e.seed(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
-	west := e.seed(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
+	east := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	parent := e.SeedImages(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
+	west := e.SeedImages(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
 		{Key: otherAcct + ":aaa", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":bbb", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ccc", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ddd", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 	}})[0]
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	_, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden", "approved"}}),
 		amiArtifact("us-east-1:"+east, "eu-west-1:"+west))
 	if err == nil {
@@ -235,7 +182,7 @@ func TestPostProcessorLimitRefusedBeforeMutation(t *testing.T) {
 			t.Errorf("error does not contain %q:\n%s", s, msg)
 		}
 	}
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	for region, acts := range st.Regions {
 		if acts["AttachImageWatermark"]+acts["DetachImageWatermark"] != 0 {
 			t.Errorf("%s: mutations made: %v", region, acts)
@@ -250,15 +197,15 @@ func TestPostProcessorDetachThenAttach(t *testing.T) {
 	e := newEmu(t)
 	// 4 inherited + candidate = 5: attaching approved only fits after the
 	// detach, so this also proves the order of the calls.
-	parent := e.seed(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
+	parent := e.SeedImages(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
 		{Key: otherAcct + ":aaa", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":bbb", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ccc", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ddd", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: "candidate"},
 	}})[0]
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	out, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"approved"}, "detach": []string{"candidate", "111122223333:never"}}),
 		amiArtifact("us-east-1:"+id))
 	if err != nil {
@@ -286,23 +233,23 @@ func TestPostProcessorDetachThenAttach(t *testing.T) {
 
 func TestPostProcessorDryRun(t *testing.T) {
 	e := newEmu(t)
-	parent := e.seed(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
+	parent := e.SeedImages(t, ec2emu.SeedImage{Region: "us-west-2", Account: otherAcct, Name: "parent"})[0]
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app", Watermarks: []ec2emu.SeedWatermark{
 		{Key: otherAcct + ":aaa", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":bbb", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ccc", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: otherAcct + ":ddd", SourceImageID: parent, SourceImageRegion: "us-west-2"},
 		{Key: "candidate"},
 	}})[0]
-	id2 := e.seed(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
+	id2 := e.SeedImages(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
 	before1, before2 := e.keys(t, "us-east-1", id), e.keys(t, "eu-west-1", id2)
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	out, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"approved", "golden"}, "detach": []string{"candidate", otherAcct + ":aaa"}, "dry_run": true}),
 		amiArtifact("us-east-1:"+id, "eu-west-1:"+id2))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, ui)
 	}
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	if got := e.keys(t, "us-east-1", id); !reflect.DeepEqual(got, before1) {
 		t.Errorf("dry run changed us-east-1: %v -> %v", before1, got)
 	}
@@ -331,20 +278,20 @@ func TestPostProcessorThrottling(t *testing.T) {
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"}
 	var targets []string
 	for _, r := range regions {
-		targets = append(targets, r+":"+e.seed(t, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "app"})[0])
+		targets = append(targets, r+":"+e.SeedImages(t, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "app"})[0])
 	}
-	if err := e.srv.SetFaults(ec2emu.Faults{ThrottleRate: 0.3, ErrorRate: 0.05, Seed: 7}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{ThrottleRate: 0.3, ErrorRate: 0.05, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	_, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden", "approved", "qa-passed"}}), amiArtifact(targets...))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, ui)
 	}
-	st := e.srv.Stats()
+	st := e.Emulator.Stats()
 	if st.Faults["throttle"] == 0 {
 		t.Fatalf("no throttling was injected: %v", st.Faults)
 	}
-	if err := e.srv.SetFaults(ec2emu.Faults{}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{testAccount + ":approved", testAccount + ":golden", testAccount + ":qa-passed"}
@@ -359,10 +306,10 @@ func TestPostProcessorThrottling(t *testing.T) {
 
 func TestPostProcessorPendingBecomesAvailable(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "new", State: "pending", PendingDescribes: 3, NotFoundDescribes: 2},
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "ready"})
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	_, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}}),
 		amiArtifact("us-east-1:"+ids[0], "us-east-1:"+ids[1]))
 	if err != nil {
@@ -389,7 +336,7 @@ func TestPostProcessorPendingBecomesAvailable(t *testing.T) {
 
 func TestPostProcessorWaitTimeout(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "stuck", State: "pending"},
 		ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "fine"})
 	missing := "ami-0000000000000dead"
@@ -419,12 +366,12 @@ func TestPostProcessorWaitTimeout(t *testing.T) {
 
 func TestPostProcessorForeignAndPublicRefused(t *testing.T) {
 	e := newEmu(t)
-	ids := e.seed(t,
+	ids := e.SeedImages(t,
 		ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "mine"},
 		ec2emu.SeedImage{Region: "us-east-1", Account: otherAcct, Name: "theirs", SharedWith: []string{testAccount}},
 		ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "public", Public: true},
 		ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "broken", State: "failed"})
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	_, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}}),
 		amiArtifact("us-east-1:"+ids[0], "us-east-1:"+ids[1], "eu-west-1:"+ids[2], "eu-west-1:"+ids[3]))
 	if err == nil {
@@ -448,9 +395,9 @@ func TestPostProcessorForeignAndPublicRefused(t *testing.T) {
 
 func TestPostProcessorRequireAllowed(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
 	ctx := context.Background()
-	c := e.client("us-east-1", testAccount)
+	c := e.EC2("us-east-1", testAccount)
 	// Criteria that accept images watermarked golden by this account, but
 	// the setting itself still disabled: imageAllowed is not reported.
 	if _, err := c.ReplaceImageCriteriaInAllowedImagesSettings(ctx, &ec2.ReplaceImageCriteriaInAllowedImagesSettingsInput{
@@ -491,7 +438,7 @@ func TestPostProcessorRequireAllowed(t *testing.T) {
 	}
 	// Without require_allowed the same disabled setting is no failure.
 	e2 := newEmu(t)
-	id2 := e2.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	id2 := e2.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
 	if _, ui, err := runPP(t, ctx, e2.pp(t, map[string]interface{}{"watermarks": []string{"golden"}}), amiArtifact("us-east-1:"+id2)); err != nil {
 		t.Fatalf("no require_allowed: %v\n%s", err, ui)
 	}
@@ -499,8 +446,8 @@ func TestPostProcessorRequireAllowed(t *testing.T) {
 
 func TestPostProcessorImageIDsWithNullBuilder(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "eu-central-1", Account: testAccount, Name: "external"})[0]
-	in := &testArtifact{builderID: "packer.null", id: "Did not export anything. This is the null builder"}
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "eu-central-1", Account: testAccount, Name: "external"})[0]
+	in := &testkit.Artifact{Builder: "packer.null", ID: "Did not export anything. This is the null builder"}
 	out, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}, "image_ids": map[string]string{"eu-central-1": id}}), in)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, ui)
@@ -520,11 +467,11 @@ func TestPostProcessorImageIDsWithNullBuilder(t *testing.T) {
 
 func TestPostProcessorRegionFailsMidRun(t *testing.T) {
 	e := newEmu(t)
-	east := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
-	west := e.seed(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
+	east := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	west := e.SeedImages(t, ec2emu.SeedImage{Region: "eu-west-1", Account: testAccount, Name: "app"})[0]
 	in := amiArtifact("us-east-1:"+east, "eu-west-1:"+west)
 	names := []string{"aaa", "bbb", "ccc"}
-	if err := e.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "UnauthorizedOperation", FailStatus: 403, FailMessage: "You are not authorized to perform this operation.",
+	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "UnauthorizedOperation", FailStatus: 403, FailMessage: "You are not authorized to perform this operation.",
 		Regions: []string{"eu-west-1"}, Actions: []string{"AttachImageWatermark"}, After: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -543,17 +490,17 @@ func TestPostProcessorRegionFailsMidRun(t *testing.T) {
 		}
 	}
 	// Re-run with the fault gone: only the missing attaches are made.
-	if err := e.srv.SetFaults(ec2emu.Faults{}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.ResetStats()
+	e.Emulator.ResetStats()
 	if _, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": names}), in); err != nil {
 		t.Fatalf("re-run: %v\n%s", err, ui)
 	}
-	if n := e.srv.Stats().Regions["eu-west-1"]["AttachImageWatermark"]; n != 2 {
+	if n := e.Emulator.Stats().Regions["eu-west-1"]["AttachImageWatermark"]; n != 2 {
 		t.Errorf("re-run attach calls in eu-west-1 = %d, want 2", n)
 	}
-	if n := e.srv.Stats().Regions["us-east-1"]["AttachImageWatermark"]; n != 0 {
+	if n := e.Emulator.Stats().Regions["us-east-1"]["AttachImageWatermark"]; n != 0 {
 		t.Errorf("re-run attach calls in us-east-1 = %d, want 0", n)
 	}
 }
@@ -562,9 +509,9 @@ func TestPostProcessorCancel(t *testing.T) {
 	e := newEmu(t)
 	var targets []string
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
-		targets = append(targets, r+":"+e.seed(t, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "app"})[0])
+		targets = append(targets, r+":"+e.SeedImages(t, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "app"})[0])
 	}
-	if err := e.srv.SetFaults(ec2emu.Faults{Latency: 500 * time.Millisecond}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -585,7 +532,7 @@ func TestPostProcessorCancel(t *testing.T) {
 
 func TestPostProcessorFailOnErrorFalse(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "public", Public: true})[0]
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "public", Public: true})[0]
 	in := amiArtifact("us-east-1:" + id)
 	out, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}, "fail_on_error": false}), in)
 	if err != nil {
@@ -601,8 +548,8 @@ func TestPostProcessorFailOnErrorFalse(t *testing.T) {
 
 func TestPostProcessorVerifyOff(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
-	e.srv.ResetStats()
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	e.Emulator.ResetStats()
 	out, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": []string{"golden"}, "verify": false}), amiArtifact("us-east-1:"+id))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, ui)
@@ -618,8 +565,8 @@ func TestPostProcessorVerifyOff(t *testing.T) {
 // A server answer that quotes a credential is redacted in the error and UI.
 func TestPostProcessorRedactsSecrets(t *testing.T) {
 	e := newEmu(t)
-	id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
-	if err := e.srv.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "AuthFailure", FailStatus: 401,
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]
+	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "AuthFailure", FailStatus: 401,
 		FailMessage: "signature of " + testKeyID + " with " + testSecret + " and " + testToken + " does not match", Actions: []string{"AttachImageWatermark"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -641,7 +588,7 @@ func TestPostProcessorReattachInherited(t *testing.T) {
 		old := "ami-0bbbbbbbbbbbbbbbb"
 		inh := ec2emu.SeedWatermark{Key: testAccount + ":golden-base", SourceImageID: old, SourceImageRegion: "us-east-1",
 			SourceImageCreationTime: "2026-10-01T00:00:00Z", WatermarkCreationTime: "2026-10-01T00:00:00Z"}
-		id := e.seed(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "next-base", Watermarks: []ec2emu.SeedWatermark{inh}})[0]
+		id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "next-base", Watermarks: []ec2emu.SeedWatermark{inh}})[0]
 		raw := map[string]interface{}{"watermarks": []string{"golden-base"}}
 		if keep {
 			raw["reattach_inherited"] = false

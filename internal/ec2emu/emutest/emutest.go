@@ -12,6 +12,8 @@
 package emutest
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -42,6 +45,13 @@ type Options struct {
 	// consistency). Its DefaultAccount and Now are overridden by the
 	// fields above when those are set.
 	Emulator ec2emu.Options
+	// Wrap, when set, puts a handler in front of the emulator (to record or
+	// alter what goes over the wire); it receives the emulator and returns
+	// the handler the server serves.
+	Wrap func(http.Handler) http.Handler
+	// TLS serves HTTPS with a self-signed certificate (httptest's). The
+	// Server's own clients trust it; other clients do not.
+	TLS bool
 }
 
 // Server is an emulator listening on a loopback port.
@@ -53,7 +63,8 @@ type Server struct {
 	// SetFaults, AdvanceClock, Stats...).
 	Emulator *ec2emu.Server
 
-	ts *httptest.Server
+	ts   *httptest.Server
+	http aws.HTTPClient
 }
 
 // NewServer starts an emulator and closes it when the test ends.
@@ -72,10 +83,31 @@ func NewServer(t testing.TB, o Options) *Server {
 			t.Fatalf("emutest: seed: %v", err)
 		}
 	}
-	ts := httptest.NewServer(emu)
-	s := &Server{URL: ts.URL, Emulator: emu, ts: ts}
+	var h http.Handler = emu
+	if o.Wrap != nil {
+		h = o.Wrap(emu)
+	}
+	s := &Server{Emulator: emu, http: HTTPClient()}
+	if o.TLS {
+		s.ts = httptest.NewTLSServer(h)
+		s.http = awsconfig.BufferBody(s.ts.Client())
+	} else {
+		s.ts = httptest.NewServer(h)
+	}
+	s.URL = s.ts.URL
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SeedImages seeds images (see ec2emu.Server.SeedImages) and returns their
+// ids in order; a bad seed fails the test.
+func (s *Server) SeedImages(t testing.TB, imgs ...ec2emu.SeedImage) []string {
+	t.Helper()
+	ids, err := s.Emulator.SeedImages(imgs)
+	if err != nil {
+		t.Fatalf("emutest: seeding: %v", err)
+	}
+	return ids
 }
 
 // Close shuts the server down; it may be called more than once.
@@ -95,24 +127,42 @@ func HTTPClient() aws.HTTPClient { return awsconfig.BufferBody(awshttp.NewBuilda
 
 // EC2 is an EC2 client acting as account in region.
 func (s *Server) EC2(region, account string, optFns ...func(*ec2.Options)) *ec2.Client {
-	return EC2Client(s.URL, region, Credentials(account), optFns...)
+	return EC2Client(s.URL, region, Credentials(account), append([]func(*ec2.Options){s.ec2HTTP}, optFns...)...)
 }
 
 // STS is an STS client acting as account (in region; STS is global, the
 // region only signs).
 func (s *Server) STS(region, account string, optFns ...func(*sts.Options)) *sts.Client {
-	return STSClient(s.URL, region, Credentials(account), optFns...)
+	return STSClient(s.URL, region, Credentials(account), append([]func(*sts.Options){func(o *sts.Options) { o.HTTPClient = s.http }}, optFns...)...)
 }
 
 // Organizations is an Organizations client acting as account (in region;
 // Organizations is global, the region only signs).
 func (s *Server) Organizations(region, account string, optFns ...func(*organizations.Options)) *organizations.Client {
-	return OrganizationsClient(s.URL, region, Credentials(account), optFns...)
+	return OrganizationsClient(s.URL, region, Credentials(account), append([]func(*organizations.Options){func(o *organizations.Options) { o.HTTPClient = s.http }}, optFns...)...)
 }
 
 // ImageBuilder is an EC2 Image Builder client acting as account in region.
 func (s *Server) ImageBuilder(region, account string, optFns ...func(*imagebuilder.Options)) *imagebuilder.Client {
-	return ImageBuilderClient(s.URL, region, Credentials(account), optFns...)
+	return ImageBuilderClient(s.URL, region, Credentials(account), append([]func(*imagebuilder.Options){func(o *imagebuilder.Options) { o.HTTPClient = s.http }}, optFns...)...)
+}
+
+func (s *Server) ec2HTTP(o *ec2.Options) { o.HTTPClient = s.http }
+
+// DescribeImage describes the image id through c and fails the test unless
+// exactly that one image comes back.
+func DescribeImage(t testing.TB, c *ec2.Client, id string) types.Image {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil {
+		t.Fatalf("DescribeImages %s in %s: %v", id, c.Options().Region, err)
+	}
+	if len(out.Images) != 1 {
+		t.Fatalf("DescribeImages %s in %s returned %d images", id, c.Options().Region, len(out.Images))
+	}
+	return out.Images[0]
 }
 
 // EC2Client is an EC2 client for an emulator at url (in-process or the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +88,53 @@ func (f *fakeT) Helper() {}
 func (f *fakeT) Fatalf(string, ...any) {
 	f.failed = true
 	runtime.Goexit()
+}
+
+func TestWrapSeesEveryRequest(t *testing.T) {
+	var actions []string
+	srv := emutest.NewServer(t, emutest.Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := r.ParseForm(); err == nil {
+				actions = append(actions, r.PostForm.Get("Action"))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	ids := srv.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: "111122223333", Name: "app"})
+	img := emutest.DescribeImage(t, srv.EC2("us-east-1", "111122223333"), ids[0])
+	if aws.ToString(img.Name) != "app" {
+		t.Errorf("described %+v", img)
+	}
+	if len(actions) != 1 || actions[0] != "DescribeImages" {
+		t.Errorf("the wrapper saw %v, want [DescribeImages]", actions)
+	}
+}
+
+func TestTLSServerTrustsOnlyItsOwnClients(t *testing.T) {
+	srv := emutest.NewServer(t, emutest.Options{TLS: true})
+	if !strings.HasPrefix(srv.URL, "https://") {
+		t.Fatalf("URL %s", srv.URL)
+	}
+	ctx := context.Background()
+	if _, err := srv.STS("us-east-1", "111122223333").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("the server's own client: %v", err)
+	}
+	plain := emutest.EC2Client(srv.URL, "us-east-1", emutest.Credentials("111122223333"), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	if _, err := plain.DescribeImages(ctx, &ec2.DescribeImagesInput{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a client without the test certificate: %v, want a certificate error", err)
+	}
+}
+
+func TestDescribeImageFailsOnAMissingImage(t *testing.T) {
+	srv := emutest.NewServer(t, emutest.Options{})
+	ft := &fakeT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		emutest.DescribeImage(ft, srv.EC2("us-east-1", "111122223333"), "ami-0123456789abcdef0")
+	}()
+	<-done
+	if !ft.failed {
+		t.Fatal("describing a missing image did not fail the test")
+	}
 }
