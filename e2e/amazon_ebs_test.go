@@ -191,7 +191,7 @@ func wantCalls(t *testing.T, s emuStats, region string, want map[string]int64) {
 
 // seedGoldenBases seeds the golden bases: the newest (ebsBaseID) must be
 // picked; both are shared with the workload account.
-func (p *stack) seedGoldenBases(t *testing.T, extra ...any) {
+func (p *stack) seedGoldenBases(t *testing.T, extra ...seedWatermark) {
 	t.Helper()
 	const r = "us-east-1"
 	mark := func(id, created string) seedWatermark {
@@ -201,10 +201,10 @@ func (p *stack) seedGoldenBases(t *testing.T, extra ...any) {
 	p.seed(t,
 		seedImage{Region: r, Account: testAccount, ImageID: ebsOlderID, Name: "golden-base-2026.10",
 			CreationDate: "2026-10-01T08:00:00.000Z", SharedWith: []string{otherAccount},
-			Watermarks: []any{mark(ebsOlderID, "2026-10-01T08:00:00Z")}},
+			Watermarks: []seedWatermark{mark(ebsOlderID, "2026-10-01T08:00:00Z")}},
 		seedImage{Region: r, Account: testAccount, ImageID: ebsBaseID, Name: "golden-base-2026.11",
 			CreationDate: "2026-11-01T08:00:00.000Z", SharedWith: []string{otherAccount},
-			Watermarks: append([]any{mark(ebsBaseID, "2026-11-01T08:00:00Z")}, extra...)},
+			Watermarks: append([]seedWatermark{mark(ebsBaseID, "2026-11-01T08:00:00Z")}, extra...)},
 		seedImage{Region: r, Account: vendorAcct, ImageID: ebsPublicID, Name: "vendor-linux-2026.11",
 			CreationDate: "2026-11-15T08:00:00.000Z", Public: true},
 	)

@@ -43,25 +43,25 @@ func (p *stack) seedGoldenChain(t *testing.T) {
 	ids := p.seed(t,
 		seedImage{Region: r, Account: testAccount, ImageID: oldBaseID, Name: "golden-base-2026.09",
 			CreationDate: "2026-09-01T08:00:00.000Z",
-			Watermarks:   []any{ownWatermark("golden-base", oldBaseID, r, "2026-09-01T08:00:00Z", "2026-09-01T09:00:00Z")}},
+			Watermarks:   []seedWatermark{ownWatermark("golden-base", oldBaseID, r, "2026-09-01T08:00:00Z", "2026-09-01T09:00:00Z")}},
 		seedImage{Region: r, Account: testAccount, ImageID: newBaseID, Name: "golden-base-2026.11",
 			CreationDate: "2026-11-01T08:00:00.000Z",
-			Watermarks:   []any{baseMark}},
+			Watermarks:   []seedWatermark{baseMark}},
 		seedImage{Region: r, Account: testAccount, ImageID: testBaseID, Name: "golden-base-test-2026.11.20",
 			CreationDate: "2026-11-20T08:00:00.000Z",
-			Watermarks:   []any{ownWatermark("golden-base-test", testBaseID, r, "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z")}},
+			Watermarks:   []seedWatermark{ownWatermark("golden-base-test", testBaseID, r, "2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z")}},
 		seedImage{Region: r, Account: testAccount, ImageID: appID, Name: "app-web-2026.11.22",
 			CreationDate:  "2026-11-22T08:00:00.000Z",
 			SourceImageID: newBaseID, SourceImageRegion: r, SourceInstanceID: "i-0e2e000000000d122",
-			Watermarks: []any{baseMark}},
+			Watermarks: []seedWatermark{baseMark}},
 		seedImage{Region: r, Account: otherAccount, ImageID: lookalikeID, Name: "golden-base-2026.11.24",
 			CreationDate: "2026-11-24T08:00:00.000Z", SharedWith: []string{testAccount},
-			Watermarks: []any{seedWatermark{Key: otherAccount + ":golden-base", SourceImageID: lookalikeID,
+			Watermarks: []seedWatermark{seedWatermark{Key: otherAccount + ":golden-base", SourceImageID: lookalikeID,
 				SourceImageRegion: r, SourceImageCreationTime: "2026-11-24T08:00:00Z", WatermarkCreationTime: "2026-11-24T09:00:00Z"}}},
 		seedImage{Region: r, Account: otherAccount, ImageID: foreignID, Name: "golden-base-2026.11.25",
 			CreationDate: "2026-11-25T08:00:00.000Z", SharedWith: []string{testAccount},
 			SourceImageID: newBaseID, SourceImageRegion: r, SourceInstanceID: "i-0e2e000000000f125",
-			Watermarks: []any{baseMark}},
+			Watermarks: []seedWatermark{baseMark}},
 	)
 	if ids[1] != newBaseID {
 		t.Fatalf("seeded ids %v: want the given image ids back", ids)
@@ -200,14 +200,14 @@ func TestLimitRefusedBeforeAnyAttach(t *testing.T) {
 		p.seed(t,
 			seedImage{Region: "us-east-1", Account: testAccount, ImageID: full, Name: "vendor-based-2026.11",
 				CreationDate: "2026-11-10T00:00:00.000Z", SourceImageID: "ami-0aaa0000000000001", SourceImageRegion: "us-west-2",
-				Watermarks: []any{
+				Watermarks: []seedWatermark{
 					inh("999988887777", "vendor-hardened", "ami-0aaa0000000000001"),
 					inh("999988887777", "vendor-cis-l1", "ami-0aaa0000000000001"),
 					inh("888877776666", "scanner-ok", "ami-0aaa0000000000001"),
-					"golden-base",
+					{Key: "golden-base"},
 				}},
 			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: other, Name: "other-2026.11",
-				CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []any{"golden-base"}},
+				CreationDate: "2026-11-11T00:00:00.000Z", Watermarks: []seedWatermark{{Key: "golden-base"}}},
 		)
 		tpl := testdata("image-ids.pkr.hcl")
 		kv := []string{p.endpointVar(), fmt.Sprintf(`image_ids={"us-east-1" = "%s", "eu-west-1" = "%s"}`, full, other), `watermarks=["candidate", "ci-passed"]`}
@@ -354,14 +354,14 @@ func TestPromotion(t *testing.T) {
 		)
 		p.seed(t,
 			seedImage{Region: "us-east-1", Account: testAccount, ImageID: oldUse1, Name: "base-2026.10",
-				CreationDate: "2026-10-01T00:00:00.000Z", Watermarks: []any{"approved"}},
+				CreationDate: "2026-10-01T00:00:00.000Z", Watermarks: []seedWatermark{{Key: "approved"}}},
 			seedImage{Region: "us-east-1", Account: testAccount, ImageID: candUse1, Name: "base-2026.11",
-				CreationDate: "2026-11-01T00:00:00.000Z", Watermarks: []any{"candidate"}},
+				CreationDate: "2026-11-01T00:00:00.000Z", Watermarks: []seedWatermark{{Key: "candidate"}}},
 			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: oldEuw1, Name: "base-2026.10",
-				CreationDate: "2026-10-01T02:00:00.000Z", Watermarks: []any{"approved"}},
+				CreationDate: "2026-10-01T02:00:00.000Z", Watermarks: []seedWatermark{{Key: "approved"}}},
 			seedImage{Region: "eu-west-1", Account: testAccount, ImageID: candEuw1, Name: "base-2026.11",
 				CreationDate: "2026-11-01T02:00:00.000Z", SourceImageID: candUse1, SourceImageRegion: "us-east-1",
-				Watermarks: []any{seedWatermark{Key: key("candidate"), SourceImageID: candUse1, SourceImageRegion: "us-east-1",
+				Watermarks: []seedWatermark{seedWatermark{Key: key("candidate"), SourceImageID: candUse1, SourceImageRegion: "us-east-1",
 					SourceImageCreationTime: "2026-11-01T00:00:00Z", WatermarkCreationTime: "2026-11-01T01:00:00Z"}}},
 		)
 		promote := testdata("promote.pkr.hcl")

@@ -26,7 +26,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -37,13 +36,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
@@ -218,41 +217,12 @@ func ensureTool(bin, tool, pkg, version string, versionOf func(string) (string, 
 // ---------------------------------------------------------------------------
 // Emulator control
 
-// seedImage is one element of the POST /_emu/images body.
-type seedImage struct {
-	Region            string            `json:"region"`
-	Account           string            `json:"account"`
-	Name              string            `json:"name"`
-	ImageID           string            `json:"image_id,omitempty"`
-	CreationDate      string            `json:"creation_date,omitempty"`
-	Description       string            `json:"description,omitempty"`
-	State             string            `json:"state,omitempty"`
-	Watermarks        []any             `json:"watermarks,omitempty"`
-	Tags              map[string]string `json:"tags,omitempty"`
-	Public            bool              `json:"public,omitempty"`
-	SharedWith        []string          `json:"shared_with,omitempty"`
-	SourceImageID     string            `json:"source_image_id,omitempty"`
-	SourceImageRegion string            `json:"source_image_region,omitempty"`
-	SourceInstanceID  string            `json:"source_instance_id,omitempty"`
-	DeprecationTime   string            `json:"deprecation_time,omitempty"`
-}
-
-// seedWatermark is the object form of a seeded watermark.
-type seedWatermark struct {
-	Key                     string `json:"key"`
-	SourceImageID           string `json:"source_image_id,omitempty"`
-	SourceImageRegion       string `json:"source_image_region,omitempty"`
-	SourceImageCreationTime string `json:"source_image_creation_time,omitempty"`
-	WatermarkCreationTime   string `json:"watermark_creation_time,omitempty"`
-}
-
-// emuStats is GET /_emu/stats.
-type emuStats struct {
-	Total   int64                       `json:"total"`
-	Actions map[string]int64            `json:"actions"`
-	Regions map[string]map[string]int64 `json:"regions"`
-	Faults  map[string]int64            `json:"faults"`
-}
+// The seed and stats schemas are the emulator's own (one definition).
+type (
+	seedImage     = ec2emu.SeedImage
+	seedWatermark = ec2emu.SeedWatermark
+	emuStats      = ec2emu.Stats
+)
 
 func (p *stack) emuDo(t *testing.T, method, path string, body any, out any) {
 	t.Helper()
@@ -327,16 +297,7 @@ func (p *stack) ec2ClientAs(region, akid string) *ec2.Client {
 // describeImage returns the image as the test account sees it.
 func (p *stack) describeImage(t *testing.T, region, id string) types.Image {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := p.ec2Client(region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil {
-		t.Fatalf("DescribeImages %s in %s: %v", id, region, err)
-	}
-	if len(out.Images) != 1 {
-		t.Fatalf("DescribeImages %s in %s returned %d images", id, region, len(out.Images))
-	}
-	return out.Images[0]
+	return emutest.DescribeImage(t, p.ec2Client(region), id)
 }
 
 // keysOf returns the watermark keys of an image, sorted.

@@ -5,19 +5,19 @@ package e2e
 // state through the SDK.
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 // idsVar is the image_ids variable of image-ids.pkr.hcl.
@@ -210,43 +210,11 @@ func TestPromiseRequireAllowedCanFail(t *testing.T) {
 	})
 }
 
-// stalledEndpoint is a TCP listener that accepts connections and never
-// answers.
-func stalledEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
-
 // Item 4: a stalled endpoint fails the post-processor and the data source
 // within request_timeout × attempts, naming endpoint, action and timeout.
 func TestPromiseRequestTimeout(t *testing.T) {
 	forEachPacker(t, func(t *testing.T, p *stack) {
-		url := stalledEndpoint(t)
+		url := testkit.StalledEndpoint(t)
 		const packerOverhead = 20 * time.Second // starting packer and the plugin
 
 		t.Run("post-processor", func(t *testing.T) {

@@ -112,7 +112,7 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 		secrets := map[string]string{"access key": accessKey, "secret key": secretKey, "session token": token}
 
 		p.resetEmulator(t)
-		id := p.seed(t, seedImage{Region: "us-east-1", Account: account, Name: "sec-base-1", Watermarks: []any{"sec-base"},
+		id := p.seed(t, seedImage{Region: "us-east-1", Account: account, Name: "sec-base-1", Watermarks: []seedWatermark{{Key: "sec-base"}},
 			SharedWith: []string{testAccount}})[0]
 		rec, proxyURL := p.startCredentialProxy(t)
 		tpl := testdata("security.pkr.hcl")
