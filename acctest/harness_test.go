@@ -559,16 +559,7 @@ func (s *suite) attach(t *testing.T, region, id string, names ...string) {
 // image describes one AMI.
 func (s *suite) image(t *testing.T, region, id string) types.Image {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := s.client(region).DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil {
-		t.Fatalf("DescribeImages %s in %s: %v", id, region, err)
-	}
-	if len(out.Images) != 1 {
-		t.Fatalf("DescribeImages %s in %s returned %d images", id, region, len(out.Images))
-	}
-	return out.Images[0]
+	return testkit.DescribeImage(t, s.client(region), id)
 }
 
 // watermarks returns an AMI's watermarks by key.

@@ -297,7 +297,7 @@ func (p *stack) ec2ClientAs(region, akid string) *ec2.Client {
 // describeImage returns the image as the test account sees it.
 func (p *stack) describeImage(t *testing.T, region, id string) types.Image {
 	t.Helper()
-	return emutest.DescribeImage(t, p.ec2Client(region), id)
+	return testkit.DescribeImage(t, p.ec2Client(region), id)
 }
 
 // keysOf returns the watermark keys of an image, sorted.

@@ -188,7 +188,7 @@ func client(url, region string) *ec2.Client {
 // describe returns the image as the test account sees it.
 func describe(t testing.TB, url, region, id string) types.Image {
 	t.Helper()
-	return emutest.DescribeImage(t, client(url, region), id)
+	return testkit.DescribeImage(t, client(url, region), id)
 }
 
 // keysOf returns the keys of an image in EC2's order.

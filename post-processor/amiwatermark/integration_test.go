@@ -46,7 +46,7 @@ func (e *emu) calls(action string) int64 { return e.Emulator.Stats().Actions[act
 
 func (e *emu) image(t testing.TB, region, id string) types.Image {
 	t.Helper()
-	return emutest.DescribeImage(t, e.EC2(region, testAccount), id)
+	return testkit.DescribeImage(t, e.EC2(region, testAccount), id)
 }
 
 func (e *emu) keys(t testing.TB, region, id string) []string {

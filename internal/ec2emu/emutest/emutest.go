@@ -12,7 +12,6 @@
 package emutest
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -22,7 +21,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -148,22 +146,6 @@ func (s *Server) ImageBuilder(region, account string, optFns ...func(*imagebuild
 }
 
 func (s *Server) ec2HTTP(o *ec2.Options) { o.HTTPClient = s.http }
-
-// DescribeImage describes the image id through c and fails the test unless
-// exactly that one image comes back.
-func DescribeImage(t testing.TB, c *ec2.Client, id string) types.Image {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-	if err != nil {
-		t.Fatalf("DescribeImages %s in %s: %v", id, c.Options().Region, err)
-	}
-	if len(out.Images) != 1 {
-		t.Fatalf("DescribeImages %s in %s returned %d images", id, c.Options().Region, len(out.Images))
-	}
-	return out.Images[0]
-}
 
 // EC2Client is an EC2 client for an emulator at url (in-process or the
 // ec2emu program) with the given credentials.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 func TestServerOptionsReachTheEmulator(t *testing.T) {
@@ -101,7 +102,7 @@ func TestWrapSeesEveryRequest(t *testing.T) {
 		})
 	}})
 	ids := srv.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: "111122223333", Name: "app"})
-	img := emutest.DescribeImage(t, srv.EC2("us-east-1", "111122223333"), ids[0])
+	img := testkit.DescribeImage(t, srv.EC2("us-east-1", "111122223333"), ids[0])
 	if aws.ToString(img.Name) != "app" {
 		t.Errorf("described %+v", img)
 	}
@@ -131,7 +132,7 @@ func TestDescribeImageFailsOnAMissingImage(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		emutest.DescribeImage(ft, srv.EC2("us-east-1", "111122223333"), "ami-0123456789abcdef0")
+		testkit.DescribeImage(ft, srv.EC2("us-east-1", "111122223333"), "ami-0123456789abcdef0")
 	}()
 	<-done
 	if !ft.failed {
