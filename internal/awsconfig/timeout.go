@@ -25,15 +25,23 @@ const DefaultRequestTimeout = 30 * time.Second
 // ParseRequestTimeout parses request_timeout: "" is DefaultRequestTimeout,
 // anything else a Go duration greater than zero. It never panics.
 func ParseRequestTimeout(s string) (time.Duration, error) {
+	return ParseDurationSetting("request_timeout", s, DefaultRequestTimeout, "30s, 1m or 500ms")
+}
+
+// ParseDurationSetting parses a duration setting such as request_timeout or
+// wait_timeout: "" is def, anything else a Go duration greater than zero.
+// Errors name the setting and show examples ("30s, 1m or 500ms"). It never
+// panics.
+func ParseDurationSetting(setting, s string, def time.Duration, examples string) (time.Duration, error) {
 	if s == "" {
-		return DefaultRequestTimeout, nil
+		return def, nil
 	}
 	d, err := time.ParseDuration(s)
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("request_timeout %q is not a duration: write it like 30s, 1m or 500ms", s)
+		return 0, fmt.Errorf("%s %q is not a duration: write it like %s", setting, s, examples)
 	case d <= 0:
-		return 0, fmt.Errorf("request_timeout %q must be greater than zero", s)
+		return 0, fmt.Errorf("%s %q must be greater than zero", setting, s)
 	}
 	return d, nil
 }

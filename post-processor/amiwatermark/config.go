@@ -246,17 +246,11 @@ func (c *Config) prepare() error {
 	}
 
 	// not_found_grace
-	c.notFoundGrace = engine.DefaultNotFoundGrace
-	if c.NotFoundGrace != "" {
-		d, err := time.ParseDuration(c.NotFoundGrace)
-		switch {
-		case err != nil:
-			add("not_found_grace %q is not a duration: write it like 2m or 30s", c.NotFoundGrace)
-		case d <= 0:
-			add("not_found_grace %q must be greater than zero", c.NotFoundGrace)
-		default:
-			c.notFoundGrace = d
-		}
+	if d, err := awsconfig.ParseDurationSetting("not_found_grace", c.NotFoundGrace, engine.DefaultNotFoundGrace, "2m or 30s"); err != nil {
+		add("%v", err)
+		c.notFoundGrace = engine.DefaultNotFoundGrace
+	} else {
+		c.notFoundGrace = d
 	}
 
 	if errs == nil || len(errs.Errors) == 0 {
@@ -268,17 +262,7 @@ func (c *Config) prepare() error {
 // parseWaitTimeout parses wait_timeout: "" is DefaultWaitTimeout, anything
 // else a Go duration greater than zero. It never panics.
 func parseWaitTimeout(s string) (time.Duration, error) {
-	if s == "" {
-		return DefaultWaitTimeout, nil
-	}
-	d, err := time.ParseDuration(s)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("wait_timeout %q is not a duration: write it like 30m, 1h or 90s", s)
-	case d <= 0:
-		return 0, fmt.Errorf("wait_timeout %q must be greater than zero", s)
-	}
-	return d, nil
+	return awsconfig.ParseDurationSetting("wait_timeout", s, DefaultWaitTimeout, "30m, 1h or 90s")
 }
 
 // unknownValue is what Packer passes for a value it cannot know yet, such as
