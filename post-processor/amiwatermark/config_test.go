@@ -115,6 +115,21 @@ func TestConfigValidation(t *testing.T) {
 			errs: []string{`wait_timeout "0s" must be greater than zero`},
 		},
 		{
+			name: "not_found_grace not a duration",
+			raw:  map[string]interface{}{"watermarks": []string{"golden"}, "not_found_grace": "soon"},
+			errs: []string{`not_found_grace "soon" is not a duration: write it like 2m or 30s`},
+		},
+		{
+			name: "not_found_grace negative",
+			raw:  map[string]interface{}{"watermarks": []string{"golden"}, "not_found_grace": "-1m"},
+			errs: []string{`not_found_grace "-1m" must be greater than zero`},
+		},
+		{
+			name: "request_timeout not a duration",
+			raw:  map[string]interface{}{"watermarks": []string{"golden"}, "request_timeout": "fast"},
+			errs: []string{`request_timeout "fast" is not a duration: write it like 30s, 1m or 500ms`},
+		},
+		{
 			name: "every error at once, access config included",
 			raw: map[string]interface{}{
 				"watermarks": []string{"x"}, "detach": []string{"y"}, "wait_timeout": "-5m",
