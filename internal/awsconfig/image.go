@@ -34,18 +34,7 @@ func Image(im *types.Image, region string) watermark.Image {
 			img.ProductCodes = append(img.ProductCodes, id)
 		}
 	}
-	if len(im.ImageWatermarks) > 0 {
-		img.Watermarks = make([]watermark.Watermark, len(im.ImageWatermarks))
-		for i, w := range im.ImageWatermarks {
-			img.Watermarks[i] = watermark.Watermark{
-				Key:                     aws.ToString(w.WatermarkKey),
-				SourceImageID:           aws.ToString(w.SourceImageId),
-				SourceImageRegion:       aws.ToString(w.SourceImageRegion),
-				SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
-				WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
-			}
-		}
-	}
+	img.Watermarks = watermarks(im.ImageWatermarks)
 	if sr := im.ScanResults; sr != nil {
 		img.ScanResults = &watermark.ScanResults{
 			FindingScanDate:                aws.ToTime(sr.FindingScanDate),
@@ -81,7 +70,7 @@ func ParseEC2Time(s string) time.Time {
 // domain type. The metadata has no product codes, lineage fields or scan
 // results: those stay empty.
 func ImageFromMetadata(m *types.ImageMetadata, region string) watermark.Image {
-	img := watermark.Image{
+	return watermark.Image{
 		ID:              aws.ToString(m.ImageId),
 		Region:          region,
 		OwnerID:         aws.ToString(m.OwnerId),
@@ -92,15 +81,25 @@ func ImageFromMetadata(m *types.ImageMetadata, region string) watermark.Image {
 		CreationDate:    ParseEC2Time(aws.ToString(m.CreationDate)),
 		DeprecationTime: ParseEC2Time(aws.ToString(m.DeprecationTime)),
 		Allowed:         m.ImageAllowed,
+		Watermarks:      watermarks(m.ImageWatermarks),
 	}
-	for _, w := range m.ImageWatermarks {
-		img.Watermarks = append(img.Watermarks, watermark.Watermark{
+}
+
+// watermarks converts the watermarks EC2 reports on an image (DescribeImages
+// and instance image metadata alike); nil when there are none.
+func watermarks(ws []types.ImageWatermark) []watermark.Watermark {
+	if len(ws) == 0 {
+		return nil
+	}
+	out := make([]watermark.Watermark, len(ws))
+	for i, w := range ws {
+		out[i] = watermark.Watermark{
 			Key:                     aws.ToString(w.WatermarkKey),
 			SourceImageID:           aws.ToString(w.SourceImageId),
 			SourceImageRegion:       aws.ToString(w.SourceImageRegion),
 			SourceImageCreationTime: aws.ToTime(w.SourceImageCreationTime),
 			WatermarkCreationTime:   aws.ToTime(w.WatermarkCreationTime),
-		})
+		}
 	}
-	return img
+	return out
 }
