@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -130,20 +131,11 @@ func namedIn(msg string, list []string) []string {
 func without(list, drop []string) []string {
 	var out []string
 	for _, id := range list {
-		if !contains(drop, id) {
+		if !slices.Contains(drop, id) {
 			out = append(out, id)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -2,6 +2,7 @@ package watermark
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -239,7 +240,7 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 			problem("detach entry %q: %v", entry, err)
 			continue
 		}
-		if detaching[key] || contains(p.DetachAbsent, key) {
+		if detaching[key] || slices.Contains(p.DetachAbsent, key) {
 			continue
 		}
 		if _, ok := present[key]; ok {
@@ -261,7 +262,7 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 		}
 		seen[name] = true
 		key := FormatKey(img.OwnerID, name)
-		if detaching[key] || contains(p.DetachAbsent, key) {
+		if detaching[key] || slices.Contains(p.DetachAbsent, key) {
 			key, name := key, name
 			named(TermDetach, func(n Names) string {
 				return fmt.Sprintf("the key %s is both in %s and (as %q) in %s: a key cannot be detached and attached in one run; remove it from one of the two lists", key, n.Of(TermDetach), name, n.Of(TermWatermarks))
@@ -352,13 +353,4 @@ func limitMessage(img Image, p ImagePlan, after int, n Names) string {
 		msg += "request fewer names in `" + n.Of(TermWatermarks) + "`"
 	}
 	return msg
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
