@@ -102,59 +102,12 @@ func (s *scopeFlags) plan(asJSON bool) (*scopePlan, error) {
 	if s.set["html"] && strings.TrimSpace(s.html) == "" {
 		return nil, usagef("--html needs a file name: --html report.html")
 	}
-	switch r := strings.TrimSpace(s.regions); {
-	case s.set["regions"] && r == "":
-		return nil, usagef("--regions is empty: give regions as us-east-1,eu-west-1 or \"all\"")
-	case r == "all":
-		p.allRegions = true
-	case r != "":
-		seen := map[string]bool{}
-		for _, x := range strings.Split(r, ",") {
-			x = strings.TrimSpace(x)
-			if x == "" {
-				continue
-			}
-			if x == "all" {
-				return nil, usagef("--regions: \"all\" cannot be combined with region names: give either all or a list")
-			}
-			if !amiref.ValidRegion(x) {
-				return nil, usagef("--regions: %q is not a region name: write regions like us-east-1,eu-west-1, or all", x)
-			}
-			if !seen[x] {
-				seen[x] = true
-				p.regions = append(p.regions, x)
-			}
-		}
-		if len(p.regions) == 0 {
-			return nil, usagef("--regions is empty: give regions as us-east-1,eu-west-1 or \"all\"")
-		}
+	var err error
+	if p.allRegions, p.regions, err = regionsFlag.parse(s.regions, s.set["regions"]); err != nil {
+		return nil, err
 	}
-	switch a := strings.TrimSpace(s.accounts); {
-	case s.set["accounts"] && a == "":
-		return nil, usagef("--accounts is empty: give 12-digit account ids (111122223333,444455556666) or \"org\"")
-	case a == "org":
-		p.org = true
-	case a != "":
-		seen := map[string]bool{}
-		for _, x := range strings.Split(a, ",") {
-			x = strings.TrimSpace(x)
-			if x == "" {
-				continue
-			}
-			if x == "org" {
-				return nil, usagef("--accounts: \"org\" cannot be combined with account ids: give either org or a list")
-			}
-			if !watermark.IsAccountID(x) {
-				return nil, usagef("--accounts: %q is not a 12-digit account id: write ids like 111122223333,444455556666, or org", x)
-			}
-			if !seen[x] {
-				seen[x] = true
-				p.accounts = append(p.accounts, x)
-			}
-		}
-		if len(p.accounts) == 0 {
-			return nil, usagef("--accounts is empty: give 12-digit account ids or \"org\"")
-		}
+	if p.org, p.accounts, err = accountsFlag.parse(s.accounts, s.set["accounts"]); err != nil {
+		return nil, err
 	}
 	if p.roleName != "" {
 		if !s.set["accounts"] {
@@ -481,4 +434,56 @@ func (e *scopeEnv) regionsFor(ctx context.Context, account string) ([]string, er
 		return nil, fmt.Errorf("DescribeRegions returned no enabled region for account %s", account)
 	}
 	return regions, nil
+}
+
+// listFlag is a scope flag that takes a comma-separated list or one keyword
+// (--regions R1,R2|all, --accounts ID,ID|org), with its usage messages.
+type listFlag struct {
+	keyword  string            // "all", "org"
+	valid    func(string) bool // one entry
+	empty    string            // the flag given with no entry
+	combined string            // the keyword mixed with entries
+	bad      string            // an invalid entry (%q)
+}
+
+var (
+	regionsFlag = listFlag{keyword: "all", valid: amiref.ValidRegion,
+		empty:    `--regions is empty: give regions as us-east-1,eu-west-1 or "all"`,
+		combined: `--regions: "all" cannot be combined with region names: give either all or a list`,
+		bad:      "--regions: %q is not a region name: write regions like us-east-1,eu-west-1, or all"}
+	accountsFlag = listFlag{keyword: "org", valid: watermark.IsAccountID,
+		empty:    `--accounts is empty: give 12-digit account ids (111122223333,444455556666) or "org"`,
+		combined: `--accounts: "org" cannot be combined with account ids: give either org or a list`,
+		bad:      "--accounts: %q is not a 12-digit account id: write ids like 111122223333,444455556666, or org"}
+)
+
+// parse reads the flag's value (set: the flag was given): the keyword, or
+// the entries in order without repeats; nothing when the flag is absent.
+func (f listFlag) parse(raw string, set bool) (keyword bool, list []string, err error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == f.keyword:
+		return true, nil, nil
+	case raw == "" && !set:
+		return false, nil, nil
+	}
+	seen := map[string]bool{}
+	for _, x := range strings.Split(raw, ",") {
+		x = strings.TrimSpace(x)
+		switch {
+		case x == "":
+			continue
+		case x == f.keyword:
+			return false, nil, usagef("%s", f.combined)
+		case !f.valid(x):
+			return false, nil, usagef(f.bad, x)
+		case !seen[x]:
+			seen[x] = true
+			list = append(list, x)
+		}
+	}
+	if len(list) == 0 {
+		return false, nil, usagef("%s", f.empty)
+	}
+	return false, list, nil
 }
