@@ -188,15 +188,27 @@ func errorText(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// describeErr explains an error of a describe call in region.
+// describeErr explains an error of a describe call in region (on one
+// line; the SDK's error stays reachable with errors.As).
 func describeErr(region string, err error) error {
-	return fmt.Errorf("describing images in %s: %s", region, errorText(err))
+	return textError{fmt.Sprintf("describing images in %s: %s", region, errorText(err)), err}
 }
 
-// secrets are the credential values the CLI's output must never show.
+// textError is an error with its own text that wraps another.
+type textError struct {
+	msg string
+	err error
+}
+
+func (e textError) Error() string { return e.msg }
+func (e textError) Unwrap() error { return e.err }
+
+// secrets are the credential values the CLI's output must never show, and
+// the redactor made of them.
 var secrets struct {
-	mu     sync.Mutex
-	values []string
+	mu       sync.Mutex
+	values   []string
+	redactor *awsconfig.Redactor
 }
 
 // addSecrets registers credential values for redact.
@@ -204,24 +216,58 @@ func addSecrets(values ...string) {
 	secrets.mu.Lock()
 	defer secrets.mu.Unlock()
 	secrets.values = append(secrets.values, values...)
+	secrets.redactor = nil
+}
+
+// currentRedactor is the redactor of the values registered so far.
+func currentRedactor() *awsconfig.Redactor {
+	secrets.mu.Lock()
+	defer secrets.mu.Unlock()
+	if secrets.redactor == nil {
+		secrets.redactor = awsconfig.NewRedactor(secrets.values...)
+	}
+	return secrets.redactor
 }
 
 // redact replaces every registered credential value in s, with the
 // plugin's rule.
-func redact(s string) string {
-	secrets.mu.Lock()
-	defer secrets.mu.Unlock()
-	return awsconfig.RedactValues(s, secrets.values...)
+func redact(s string) string { return currentRedactor().String(s) }
+
+// redactWriter redacts credentials from everything written through it. A
+// credential cut in two by the writes is redacted too: the end of a write
+// that may begin one is held back until the next write (or Flush).
+type redactWriter struct {
+	w    io.Writer
+	held []byte
 }
 
-// redactWriter redacts credentials from everything written through it.
-type redactWriter struct{ w io.Writer }
-
-func (r redactWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(r.w, redact(string(p))); err != nil {
+func (r *redactWriter) Write(p []byte) (int, error) {
+	red := currentRedactor()
+	data := p
+	if len(r.held) > 0 {
+		data = append(r.held, p...)
+		r.held = nil
+	}
+	keep := red.PartialTail(data)
+	out := red.Append(make([]byte, 0, len(data)-keep+64), data[:len(data)-keep])
+	if keep > 0 {
+		r.held = append([]byte(nil), data[len(data)-keep:]...)
+	}
+	if _, err := r.w.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Flush writes what was held back.
+func (r *redactWriter) Flush() error {
+	if len(r.held) == 0 {
+		return nil
+	}
+	out := currentRedactor().Append(nil, r.held)
+	r.held = nil
+	_, err := r.w.Write(out)
+	return err
 }
 
 // at re-reads --at against EC2's clock once an answer has set it: "now"

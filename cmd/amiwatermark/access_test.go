@@ -102,3 +102,28 @@ func TestInspectAgesAgainstEC2Clock(t *testing.T) {
 		t.Errorf("--at 2026-07-01: at = %v (%v)", out.At, err)
 	}
 }
+
+// A credential cut in two by the writes of a stream (a bufio.Writer's
+// flushes) is redacted all the same: the writer holds back an end that
+// may begin one until the next write or Flush.
+func TestRedactWriterAcrossWrites(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	addSecrets(secret)
+	text := "first " + secret + " middle wJal not it " + secret + secret + " last wJalrX"
+	want := "first [redacted] middle wJal not it [redacted][redacted] last wJalrX"
+	for size := 1; size <= len(text); size++ {
+		var out strings.Builder
+		w := &redactWriter{w: &out}
+		for i := 0; i < len(text); i += size {
+			if _, err := w.Write([]byte(text[i:min(i+size, len(text))])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Fatalf("writes of %d bytes: %q\nwant %q", size, out.String(), want)
+		}
+	}
+}

@@ -81,7 +81,10 @@ func commands() []command {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	stdout, stderr = redactWriter{stdout}, redactWriter{stderr}
+	rout, rerr := &redactWriter{w: stdout}, &redactWriter{w: stderr}
+	defer rerr.Flush()
+	defer rout.Flush()
+	stdout, stderr = rout, rerr
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage)
 		return exitUsage

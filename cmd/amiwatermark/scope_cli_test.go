@@ -482,3 +482,35 @@ func TestOrgCLICompareCurrentPerScope(t *testing.T) {
 		t.Errorf("GetAllowedImagesSettings called %d times, want once per account-region", st.Actions["GetAllowedImagesSettings"])
 	}
 }
+
+// A region an account has not enabled (an opt-in region outside its
+// "regions") fails that account-region only, with a hint; --regions all
+// never asks there.
+func TestOrgCLIDisabledRegionIsIsolated(t *testing.T) {
+	o := newOrgEmu(t)
+	const optIn = "af-south-1"
+	if err := o.Emulator.ApplySeed(ec2emu.Seed{Accounts: []ec2emu.SeedAccount{
+		{ID: acctMe, Regions: []string{regionEast, optIn}},
+		{ID: acctOther, Regions: []string{regionEast}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	now := o.seedAccounts([]string{regionEast, optIn}, acctMe, acctOther)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", regionEast+","+optIn,
+		"--accounts", acctMe+","+acctOther, "--role-name", "Audit")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out,
+		"\nAccount "+acctMe+"\n  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"  af-south-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"\nAccount "+acctOther+"\n  us-east-1: 2 images: 1 allowed (1 own), 1 blocked\n",
+		"  af-south-1: FAILED: describing images in af-south-1: ",
+		"AuthFailure", "if af-south-1 is an opt-in region, enable it for account "+acctOther,
+		"Total: 4 account-regions in 2 accounts (3 ok, 1 failed)")
+	wantContains(t, "stderr", errOut, "1 of 4 account-regions failed")
+
+	code, out, errOut = o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", "all",
+		"--accounts", acctMe+","+acctOther, "--role-name", "Audit")
+	wantCode(t, code, 0, out, errOut)
+	wantContains(t, "stdout", out, "Total: 3 account-regions in 2 accounts (3 ok, 0 failed)")
+}

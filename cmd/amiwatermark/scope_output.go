@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The outputs of a scoped run. Every writer gets the scopes in output
@@ -152,7 +154,7 @@ type jsonReport struct {
 }
 
 func (j *jsonReport) begin(h *reportHeader) error {
-	j.bw = bufio.NewWriter(j.w)
+	j.bw = bufio.NewWriterSize(j.w, 64<<10)
 	params := h.Params
 	if params == nil {
 		params = map[string]any{}
@@ -181,17 +183,15 @@ func (j *jsonReport) scope(r *scopeResult) error {
 	}
 	fmt.Fprintf(j.bw, "\n    {%s, \"totals\": %s, \"items\": [", strings.TrimSuffix(strings.TrimPrefix(string(head), "{"), "}"), totals)
 	n := 0
+	var b []byte
 	err = r.rows.each(func(row scopeRow) error {
-		b, err := json.Marshal(row)
-		if err != nil {
-			return err
-		}
+		b = b[:0]
 		if n > 0 {
-			j.bw.WriteString(",")
+			b = append(b, ',')
 		}
 		n++
-		j.bw.WriteString("\n      ")
-		_, err = j.bw.Write(b)
+		b = append(b, "\n      "...)
+		_, err := j.bw.Write(row.appendJSON(b))
 		return err
 	})
 	if err != nil {
@@ -272,4 +272,95 @@ func (c *csvReport) scope(r *scopeResult) error {
 func (c *csvReport) end(*reportSummary) error {
 	c.cw.Flush()
 	return c.cw.Error()
+}
+
+// appendJSON appends the row as json.Marshal writes it (the same fields,
+// order and escaping; FuzzRowJSON holds the two together), without
+// reflection: an organization's run writes hundreds of thousands of rows.
+func (r *scopeRow) appendJSON(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendJSONString(b, r.Kind)
+	b = append(b, `,"image_id":`...)
+	b = appendJSONString(b, r.ImageID)
+	for _, f := range [...]struct{ k, v string }{{`,"instance_id":`, r.InstanceID}, {`,"owner_id":`, r.OwnerID},
+		{`,"owner_alias":`, r.OwnerAlias}, {`,"name":`, r.Name}} {
+		if f.v != "" {
+			b = append(b, f.k...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, r.Status)
+	b = append(b, `,"blocked":`...)
+	b = strconv.AppendBool(b, r.Blocked)
+	if r.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, r.Reason)
+	}
+	if len(r.Watermarks) > 0 {
+		b = append(b, `,"watermarks":[`...)
+		for i, w := range r.Watermarks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, w)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it: HTML
+// characters and U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

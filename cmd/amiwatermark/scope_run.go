@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
 )
 
 // The fan-out: every scope (one account in one region) runs the command's
@@ -100,25 +102,52 @@ type scopeResult struct {
 	Error   string
 	Counts  map[string]int
 	rows    *spool
+	// waiting is the memory of its rows while it waits to be written.
+	waiting int
 }
 
 // spoolRows is how many rows a running scope keeps in memory before it
-// moves them to a temporary file. A finished scope that has to wait for an
-// earlier one before it is written moves its rows to the file too (park),
-// so memory holds at most `concurrency` scopes' worth of rows.
+// moves them to a temporary file.
 var spoolRows = 2048
+
+// waitingBudget bounds the memory (the rows' approximate size) of the
+// finished scopes that wait for an earlier one before they are written;
+// past it, a waiting scope moves its rows to its file (park). Memory holds
+// at most `concurrency` running scopes' rows plus this budget, whatever
+// the size of the organization.
+var waitingBudget = 32 << 20
 
 // spool holds a scope's rows: in memory, then as JSON lines in a file.
 type spool struct {
 	rows []scopeRow
+	// size is the approximate memory of rows.
+	size int
 	path string
 	n    int
 	// blockedByOwner counts the blocked image rows per owner.
 	blockedByOwner map[string]int
 }
 
+// rowSize approximates a row's memory.
+func rowSize(r *scopeRow) int {
+	n := 160 + len(r.ImageID) + len(r.InstanceID) + len(r.OwnerID) + len(r.OwnerAlias) + len(r.Name) + len(r.Reason)
+	for _, w := range r.Watermarks {
+		n += 16 + len(w)
+	}
+	return n
+}
+
+// memory is the approximate memory of the rows s keeps in memory.
+func (s *spool) memory() int {
+	if s == nil {
+		return 0
+	}
+	return s.size
+}
+
 func (s *spool) add(r scopeRow) error {
 	s.rows = append(s.rows, r)
+	s.size += rowSize(&r)
 	s.n++
 	if r.Blocked && r.Kind == "image" {
 		if s.blockedByOwner == nil {
@@ -155,9 +184,10 @@ func (s *spool) spill() error {
 		return fmt.Errorf("spooling results to a temporary file: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	enc := json.NewEncoder(bw)
+	var line []byte
 	for i := range s.rows {
-		if err = enc.Encode(&s.rows[i]); err != nil {
+		line = append(s.rows[i].appendJSON(line[:0]), '\n')
+		if _, err = bw.Write(line); err != nil {
 			break
 		}
 	}
@@ -171,6 +201,7 @@ func (s *spool) spill() error {
 		return fmt.Errorf("spooling results to %s: %w", s.path, err)
 	}
 	s.rows = s.rows[:0]
+	s.size = 0
 	return nil
 }
 
@@ -219,7 +250,7 @@ func (s *spool) remove() {
 		os.Remove(s.path)
 		s.path = ""
 	}
-	s.rows = nil
+	s.rows, s.size = nil, 0
 }
 
 // progress counts what the run has done, for the progress line.
@@ -321,14 +352,20 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 	sum := newReportSummary(cmd)
 	pending := map[int]*scopeResult{}
 	next := 0
+	waiting := 0 // memory of the rows of pending scopes
 	var werr error
 	for res := range results {
 		pending[res.seq] = res
 		if res.seq != next {
-			// It waits for an earlier scope: its rows go to disk meanwhile.
-			if err := res.rows.park(); err != nil && werr == nil {
-				werr = err
+			// It waits for an earlier scope: its rows stay in memory
+			// within waitingBudget, and go to its file beyond.
+			if waiting+res.rows.memory() > waitingBudget {
+				if err := res.rows.park(); err != nil && werr == nil {
+					werr = err
+				}
 			}
+			res.waiting = res.rows.memory()
+			waiting += res.waiting
 		}
 		for {
 			r, ok := pending[next]
@@ -336,6 +373,7 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 				break
 			}
 			delete(pending, next)
+			waiting -= r.waiting
 			next++
 			sum.add(r)
 			if werr == nil {
@@ -476,8 +514,11 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-sem }()
 				runScope(ctx, env, cmd, r, prog)
+				// The slot is free before the result is handed over: a
+				// writer busy with earlier scopes does not hold up the
+				// next ones.
+				<-sem
 				results <- r
 			}()
 		}
@@ -495,6 +536,10 @@ func runScope(ctx context.Context, env *scopeEnv, cmd *scopeCommand, r *scopeRes
 			return
 		}
 		r.Status, r.Error = scopeFailed, err.Error()
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "AuthFailure" {
+			r.Error += fmt.Sprintf(" (AWS answers AuthFailure in a region the account has not enabled: if %s is an opt-in region, enable it for account %s or leave it out of --regions; --regions all uses the enabled ones)", r.Region, r.Account)
+		}
 		prog.failed.Add(1)
 	}
 	cfg, err := env.config(ctx, r.Account)

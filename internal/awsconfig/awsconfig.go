@@ -186,19 +186,6 @@ func (c *AccessConfig) Secrets() []string {
 // (see RedactValues).
 func (c *AccessConfig) Redact(s string) string { return RedactValues(s, c.Secrets()...) }
 
-// RedactValues replaces every secret in s with "[redacted]". Values shorter
-// than 4 characters are not real credentials and are left alone so that
-// messages stay readable.
-func RedactValues(s string, secrets ...string) string {
-	for _, secret := range secrets {
-		if len(secret) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-	}
-	return s
-}
-
 // RetryMaxAttempts is the number of attempts one EC2 call makes.
 func (c *AccessConfig) RetryMaxAttempts() int {
 	if c.MaxRetries != nil {
@@ -260,7 +247,7 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, err
 	}
 	cfg.HTTPClient = BufferBody(timeoutClient{next: cfg.HTTPClient, d: timeout, attempts: attempts, setting: c.timeoutSetting})
-	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts, c.timeoutSetting))
+	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts, c.timeoutSetting), FastDescribeImages)
 	if ar := c.AssumeRole; ar.RoleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			if ar.SessionName != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,6 +133,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 		writeAPIError(w, reqID, aerr)
 		return
 	}
+	if aerr := s.regionNotEnabled(rq.account, rq.region); aerr != nil {
+		writeAPIError(w, reqID, aerr)
+		return
+	}
 	if rq.action == "" {
 		writeAPIError(w, reqID, errBad("MissingAction", "The request must contain the parameter Action."))
 		return
@@ -149,10 +154,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 
 	x := newXMLOut(rq.action, reqID)
-	s.mu.Lock()
-	rq.now = s.now()
-	aerr := h(s, rq, x)
-	s.mu.Unlock()
+	aerr, served := s.describeShared(rq, x)
+	if !served {
+		s.mu.Lock()
+		rq.now = s.now()
+		aerr = h(s, rq, x)
+		s.mu.Unlock()
+	}
 	if aerr != nil {
 		writeAPIError(w, reqID, aerr)
 		return
@@ -166,6 +174,26 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(x.b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(x.b)
+}
+
+// describeShared serves a DescribeImages request that changes nothing
+// under the shared lock, so that concurrent describes (an organization-wide
+// scan's pages) are evaluated and written in parallel. A request that may
+// change the state (an image it would see is pending or still answers
+// NotFound, see describeMayChange) or that finds the region index out of
+// date is not served here (served = false) and runs under the exclusive
+// lock like every other action.
+func (s *Server) describeShared(rq *request, x *xmlOut) (aerr *apiError, served bool) {
+	if rq.action != "DescribeImages" {
+		return nil, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.st.index.inSync(s.st) || s.describeMayChange(rq) {
+		return nil, false
+	}
+	rq.now = s.now()
+	return describeImages(s, rq, x), true
 }
 
 // accountFromAccessKey returns the last 12 characters of akid when they are
@@ -249,6 +277,10 @@ func (x *xmlOut) finish() { x.raw("</" + x.action + "Response>") }
 
 func (x *xmlOut) raw(s string) { x.b = append(x.b, s...) }
 
+// reserve makes room for n more bytes at once (a big answer would
+// otherwise be copied at every doubling of the buffer).
+func (x *xmlOut) reserve(n int) { x.b = slices.Grow(x.b, n) }
+
 func (x *xmlOut) open(name string) {
 	x.b = append(x.b, '<')
 	x.b = append(x.b, name...)
@@ -290,8 +322,58 @@ func (x *xmlOut) elemInt(name string, v int64) {
 // elemTime writes a timestamp in the given layout (UTC).
 func (x *xmlOut) elemTime(name string, t time.Time, layout string) {
 	x.open(name)
-	x.b = t.UTC().AppendFormat(x.b, layout)
+	x.b = appendTime(x.b, t.UTC(), layout)
 	x.close(name)
+}
+
+// appendTime is t.AppendFormat(b, layout) for a UTC time, written out by
+// hand for the two layouts of image answers (a large DescribeImages answer
+// formats thousands of them); TestAppendTime holds it to AppendFormat.
+func appendTime(b []byte, t time.Time, layout string) []byte {
+	var frac int
+	switch layout {
+	case layoutCreationDate:
+		frac = 3
+	case layoutWatermarkTime:
+		frac = 6
+	}
+	year, month, day := t.Date()
+	if frac == 0 || year < 0 || year > 9999 {
+		return t.AppendFormat(b, layout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	ns := t.Nanosecond()
+	if frac == 3 {
+		b = appendDigits(b, ns/1e6, 3)
+		return append(b, 'Z')
+	}
+	b = appendDigits(b, ns/1e3, 6)
+	return append(b, "+00:00"...)
+}
+
+// appendDigits appends v (>= 0) with at least width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [8]byte
+	i := len(buf)
+	for v > 0 || width > 0 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	return append(b, buf[i:]...)
 }
 
 // text appends s escaped for XML character data. Characters XML 1.0 cannot

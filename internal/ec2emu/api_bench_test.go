@@ -120,3 +120,21 @@ func BenchmarkDescribeImagesWatermarkFilterSDK(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendTime: the hand-written formatter writes what AppendFormat
+// writes, for the layouts it knows and any other.
+func TestAppendTime(t *testing.T) {
+	base := time.Date(2026, 6, 24, 3, 15, 42, 123456789, time.UTC)
+	times := []time.Time{base, {}, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, 0).UTC()}
+	for i := 0; i < 2000; i++ {
+		times = append(times, base.Add(time.Duration(i)*7919*time.Hour+time.Duration(i*i)*time.Microsecond+time.Duration(i)))
+	}
+	for _, tm := range times {
+		for _, layout := range []string{layoutCreationDate, layoutWatermarkTime, time.RFC3339} {
+			if got, want := string(appendTime(nil, tm, layout)), tm.Format(layout); got != want {
+				t.Fatalf("%v in %q: %q, want %q", tm, layout, got, want)
+			}
+		}
+	}
+}

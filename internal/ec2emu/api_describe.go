@@ -252,7 +252,7 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 	} else {
 		// Scan the region in DescribeImages order from the page position;
 		// stop once one more than a page has matched.
-		list := s.regionImages(ev.region)
+		list := s.visibleCandidates(ev.region, ev.account)
 		start := 0
 		if after != nil {
 			start = sort.Search(len(list), func(i int) bool { return after.before(list[i]) })
@@ -278,6 +278,7 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		next = encodePageToken(last.CreationDate.UnixNano(), last.ID, ev.fingerprint(rq))
 	}
 
+	x.reserve(len(page) * 768) // an image's item is about 600-900 bytes
 	x.open("imagesSet")
 	for _, img := range page {
 		var allowed *bool

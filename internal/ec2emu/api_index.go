@@ -3,6 +3,7 @@ package ec2emu
 import (
 	"reflect"
 	"sort"
+	"sync"
 )
 
 // imageIndex lists the images of each region in DescribeImages order
@@ -23,6 +24,9 @@ type imageIndex struct {
 	images   uintptr // identity of the State.Images map it was built from
 	n        int     // len(State.Images) when last in sync
 	byRegion map[string][]*Image
+	// byOwner[region][owner] is byRegion[region] narrowed to one owner (an
+	// image's owner never changes either).
+	byOwner map[string]map[string][]*Image
 }
 
 func mapIdentity(m map[string]*Image) uintptr { return uintptr(reflect.ValueOf(m).UnsafePointer()) }
@@ -32,14 +36,29 @@ func (ix *imageIndex) inSync(st *State) bool {
 }
 
 func buildImageIndex(st *State) *imageIndex {
-	ix := &imageIndex{images: mapIdentity(st.Images), n: len(st.Images), byRegion: map[string][]*Image{}}
+	ix := &imageIndex{images: mapIdentity(st.Images), n: len(st.Images), byRegion: map[string][]*Image{},
+		byOwner: map[string]map[string][]*Image{}}
 	for _, img := range st.Images {
 		ix.byRegion[img.Region] = append(ix.byRegion[img.Region], img)
 	}
-	for _, list := range ix.byRegion {
+	for region, list := range ix.byRegion {
 		sort.Slice(list, func(i, j int) bool { return imageLess(list[i], list[j]) })
+		owners := map[string][]*Image{}
+		for _, img := range list {
+			owners[img.Owner] = append(owners[img.Owner], img)
+		}
+		ix.byOwner[region] = owners
 	}
 	return ix
+}
+
+// insertOrdered inserts img into list (in DescribeImages order).
+func insertOrdered(list []*Image, img *Image) []*Image {
+	i := sort.Search(len(list), func(i int) bool { return imageLess(img, list[i]) })
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = img
+	return list
 }
 
 // regionImages returns the images of region in DescribeImages order. The
@@ -65,12 +84,13 @@ func (s *Server) putImage(img *Image) {
 		s.st.index = nil
 		return
 	}
-	list := ix.byRegion[img.Region]
-	i := sort.Search(len(list), func(i int) bool { return imageLess(img, list[i]) })
-	list = append(list, nil)
-	copy(list[i+1:], list[i:])
-	list[i] = img
-	ix.byRegion[img.Region] = list
+	ix.byRegion[img.Region] = insertOrdered(ix.byRegion[img.Region], img)
+	owners := ix.byOwner[img.Region]
+	if owners == nil {
+		owners = map[string][]*Image{}
+		ix.byOwner[img.Region] = owners
+	}
+	owners[img.Owner] = insertOrdered(owners[img.Owner], img)
 	ix.n = len(s.st.Images)
 	ix.images = mapIdentity(s.st.Images)
 }
@@ -78,3 +98,78 @@ func (s *Server) putImage(img *Image) {
 // invalidateImageIndex forces a rebuild at the next DescribeImages. Callers
 // hold s.mu.
 func (s *Server) invalidateImageIndex() { s.st.index = nil }
+
+// regionView is what region-wide DescribeImages calls need beyond the
+// index, computed once per Generation (the state cannot change without it
+// growing) instead of at every call:
+//   - volatile: an image of the region is pending or still answers
+//     NotFound (describing may change the state, see describeMayChange);
+//   - shared: the images of the region that are public or shared with some
+//     account, in DescribeImages order. An account sees its own images and
+//     some of these, nothing else, so a scan for it reads its own images
+//     (byOwner) merged with these instead of the whole region.
+type regionView struct {
+	gen      uint64
+	index    *imageIndex
+	volatile bool
+	shared   []*Image
+}
+
+// views caches the regionViews; it has its own lock because concurrent
+// describes fill it under the shared s.mu.
+type views struct {
+	mu sync.Mutex
+	m  map[string]*regionView
+}
+
+// regionView returns region's view. Callers hold s.mu (shared or
+// exclusive) and the index is in sync (regionImages was called, or
+// inSync checked).
+func (s *Server) regionView(region string) *regionView {
+	gen, ix := s.Generation(), s.st.index
+	s.views.mu.Lock()
+	defer s.views.mu.Unlock()
+	if v := s.views.m[region]; v != nil && v.gen == gen && v.index == ix {
+		return v
+	}
+	v := &regionView{gen: gen, index: ix}
+	for _, img := range ix.byRegion[region] {
+		v.volatile = v.volatile || img.State == "pending" || img.NotFoundDescribes > 0
+		if img.Public || len(img.SharedWith) > 0 {
+			v.shared = append(v.shared, img)
+		}
+	}
+	if s.views.m == nil {
+		s.views.m = map[string]*regionView{}
+	}
+	s.views.m[region] = v
+	return v
+}
+
+// visibleCandidates returns, in DescribeImages order, the images of region
+// that account may see: its own and the public or shared ones (a superset
+// of what it sees; discoverableBy decides). Callers hold s.mu.
+func (s *Server) visibleCandidates(region, account string) []*Image {
+	s.regionImages(region) // brings the index in sync
+	own := s.st.index.byOwner[region][account]
+	shared := s.regionView(region).shared
+	if len(shared) == 0 {
+		return own
+	}
+	out := make([]*Image, 0, len(own)+len(shared))
+	i, j := 0, 0
+	for i < len(own) || j < len(shared) {
+		switch {
+		case j == len(shared) || i < len(own) && imageLess(own[i], shared[j]):
+			out = append(out, own[i])
+			i++
+		case i == len(own) || imageLess(shared[j], own[i]):
+			out = append(out, shared[j])
+			j++
+		default: // the same image: owned and shared
+			out = append(out, own[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package ec2emu
 
 import (
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -368,6 +369,24 @@ var (
 		"eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1",
 	}
 )
+
+// regionNotEnabled refuses a call in an opt-in region that a seeded
+// account with a "regions" list has not enabled, with the AuthFailure AWS
+// gives credentials used in a region the account has not opted in to.
+// Commercial regions that need no opt-in are never refused (a seed may
+// leave them out of "regions" to keep DescribeRegions short).
+func (s *Server) regionNotEnabled(account, region string) *apiError {
+	if !slices.Contains(optInRegions, region) {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if a := s.st.Accounts[account]; a == nil || a.Regions == nil || slices.Contains(a.Regions, region) {
+		return nil
+	}
+	return &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure",
+		Message: "AWS was not able to validate the provided access credentials (the opt-in region " + region + " is not enabled for account " + account + ")"}
+}
 
 // region is one row of DescribeRegions.
 type region struct{ name, optIn string }

@@ -173,12 +173,8 @@ func (s *Server) describeMayChange(rq *request) bool {
 	if named {
 		return false
 	}
-	for _, img := range s.regionImages(rq.region) {
-		if volatile(img) {
-			return true
-		}
-	}
-	return false
+	s.regionImages(rq.region) // brings the index in sync
+	return s.regionView(rq.region).volatile
 }
 
 // countChanges wraps an API handler so that Generation grows after each

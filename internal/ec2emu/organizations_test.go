@@ -2,6 +2,7 @@ package ec2emu_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -258,5 +260,33 @@ func TestSeedAccountsPersist(t *testing.T) {
 	got, _ := listAll(t, srv.Organizations("us-east-1", mgmtAcct), 20)
 	if len(got) != 3 {
 		t.Fatalf("after a restart: %d accounts", len(got))
+	}
+}
+
+// An opt-in region a seeded account has not enabled refuses its calls
+// (AuthFailure, HTTP 401); commercial regions and unseeded accounts are
+// never refused.
+func TestOptInRegionNotEnabledIsRefused(t *testing.T) {
+	const enabled, notEnabled, unseeded = "100000000001", "100000000002", "100000000003"
+	ts := emutest.NewServer(t, emutest.Options{Seed: &ec2emu.Seed{Accounts: []ec2emu.SeedAccount{
+		{ID: enabled, Regions: []string{"us-east-1", "af-south-1"}},
+		{ID: notEnabled, Regions: []string{"us-east-1"}},
+	}}})
+	ctx := context.Background()
+	for _, c := range []struct {
+		account, region string
+		refused         bool
+	}{
+		{enabled, "af-south-1", false},
+		{notEnabled, "af-south-1", true},
+		{notEnabled, "eu-west-1", false},
+		{unseeded, "af-south-1", false},
+	} {
+		_, err := ts.EC2(c.region, c.account).DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+		var re *awshttp.ResponseError
+		refused := errors.As(err, &re) && re.HTTPStatusCode() == 401 && strings.Contains(err.Error(), "AuthFailure")
+		if refused != c.refused || err != nil && !refused {
+			t.Errorf("%s in %s: %v (refused %v, want %v)", c.account, c.region, err, refused, c.refused)
+		}
 	}
 }

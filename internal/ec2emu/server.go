@@ -40,10 +40,11 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu     sync.Mutex // guards st, stats, faults
+	mu     sync.RWMutex // guards st, stats, faults; DescribeImages that change nothing share it (describeShared)
 	st     *State
 	stats  *stats
 	faults *faults
+	views  views
 }
 
 // New returns an emulator with empty state.

@@ -1,0 +1,114 @@
+package awsconfig
+
+import (
+	"bytes"
+	"slices"
+)
+
+// redacted replaces a credential value in any output.
+const redacted = "[redacted]"
+
+// Redactor replaces credential values in text in one pass, however many
+// there are (an organization-wide run holds two per account). Values
+// shorter than 4 characters are not real credentials and are left alone,
+// so that messages stay readable.
+type Redactor struct {
+	// secrets, longest first, so that the longest match wins.
+	secrets []string
+	// pairs marks the first two bytes of a secret: the scan looks closer
+	// only where they occur, at the secrets that begin with them (byPair,
+	// longest first).
+	pairs  *[1 << 16]bool
+	byPair map[uint16][]string
+	// firsts marks the first byte of a secret (for PartialTail).
+	firsts [256]bool
+	maxLen int
+}
+
+// NewRedactor returns a Redactor for the given values.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
+	for _, s := range secrets {
+		if len(s) >= 4 && !slices.Contains(r.secrets, s) {
+			r.secrets = append(r.secrets, s)
+		}
+	}
+	if len(r.secrets) == 0 {
+		return r
+	}
+	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	r.pairs = new([1 << 16]bool)
+	r.byPair = map[uint16][]string{}
+	for _, s := range r.secrets {
+		pair := uint16(s[0])<<8 | uint16(s[1])
+		r.pairs[pair] = true
+		r.byPair[pair] = append(r.byPair[pair], s)
+		r.firsts[s[0]] = true
+		r.maxLen = max(r.maxLen, len(s))
+	}
+	return r
+}
+
+// match returns the length of the secret at the start of p (at least two
+// bytes long), 0 if none.
+func (r *Redactor) match(p []byte) int {
+	for _, s := range r.byPair[uint16(p[0])<<8|uint16(p[1])] {
+		if len(p) >= len(s) && string(p[:len(s)]) == s {
+			return len(s)
+		}
+	}
+	return 0
+}
+
+// Append appends p to dst with every secret replaced by "[redacted]".
+func (r *Redactor) Append(dst, p []byte) []byte {
+	if r.pairs == nil {
+		return append(dst, p...)
+	}
+	start := 0
+	for i := 0; i+1 < len(p); i++ {
+		if !r.pairs[uint16(p[i])<<8|uint16(p[i+1])] {
+			continue
+		}
+		if n := r.match(p[i:]); n > 0 {
+			dst = append(dst, p[start:i]...)
+			dst = append(dst, redacted...)
+			i += n - 1
+			start = i + 1
+		}
+	}
+	return append(dst, p[start:]...)
+}
+
+// String returns s with every secret replaced.
+func (r *Redactor) String(s string) string {
+	if r.pairs == nil {
+		return s
+	}
+	return string(r.Append(nil, []byte(s)))
+}
+
+// PartialTail returns the length of the longest end of p that is the
+// beginning of a secret (but not a whole one): a stream writer holds those
+// bytes back until the next write shows whether the secret is complete.
+func (r *Redactor) PartialTail(p []byte) int {
+	if r.pairs == nil {
+		return 0
+	}
+	for i := max(0, len(p)-r.maxLen+1); i < len(p); i++ {
+		if !r.firsts[p[i]] {
+			continue
+		}
+		tail := p[i:]
+		for _, s := range r.secrets {
+			if len(tail) < len(s) && bytes.HasPrefix([]byte(s), tail) {
+				return len(tail)
+			}
+		}
+	}
+	return 0
+}
+
+// RedactValues replaces every secret in s with "[redacted]" (see
+// Redactor).
+func RedactValues(s string, secrets ...string) string { return NewRedactor(secrets...).String(s) }

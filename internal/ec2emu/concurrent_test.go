@@ -1,0 +1,112 @@
+package ec2emu_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+)
+
+// TestConcurrentDescribesSeeChanges: DescribeImages calls that change
+// nothing run in parallel (under the shared lock) while other calls share
+// images, attach watermarks (to the images shared with an account, not
+// made public: a watermarked AMI cannot be public) and register images. Every answer is a
+// consistent state (run with -race, as `make test` does), and once the
+// changes are done every account sees exactly what it may see: its own
+// images and those shared with it or public, whatever it saw before.
+func TestConcurrentDescribesSeeChanges(t *testing.T) {
+	const owner, other, third = "111122223333", "444455556666", "777788889999"
+	ts := emutest.NewServer(t, emutest.Options{})
+	var seed []ec2emu.SeedImage
+	for _, acct := range []string{owner, other, third} {
+		for i := 0; i < 60; i++ {
+			seed = append(seed, ec2emu.SeedImage{Region: "us-east-1", Account: acct, Name: fmt.Sprintf("%s-%d", acct, i)})
+		}
+	}
+	ids := ts.SeedImages(t, seed...)
+	ownerIDs := ids[:60]
+	ctx := context.Background()
+	co, cother := ts.EC2("us-east-1", owner), ts.EC2("us-east-1", other)
+
+	all := func(c *ec2.Client) []string {
+		var out []string
+		p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{MaxResults: aws.Int32(7)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			for _, im := range page.Images {
+				out = append(out, aws.ToString(im.ImageId))
+			}
+		}
+		return out
+	}
+	if got := all(cother); len(got) != 60 {
+		t.Fatalf("before sharing, %s sees %d images, want its own 60", other, len(got))
+	}
+
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func(c *ec2.Client) {
+			defer wg.Done()
+			for i := 0; i < 15; i++ {
+				all(c)
+			}
+		}([]*ec2.Client{co, cother, ts.EC2("us-east-1", third)}[g%3])
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i, id := range ownerIDs[:20] {
+			perm := &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{UserId: aws.String(other)}}}
+			if i%4 == 0 {
+				perm = &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}
+			}
+			if i%4 != 0 {
+				if _, err := co.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(id), WatermarkName: aws.String("golden")}); err != nil {
+					t.Error(err)
+				}
+			}
+			if _, err := co.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(id), LaunchPermission: perm}); err != nil {
+				t.Error(err)
+			}
+			if _, err := co.CopyImage(ctx, &ec2.CopyImageInput{SourceImageId: aws.String(id), SourceRegion: aws.String("us-east-1"), Name: aws.String(fmt.Sprintf("copy-%d", i))}); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	wg.Wait()
+
+	// The other account: its own 60, the 20 shared or public; the third:
+	// its own 60 and the 5 public ones. The owner: its 60 and 20 copies.
+	for _, c := range []struct {
+		name   string
+		client *ec2.Client
+		want   int
+	}{{other, cother, 80}, {third, ts.EC2("us-east-1", third), 65}, {owner, co, 80}} {
+		got := all(c.client)
+		if len(got) != c.want {
+			t.Errorf("%s sees %d images after the changes, want %d", c.name, len(got), c.want)
+		}
+		sorted := slices.Clone(got)
+		slices.Sort(sorted)
+		if len(slices.Compact(sorted)) != len(got) {
+			t.Errorf("%s: an image appears twice across pages", c.name)
+		}
+	}
+	out, err := cother.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ownerIDs[1:2]})
+	if err != nil || len(out.Images) != 1 || len(out.Images[0].ImageWatermarks) != 1 {
+		t.Fatalf("the shared image with its watermark: %v %+v", err, out)
+	}
+}
