@@ -3,7 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -115,9 +115,10 @@ var spoolRows = 2048
 // past it, a waiting scope moves its rows to its file (park). Memory holds
 // at most `concurrency` running scopes' rows plus this budget, whatever
 // the size of the organization.
-var waitingBudget = 32 << 20
+var waitingBudget = 16 << 20
 
-// spool holds a scope's rows: in memory, then as JSON lines in a file.
+// spool holds a scope's rows: in memory, then in a temporary file (each
+// row as its fields, length-prefixed: see appendBinary).
 type spool struct {
 	rows []scopeRow
 	// size is the approximate memory of rows.
@@ -161,19 +162,22 @@ func (s *spool) add(r scopeRow) error {
 	return nil
 }
 
-// park moves the rows in memory to the file.
+// park moves the rows in memory to the file, and frees their slots (a
+// finished scope adds no more rows).
 func (s *spool) park() error {
 	if s == nil || len(s.rows) == 0 {
 		return nil
 	}
-	return s.spill()
+	err := s.spill()
+	s.rows = nil
+	return err
 }
 
 func (s *spool) spill() error {
 	var f *os.File
 	var err error
 	if s.path == "" {
-		f, err = os.CreateTemp("", "amiwatermark-scope-*.jsonl")
+		f, err = os.CreateTemp("", "amiwatermark-scope-*.rows")
 		if err == nil {
 			s.path = f.Name()
 		}
@@ -183,11 +187,11 @@ func (s *spool) spill() error {
 	if err != nil {
 		return fmt.Errorf("spooling results to a temporary file: %w", err)
 	}
-	bw := bufio.NewWriter(f)
-	var line []byte
+	bw := bufio.NewWriterSize(f, 64<<10)
+	var rec []byte
 	for i := range s.rows {
-		line = append(s.rows[i].appendJSON(line[:0]), '\n')
-		if _, err = bw.Write(line); err != nil {
+		rec = s.rows[i].appendBinary(rec[:0])
+		if _, err = bw.Write(rec); err != nil {
 			break
 		}
 	}
@@ -200,6 +204,7 @@ func (s *spool) spill() error {
 	if err != nil {
 		return fmt.Errorf("spooling results to %s: %w", s.path, err)
 	}
+	clear(s.rows) // the slots must not keep the rows' strings alive
 	s.rows = s.rows[:0]
 	s.size = 0
 	return nil
@@ -215,29 +220,96 @@ func (s *spool) each(fn func(scopeRow) error) error {
 		if err != nil {
 			return err
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
+		br := bufio.NewReaderSize(f, 64<<10)
+		for {
 			var row scopeRow
-			if err = json.Unmarshal(sc.Bytes(), &row); err != nil {
+			if err = row.readBinary(br); err != nil {
 				break
 			}
 			if err = fn(row); err != nil {
 				break
 			}
 		}
-		if err == nil {
-			err = sc.Err()
-		}
 		f.Close()
-		if err != nil {
-			return err
+		if err != io.EOF {
+			return fmt.Errorf("reading the results spooled to %s: %w", s.path, err)
 		}
 	}
 	for _, r := range s.rows {
 		if err := fn(r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// appendBinary appends the row as the spool file holds it: its strings
+// (kind, image id, instance id, owner id, owner alias, name, status,
+// reason), each as a uvarint length and the bytes, a byte for blocked, the
+// number of watermarks and each of them.
+func (r *scopeRow) appendBinary(b []byte) []byte {
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, s := range [...]string{r.Kind, r.ImageID, r.InstanceID, r.OwnerID, r.OwnerAlias, r.Name, r.Status, r.Reason} {
+		str(s)
+	}
+	if r.Blocked {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Watermarks)))
+	for _, w := range r.Watermarks {
+		str(w)
+	}
+	return b
+}
+
+// readBinary reads a row of appendBinary; io.EOF at the end of the file
+// (and only there).
+func (r *scopeRow) readBinary(br *bufio.Reader) error {
+	str := func() (string, error) {
+		n, err := binary.ReadUvarint(br)
+		if err != nil {
+			return "", err
+		}
+		if n > 1<<24 {
+			return "", fmt.Errorf("a row field of %d bytes", n)
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	fields := [...]*string{&r.Kind, &r.ImageID, &r.InstanceID, &r.OwnerID, &r.OwnerAlias, &r.Name, &r.Status, &r.Reason}
+	for i, f := range fields {
+		v, err := str()
+		if err != nil {
+			if i > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		*f = v
+	}
+	blocked, err := br.ReadByte()
+	if err != nil {
+		return io.ErrUnexpectedEOF
+	}
+	r.Blocked = blocked == 1
+	n, err := binary.ReadUvarint(br)
+	if err != nil || n > 1<<16 {
+		return fmt.Errorf("a row with a bad watermark count: %v", err)
+	}
+	for i := uint64(0); i < n; i++ {
+		w, err := str()
+		if err != nil {
+			return io.ErrUnexpectedEOF
+		}
+		r.Watermarks = append(r.Watermarks, w)
 	}
 	return nil
 }
@@ -349,43 +421,84 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 	results := make(chan *scopeResult, env.plan.concurrency)
 	go produceScopes(ctx, env, cmd, accounts, prog, results)
 
+	// Two loops: this one takes every finished scope at once (so that
+	// finished scopes never pile up unreceived, each with its rows) and
+	// puts them in output order; the writer writes them. A finished scope
+	// that is not written yet keeps its rows in memory within
+	// waitingBudget, in its file beyond it.
 	sum := newReportSummary(cmd)
-	pending := map[int]*scopeResult{}
-	next := 0
-	waiting := 0 // memory of the rows of pending scopes
-	var werr error
-	for res := range results {
-		pending[res.seq] = res
-		if res.seq != next {
-			// It waits for an earlier scope: its rows stay in memory
-			// within waitingBudget, and go to its file beyond.
-			if waiting+res.rows.memory() > waitingBudget {
-				if err := res.rows.park(); err != nil && werr == nil {
-					werr = err
+	var (
+		mu      sync.Mutex
+		ready   []*scopeResult // in output order, for the writer
+		waiting int            // memory of the rows of received, unwritten scopes
+		werr    error
+	)
+	wake := make(chan struct{}, 1)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for done := false; !done; {
+			_, open := <-wake
+			done = !open
+			for {
+				mu.Lock()
+				if len(ready) == 0 {
+					mu.Unlock()
+					break
 				}
-			}
-			res.waiting = res.rows.memory()
-			waiting += res.waiting
-		}
-		for {
-			r, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			waiting -= r.waiting
-			next++
-			sum.add(r)
-			if werr == nil {
-				for _, w := range writers {
-					if werr = w.scope(r); werr != nil {
-						break
+				r := ready[0]
+				ready = ready[1:]
+				failed := werr != nil
+				mu.Unlock()
+				sum.add(r)
+				var err error
+				if !failed {
+					for _, w := range writers {
+						if err = w.scope(r); err != nil {
+							break
+						}
 					}
 				}
+				r.rows.remove()
+				mu.Lock()
+				waiting -= r.waiting
+				if err != nil && werr == nil {
+					werr = err
+				}
+				mu.Unlock()
 			}
-			r.rows.remove()
+		}
+	}()
+	pending := map[int]*scopeResult{}
+	next := 0
+	for res := range results {
+		mu.Lock()
+		over := waiting+res.rows.memory() > waitingBudget
+		mu.Unlock()
+		var perr error
+		if over {
+			perr = res.rows.park()
+		}
+		mu.Lock()
+		if perr != nil && werr == nil {
+			werr = perr
+		}
+		res.waiting = res.rows.memory()
+		waiting += res.waiting
+		pending[res.seq] = res
+		for r, ok := pending[next]; ok; r, ok = pending[next] {
+			delete(pending, next)
+			ready = append(ready, r)
+			next++
+		}
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
 		}
 	}
+	close(wake)
+	<-written
 	close(stopProgress)
 	<-progressDone
 	sum.Interrupted = ctx.Err() != nil

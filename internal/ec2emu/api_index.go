@@ -100,7 +100,8 @@ func (s *Server) putImage(img *Image) {
 func (s *Server) invalidateImageIndex() { s.st.index = nil }
 
 // regionView is what region-wide DescribeImages calls need beyond the
-// index, computed once per Generation (the state cannot change without it
+// index, computed once per images generation (Generation but for the
+// changes of STS sessions alone: nothing else can change without it
 // growing) instead of at every call:
 //   - volatile: an image of the region is pending or still answers
 //     NotFound (describing may change the state, see describeMayChange);
@@ -126,7 +127,7 @@ type views struct {
 // exclusive) and the index is in sync (regionImages was called, or
 // inSync checked).
 func (s *Server) regionView(region string) *regionView {
-	gen, ix := s.Generation(), s.st.index
+	gen, ix := s.imagesGeneration(), s.st.index
 	s.views.mu.Lock()
 	defer s.views.mu.Unlock()
 	if v := s.views.m[region]; v != nil && v.gen == gen && v.index == ix {

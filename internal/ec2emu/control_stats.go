@@ -45,6 +45,10 @@ type stats struct {
 	// lives here because stats is the one per-Server record this file owns
 	// that is never replaced; resetting the counters leaves it alone.
 	generation atomic.Uint64
+	// sessionChanges counts the changes that touched only STS sessions
+	// (AssumeRole): generation minus it moves only when something else,
+	// images included, may have changed (see regionView).
+	sessionChanges atomic.Uint64
 }
 
 func newStats() *stats {
@@ -144,6 +148,18 @@ func (s *Server) Generation() uint64 { return s.stats.generation.Load() }
 
 // changed records a change of the State (see Generation).
 func (s *Server) changed() { s.stats.generation.Add(1) }
+
+// changedSessions records a change of the STS sessions alone.
+func (s *Server) changedSessions() {
+	s.stats.sessionChanges.Add(1)
+	s.stats.generation.Add(1)
+}
+
+// imagesGeneration grows with every change but those of STS sessions
+// alone. Callers hold s.mu (sessions change under it too).
+func (s *Server) imagesGeneration() uint64 {
+	return s.stats.generation.Load() - s.stats.sessionChanges.Load()
+}
 
 // readOnlyAction reports whether action never changes the State by itself.
 func readOnlyAction(action string) bool {

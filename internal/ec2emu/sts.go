@@ -281,7 +281,7 @@ func stsAssumeRole(s *Server, c caller, rq *request, x *xmlOut) *apiError {
 		s.st.Sessions = map[string]*Session{}
 	}
 	s.st.Sessions[akid] = ses
-	s.changed()
+	s.changedSessions()
 
 	x.open("Credentials")
 	x.elem("AccessKeyId", akid)
