@@ -188,20 +188,17 @@ func errorText(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// describeErr explains an error of a describe call in region (on one
-// line; the SDK's error stays reachable with errors.As).
+// callErr explains err, the error of an AWS call, with format and args
+// (which quote errorText(err)); the SDK's error stays reachable with
+// errors.As (a scope's failure looks for its code).
+func callErr(err error, format string, args ...any) error {
+	return &awsconfig.TextError{Text: fmt.Sprintf(format, args...), Err: err}
+}
+
+// describeErr explains an error of a describe call in region.
 func describeErr(region string, err error) error {
-	return textError{fmt.Sprintf("describing images in %s: %s", region, errorText(err)), err}
+	return callErr(err, "describing images in %s: %s", region, errorText(err))
 }
-
-// textError is an error with its own text that wraps another.
-type textError struct {
-	msg string
-	err error
-}
-
-func (e textError) Error() string { return e.msg }
-func (e textError) Unwrap() error { return e.err }
 
 // secrets are the credential values the CLI's output must never show, and
 // the redactor made of them.

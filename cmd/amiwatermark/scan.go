@@ -95,18 +95,28 @@ func readLiveSettings(ctx context.Context, sess *session, region, account string
 
 // liveSettingsOf reads the settings with the client c of region.
 func liveSettingsOf(ctx context.Context, c *ec2.Client, region, account string) (*liveSettings, error) {
-	out, err := c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})
+	ls, err := settingsOf(ctx, c, region)
 	if err != nil {
-		return nil, fmt.Errorf("reading the current Allowed-AMIs settings in %s (GetAllowedImagesSettings): %s; check the region and that the credentials allow ec2:GetAllowedImagesSettings", region, errorText(err))
+		return nil, err
 	}
-	ls := &liveSettings{region: region, state: aws.ToString(out.State), managedBy: string(out.ManagedBy),
-		criteria: awsconfig.Criteria(out.ImageCriteria), account: account}
+	ls.account = account
 	if ls.account == "" {
 		if ls.account, err = ownAccount(ctx, c, region); err != nil {
 			return nil, err
 		}
 	}
 	return ls, nil
+}
+
+// settingsOf reads the settings of region (GetAllowedImagesSettings)
+// without the account they are evaluated for.
+func settingsOf(ctx context.Context, c *ec2.Client, region string) (*liveSettings, error) {
+	out, err := c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})
+	if err != nil {
+		return nil, callErr(err, "reading the current Allowed-AMIs settings in %s (GetAllowedImagesSettings): %s; check the region and that the credentials allow ec2:GetAllowedImagesSettings", region, errorText(err))
+	}
+	return &liveSettings{region: region, state: aws.ToString(out.State), managedBy: string(out.ManagedBy),
+		criteria: awsconfig.Criteria(out.ImageCriteria)}, nil
 }
 
 // scanResultsText is the readable scan results of an image for inspect.

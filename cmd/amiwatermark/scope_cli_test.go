@@ -509,6 +509,14 @@ func TestOrgCLIDisabledRegionIsIsolated(t *testing.T) {
 		"Total: 4 account-regions in 2 accounts (3 ok, 1 failed)")
 	wantContains(t, "stderr", errOut, "1 of 4 account-regions failed")
 
+	// The hint does not depend on which call meets the refusal first: with
+	// --account and --compare-current it is GetAllowedImagesSettings.
+	code, out, errOut = o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", regionEast+","+optIn,
+		"--accounts", acctMe+","+acctOther, "--role-name", "Audit", "--account", "999999999999", "--compare-current")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stdout", out, "  af-south-1: FAILED: reading the current Allowed-AMIs settings in af-south-1 (GetAllowedImagesSettings): ",
+		"if af-south-1 is an opt-in region, enable it for account "+acctOther)
+
 	code, out, errOut = o.cli("simulate", "--criteria", crit, "--at", ts(now), "--regions", "all",
 		"--accounts", acctMe+","+acctOther, "--role-name", "Audit")
 	wantCode(t, code, 0, out, errOut)

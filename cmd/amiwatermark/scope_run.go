@@ -102,8 +102,6 @@ type scopeResult struct {
 	Error   string
 	Counts  map[string]int
 	rows    *spool
-	// waiting is the memory of its rows while it waits to be written.
-	waiting int
 }
 
 // spoolRows is how many rows a running scope keeps in memory before it
@@ -459,9 +457,10 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 						}
 					}
 				}
+				m := r.rows.memory() // unchanged since it was received
 				r.rows.remove()
 				mu.Lock()
-				waiting -= r.waiting
+				waiting -= m
 				if err != nil && werr == nil {
 					werr = err
 				}
@@ -483,8 +482,7 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 		if perr != nil && werr == nil {
 			werr = perr
 		}
-		res.waiting = res.rows.memory()
-		waiting += res.waiting
+		waiting += res.rows.memory()
 		pending[res.seq] = res
 		for r, ok := pending[next]; ok; r, ok = pending[next] {
 			delete(pending, next)

@@ -282,11 +282,11 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		out.Account, out.AccountSource = acct, "own-image"
 	}
 	if o.compare {
-		live, err := c.GetAllowedImagesSettings(ctx, &ec2.GetAllowedImagesSettingsInput{})
+		current, err := settingsOf(ctx, c, region)
 		if err != nil {
-			return nil, fmt.Errorf("reading the current Allowed-AMIs settings in %s (GetAllowedImagesSettings): %s; check the region and that the credentials allow ec2:GetAllowedImagesSettings", region, errorText(err))
+			return nil, err
 		}
-		o.current = &liveSettings{region: region, state: aws.ToString(live.State), managedBy: string(live.ManagedBy), criteria: awsconfig.Criteria(live.ImageCriteria)}
+		o.current = current
 		out.Comparison = &comparison{CurrentState: o.current.state, ManagedBy: o.current.managedBy,
 			NewlyBlocked: []changedImage{}, NewlyAllowed: []changedImage{}}
 	}
@@ -467,7 +467,7 @@ func instancesByAMI(ctx context.Context, c *ec2.Client, region string) (*inUseAM
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("describing the AMIs of the instances in %s (DescribeInstanceImageMetadata): %s", region, errorText(err))
+			return nil, callErr(err, "describing the AMIs of the instances in %s (DescribeInstanceImageMetadata): %s", region, errorText(err))
 		}
 		for _, m := range page.InstanceImageMetadata {
 			if m.State != nil && m.State.Name != types.InstanceStateNamePending && m.State.Name != types.InstanceStateNameRunning {

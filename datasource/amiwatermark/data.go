@@ -339,7 +339,7 @@ func parseFilters(m map[string]string) ([]ec2types.Filter, []error) {
 }
 
 // Execute runs the query and returns the selected image. An error never
-// quotes a configured credential (see redactedError).
+// quotes a configured credential (see redact).
 func (d *Datasource) Execute() (cty.Value, error) {
 	out, err := d.run(context.Background())
 	if err != nil {
@@ -348,24 +348,16 @@ func (d *Datasource) Execute() (cty.Value, error) {
 	return hcl2helper.HCL2ValueFromConfig(out, d.OutputSpec()), nil
 }
 
-// redactedError is an error whose text has the configured credentials
-// replaced by "[redacted]": EC2 answers, proxies and endpoints can quote
-// what they were sent, and Packer prints the data source's error. It keeps
-// the original error for errors.Is/As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
+// redact returns err with the configured credentials replaced by
+// "[redacted]" in its text: EC2 answers, proxies and endpoints can quote
+// what they were sent, and Packer prints the data source's error. The
+// original error stays reachable with errors.Is/As.
 func redact(c *awsconfig.AccessConfig, err error) error {
 	msg := c.Redact(err.Error())
 	if msg == err.Error() {
 		return err
 	}
-	return &redactedError{msg: msg, err: err}
+	return &awsconfig.TextError{Text: msg, Err: err}
 }
 
 func (d *Datasource) run(ctx context.Context) (DatasourceOutput, error) {

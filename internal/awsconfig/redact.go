@@ -112,3 +112,13 @@ func (r *Redactor) PartialTail(p []byte) int {
 // RedactValues replaces every secret in s with "[redacted]" (see
 // Redactor).
 func RedactValues(s string, secrets ...string) string { return NewRedactor(secrets...).String(s) }
+
+// TextError is an error with its own text (redacted, or rewritten on one
+// line) that keeps the error it explains for errors.Is and errors.As.
+type TextError struct {
+	Text string
+	Err  error
+}
+
+func (e *TextError) Error() string { return e.Text }
+func (e *TextError) Unwrap() error { return e.Err }

@@ -136,6 +136,11 @@ func (s *xmlScan) text(name []byte, empty bool) (string, error) {
 	if err := s.endTag(name); err != nil {
 		return "", err
 	}
+	return textValue(raw)
+}
+
+// textValue is the character data raw as encoding/xml reads it.
+func textValue(raw []byte) (string, error) {
 	if bytes.Contains(raw, []byte("]]>")) {
 		return "", errUnusual // encoding/xml refuses it outside CDATA
 	}
@@ -159,16 +164,8 @@ func (s *xmlScan) skip(name []byte, empty bool) error {
 		if end < 0 {
 			return errUnusual
 		}
-		raw := s.b[s.i : s.i+end]
-		if bytes.Contains(raw, []byte("]]>")) {
-			return errUnusual
-		}
-		if bytes.IndexByte(raw, '&') >= 0 {
-			if _, err := unescape(raw); err != nil {
-				return err
-			}
-		} else if !plainText(raw) {
-			return errUnusual
+		if _, err := textValue(s.b[s.i : s.i+end]); err != nil {
+			return err
 		}
 		s.i += end
 		child, childEmpty, done, err := s.child(name)

@@ -135,7 +135,7 @@ func (s *Server) regionView(region string) *regionView {
 	}
 	v := &regionView{gen: gen, index: ix}
 	for _, img := range ix.byRegion[region] {
-		v.volatile = v.volatile || img.State == "pending" || img.NotFoundDescribes > 0
+		v.volatile = v.volatile || volatile(img)
 		if img.Public || len(img.SharedWith) > 0 {
 			v.shared = append(v.shared, img)
 		}

@@ -166,14 +166,15 @@ func readOnlyAction(action string) bool {
 	return strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "Get")
 }
 
+// volatile reports whether describing img may change it: it is pending or
+// still has NotFound answers to give.
+func volatile(img *Image) bool { return img.State == "pending" || img.NotFoundDescribes > 0 }
+
 // describeMayChange reports whether a DescribeImages request may change the
 // State: an image it names by id (ImageId.N), or any image of its region
 // when it names none, is pending or still has NotFound answers to give.
 // Callers hold s.mu.
 func (s *Server) describeMayChange(rq *request) bool {
-	volatile := func(img *Image) bool {
-		return img != nil && (img.State == "pending" || img.NotFoundDescribes > 0)
-	}
 	named := false
 	for k, vs := range rq.form {
 		if !strings.HasPrefix(k, "ImageId.") {
@@ -181,7 +182,7 @@ func (s *Server) describeMayChange(rq *request) bool {
 		}
 		named = true
 		for _, id := range vs {
-			if volatile(s.st.Images[id]) {
+			if img := s.st.Images[id]; img != nil && volatile(img) {
 				return true
 			}
 		}
