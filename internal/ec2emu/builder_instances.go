@@ -357,16 +357,7 @@ func writeInstanceDetails(x *xmlOut, s *Server, inst *Instance) {
 	x.elemOpt("privateIpAddress", inst.PrivateIP)
 	x.elemOpt("ipAddress", inst.PublicIP)
 	x.elemBool("sourceDestCheck", true)
-	x.open("groupSet")
-	for _, id := range inst.SecurityGroupIDs {
-		x.open("item")
-		x.elem("groupId", id)
-		if g := s.st.SecurityGroups[id]; g != nil {
-			x.elem("groupName", g.Name)
-		}
-		x.close("item")
-	}
-	x.close("groupSet")
+	writeGroupSet(x, s, inst.SecurityGroupIDs)
 	x.open("blockDeviceMapping")
 	for _, id := range inst.Volumes {
 		v := s.st.Volumes[id]
@@ -411,16 +402,7 @@ func writeInstanceDetails(x *xmlOut, s *Server, inst *Instance) {
 	x.elemOpt("privateIpAddress", inst.PrivateIP)
 	x.elemOpt("privateDnsName", privateDNS(inst.Region, inst.PrivateIP))
 	x.elemBool("sourceDestCheck", true)
-	x.open("groupSet")
-	for _, id := range inst.SecurityGroupIDs {
-		x.open("item")
-		x.elem("groupId", id)
-		if g := s.st.SecurityGroups[id]; g != nil {
-			x.elem("groupName", g.Name)
-		}
-		x.close("item")
-	}
-	x.close("groupSet")
+	writeGroupSet(x, s, inst.SecurityGroupIDs)
 	x.open("attachment")
 	x.elem("attachmentId", "eni-attach-"+strings.TrimPrefix(inst.NetworkInterfaceID, "eni-"))
 	x.elemInt("deviceIndex", 0)
@@ -748,4 +730,19 @@ func modifyInstanceAttribute(s *Server, rq *request, x *xmlOut) *apiError {
 	apply()
 	x.elemBool("return", true)
 	return nil
+}
+
+// writeGroupSet writes the security groups of an instance or of its
+// network interface (the same groupSet in both places).
+func writeGroupSet(x *xmlOut, s *Server, ids []string) {
+	x.open("groupSet")
+	for _, id := range ids {
+		x.open("item")
+		x.elem("groupId", id)
+		if g := s.st.SecurityGroups[id]; g != nil {
+			x.elem("groupName", g.Name)
+		}
+		x.close("item")
+	}
+	x.close("groupSet")
 }

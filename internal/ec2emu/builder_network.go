@@ -610,31 +610,28 @@ func writePermissions(x *xmlOut, name string, rules []SecurityRule, owner string
 			}
 		}
 		x.close("groups")
-		x.open("ipRanges")
-		for _, r := range rs {
-			if r.CIDR != "" {
-				x.open("item")
-				x.elem("cidrIp", r.CIDR)
-				x.elemOpt("description", r.Description)
-				x.close("item")
-			}
-		}
-		x.close("ipRanges")
-		x.open("ipv6Ranges")
-		for _, r := range rs {
-			if r.CIDRv6 != "" {
-				x.open("item")
-				x.elem("cidrIpv6", r.CIDRv6)
-				x.elemOpt("description", r.Description)
-				x.close("item")
-			}
-		}
-		x.close("ipv6Ranges")
+		writeRanges(x, "ipRanges", "cidrIp", rs, func(r SecurityRule) string { return r.CIDR })
+		writeRanges(x, "ipv6Ranges", "cidrIpv6", rs, func(r SecurityRule) string { return r.CIDRv6 })
 		x.open("prefixListIds")
 		x.close("prefixListIds")
 		x.close("item")
 	}
 	x.close(name)
+}
+
+// writeRanges writes the address ranges (cidr of each rule that has one)
+// of an IpPermission as the list set, each range in an element elem.
+func writeRanges(x *xmlOut, set, elem string, rules []SecurityRule, cidr func(SecurityRule) string) {
+	x.open(set)
+	for _, r := range rules {
+		if c := cidr(r); c != "" {
+			x.open("item")
+			x.elem(elem, c)
+			x.elemOpt("description", r.Description)
+			x.close("item")
+		}
+	}
+	x.close(set)
 }
 
 // protocolNames maps the protocol numbers EC2 names to their names.
