@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -521,4 +522,104 @@ func TestOrgCLIDisabledRegionIsIsolated(t *testing.T) {
 		"--accounts", acctMe+","+acctOther, "--role-name", "Audit")
 	wantCode(t, code, 0, out, errOut)
 	wantContains(t, "stdout", out, "Total: 3 account-regions in 2 accounts (3 ok, 0 failed)")
+}
+
+// blockedWriter lets its first write through, then blocks every write
+// until release is closed: an output nobody reads (a full pipe).
+type blockedWriter struct {
+	release chan struct{}
+	writes  int
+	buf     bytes.Buffer
+}
+
+func (w *blockedWriter) Write(p []byte) (int, error) {
+	if w.writes++; w.writes > 1 {
+		<-w.release
+	}
+	return w.buf.Write(p)
+}
+
+// docs/cli.md: a slow output never holds up the scan. With the output
+// blocked after its first line, every account-region is still scanned;
+// once the output drains, every one of them is written.
+func TestOrgCLISlowOutputDoesNotHoldUpTheScan(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "ap-south-1"}
+	o.seedAccounts(regions, acctMe)
+	crit := writeFile(t, "policy.json", simCriteria)
+	out := &blockedWriter{release: make(chan struct{})}
+	var errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"simulate", "--endpoint", o.URL, "--criteria", crit, "--regions", strings.Join(regions, ","), "--concurrency", "2"}, out, &errb)
+	}()
+	// The scan's pages (MaxResults 1000; the own-account lookup asks for 5).
+	scans := func() int {
+		n := 0
+		for _, c := range o.calls("DescribeImages") {
+			if c.Get("MaxResults") == "1000" {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for scans() < len(regions) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	scanned := scans()
+	close(out.release)
+	code := <-done
+	if scanned < len(regions) {
+		t.Errorf("with the output blocked, %d of %d account-regions were scanned: the output held up the scan", scanned, len(regions))
+	}
+	wantCode(t, code, 0, out.buf.String(), errb.String())
+	wantContains(t, "stdout", out.buf.String(), "Total: 8 account-regions in 1 accounts (8 ok, 0 failed)")
+}
+
+// docs/cli.md: rows beyond the memory budgets go to temporary files and
+// come back unchanged. With no waiting budget and 2-row spools every
+// account-region's rows go through a file; the document is the same as
+// with every row in memory, and no temporary file is left behind.
+func TestOrgCLISpooledRowsComeBackUnchanged(t *testing.T) {
+	o := newOrgEmu(t)
+	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"}
+	now := o.seedAccounts(regions, acctMe)
+	var extra []ec2emu.SeedImage
+	for _, r := range regions {
+		for i := 0; i < 5; i++ {
+			extra = append(extra, ec2emu.SeedImage{Region: r, Account: "555566667777", Public: true, CreationDate: ts(now.Add(-testDay)),
+				Name: fmt.Sprintf(`vendor "%d" <é> & co`, i), Description: "x"})
+		}
+	}
+	o.seed(extra...)
+	crit := writeFile(t, "policy.json", simCriteria)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	args := []string{"simulate", "--criteria", crit, "--at", ts(now), "--json", "--regions", strings.Join(regions, ","), "--concurrency", "3"}
+	items := func(out string) string {
+		doc := decodeScoped(t, out)
+		b, err := json.Marshal(doc.Scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	code, inMemory, errOut := o.cli(args...)
+	wantCode(t, code, 0, inMemory, errOut)
+
+	oldRows, oldBudget := spoolRows, waitingBudget
+	spoolRows, waitingBudget = 2, 0
+	defer func() { spoolRows, waitingBudget = oldRows, oldBudget }()
+	code, spooled, errOut := o.cli(args...)
+	wantCode(t, code, 0, spooled, errOut)
+	if a, b := items(inMemory), items(spooled); a != b {
+		t.Errorf("rows through files differ from rows in memory:\n%s\n%s", b, a)
+	}
+	if !strings.Contains(spooled, `vendor \"4\" \u003cé\u003e \u0026 co`) {
+		t.Errorf("a spooled name is not written back as it was:\n%s", spooled)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "amiwatermark-scope-*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
 }
