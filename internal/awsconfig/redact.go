@@ -2,6 +2,7 @@ package awsconfig
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 )
 
@@ -18,7 +19,7 @@ type Redactor struct {
 	// pairs marks the first two bytes of a secret: the scan looks closer
 	// only where they occur, at the secrets that begin with them (byPair,
 	// longest first).
-	pairs  *[1 << 16]bool
+	pairs  *[1 << 10]uint64 // a bit per pair: 8 KiB, it stays in cache
 	byPair map[uint16][]string
 	// firsts marks the first byte of a secret (for PartialTail).
 	firsts [256]bool
@@ -37,11 +38,11 @@ func NewRedactor(secrets ...string) *Redactor {
 		return r
 	}
 	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
-	r.pairs = new([1 << 16]bool)
+	r.pairs = new([1 << 10]uint64)
 	r.byPair = map[uint16][]string{}
 	for _, s := range r.secrets {
 		pair := uint16(s[0])<<8 | uint16(s[1])
-		r.pairs[pair] = true
+		r.pairs[pair>>6] |= 1 << (pair & 63)
 		r.byPair[pair] = append(r.byPair[pair], s)
 		r.firsts[s[0]] = true
 		r.maxLen = max(r.maxLen, len(s))
@@ -67,7 +68,14 @@ func (r *Redactor) Append(dst, p []byte) []byte {
 	}
 	start := 0
 	for i := 0; i+1 < len(p); i++ {
-		if !r.pairs[uint16(p[i])<<8|uint16(p[i+1])] {
+		// Eight pairs at a time while none begins a secret.
+		for i+9 <= len(p) && !r.anyPair(binary.BigEndian.Uint64(p[i:]), p[i+8]) {
+			i += 8
+		}
+		if i+1 >= len(p) {
+			break
+		}
+		if pair := uint16(p[i])<<8 | uint16(p[i+1]); r.pairs[pair>>6]&(1<<(pair&63)) == 0 {
 			continue
 		}
 		if n := r.match(p[i:]); n > 0 {
@@ -78,6 +86,21 @@ func (r *Redactor) Append(dst, p []byte) []byte {
 		}
 	}
 	return append(dst, p[start:]...)
+}
+
+// anyPair reports whether one of the eight pairs of bytes that start in w
+// (eight bytes, the first in the high byte) and end in w or in next begins
+// a secret.
+func (r *Redactor) anyPair(w uint64, next byte) bool {
+	pairs := r.pairs
+	for k := 0; k < 7; k++ {
+		pair := uint16(w >> (48 - 8*k))
+		if pairs[pair>>6]&(1<<(pair&63)) != 0 {
+			return true
+		}
+	}
+	pair := uint16(w)<<8 | uint16(next)
+	return pairs[pair>>6]&(1<<(pair&63)) != 0
 }
 
 // String returns s with every secret replaced.

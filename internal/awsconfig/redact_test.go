@@ -35,6 +35,18 @@ func TestRedactor(t *testing.T) {
 	if got := NewRedactor().String(key); got != key {
 		t.Errorf("no secrets: %q", got)
 	}
+	// The scan skips eight bytes at a time where no pair begins a secret:
+	// a secret at every offset around those blocks, in texts of every
+	// length, is found.
+	for pad := 0; pad < 20; pad++ {
+		for tail := 0; tail < 10; tail++ {
+			in := strings.Repeat("-", pad) + key + strings.Repeat("-", tail)
+			want := strings.Repeat("-", pad) + "[redacted]" + strings.Repeat("-", tail)
+			if got := r.String(in); got != want {
+				t.Errorf("secret after %d and before %d bytes: %q", pad, tail, got)
+			}
+		}
+	}
 }
 
 // FuzzRedactor: no secret survives, and text without secrets is unchanged.

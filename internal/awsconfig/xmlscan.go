@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,10 +22,17 @@ var errUnusual = errors.New("xml outside the fast path")
 // reads exactly what encoding/xml would, or refuses with errUnusual.
 type xmlScan struct {
 	b []byte
+	// s is b as a string: text values are slices of it (one copy of the
+	// body instead of one allocation per value), so a value keeps the
+	// whole body alive; callers that keep a few values long clone them.
+	s string
 	i int
-	// strs and bools hold the values the decoded fields point to.
+	// colon: the last name read has a colon.
+	colon bool
+	// strs, bools and times hold the values the decoded fields point to.
 	strs  []string
 	bools []bool
+	times []time.Time
 }
 
 // root skips an optional `<?xml version="1.0" encoding="UTF-8"?>` and
@@ -90,7 +98,7 @@ func (s *xmlScan) child(parent []byte) (name []byte, empty, end bool, err error)
 		return nil, false, true, s.endTag(parent)
 	}
 	s.i++
-	if name, err = s.name(); err != nil || bytes.IndexByte(name, ':') >= 0 {
+	if name, err = s.name(); err != nil || s.colon {
 		return nil, false, false, errUnusual
 	}
 	switch {
@@ -124,11 +132,21 @@ func (s *xmlScan) text(name []byte, empty bool) (string, error) {
 	if empty {
 		return "", nil
 	}
-	end := bytes.IndexByte(s.b[s.i:], '<')
-	if end < 0 {
-		return "", errUnusual
+	start := s.i
+	// Most values are short and plain: one pass finds their end and
+	// checks them. Anything else takes the full way (textValue).
+	i := start
+	for i < len(s.b) && textPlain[s.b[i]] {
+		i++
 	}
-	raw := s.b[s.i : s.i+end]
+	plain := i < len(s.b) && s.b[i] == '<'
+	end := i - start
+	if !plain {
+		end = bytes.IndexByte(s.b[start:], '<')
+		if end < 0 {
+			return "", errUnusual
+		}
+	}
 	s.i += end
 	if s.i+1 >= len(s.b) || s.b[s.i+1] != '/' {
 		return "", errUnusual
@@ -136,11 +154,25 @@ func (s *xmlScan) text(name []byte, empty bool) (string, error) {
 	if err := s.endTag(name); err != nil {
 		return "", err
 	}
-	return textValue(raw)
+	if plain {
+		return s.s[start : start+end], nil
+	}
+	return s.textValue(start, start+end)
 }
 
-// textValue is the character data raw as encoding/xml reads it.
-func textValue(raw []byte) (string, error) {
+// textPlain marks the bytes a value can hold as they are: printable ASCII
+// but for < & and ] (which may begin "]]>").
+var textPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '<' && c != '&' && c != ']' && c != 0x7f
+	}
+	t['\t'], t['\n'] = true, true
+	return t
+}()
+
+// textValue is the character data b[start:end] as encoding/xml reads it.
+func (s *xmlScan) textValue(start, end int) (string, error) {
+	raw := s.b[start:end]
 	if bytes.Contains(raw, []byte("]]>")) {
 		return "", errUnusual // encoding/xml refuses it outside CDATA
 	}
@@ -148,7 +180,7 @@ func textValue(raw []byte) (string, error) {
 		if !plainText(raw) {
 			return "", errUnusual
 		}
-		return string(raw), nil
+		return s.s[start:end], nil
 	}
 	return unescape(raw)
 }
@@ -164,7 +196,7 @@ func (s *xmlScan) skip(name []byte, empty bool) error {
 		if end < 0 {
 			return errUnusual
 		}
-		if _, err := textValue(s.b[s.i : s.i+end]); err != nil {
+		if _, err := s.textValue(s.i, s.i+end); err != nil {
 			return err
 		}
 		s.i += end
@@ -197,22 +229,44 @@ func (s *xmlScan) space() {
 
 // name reads an ASCII XML name (letters, digits, _ - . :, not starting
 // with a digit, - or .).
+// It sets s.colon when the name has a colon (a namespace prefix).
 func (s *xmlScan) name() ([]byte, error) {
 	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' ||
-			s.i > start && (c >= '0' && c <= '9' || c == '-' || c == '.') {
+	var classes uint8
+	if s.i < len(s.b) && nameChar[s.b[s.i]]&nameStart != 0 {
+		for s.i < len(s.b) && nameChar[s.b[s.i]] != 0 {
+			classes |= nameChar[s.b[s.i]]
 			s.i++
-			continue
 		}
-		break
 	}
 	if s.i == start {
 		return nil, errUnusual
 	}
+	s.colon = classes&nameColon != 0
 	return s.b[start:s.i], nil
 }
+
+// nameChar classes the bytes of names: nameStart may begin one,
+// nameInner only follow; a colon is also nameColon.
+const (
+	nameStart = 1 << iota
+	nameInner
+	nameColon
+)
+
+var nameChar = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
+			t[c] = nameStart
+		case c == ':':
+			t[c] = nameStart | nameColon
+		case c >= '0' && c <= '9' || c == '-' || c == '.':
+			t[c] = nameInner
+		}
+	}
+	return t
+}()
 
 // plainText reports whether b holds only characters XML allows (tab,
 // newline and from space up, valid UTF-8, no U+FFFE/U+FFFF or surrogates).

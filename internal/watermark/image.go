@@ -1,6 +1,9 @@
 package watermark
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Watermark is one watermark as DescribeImages reports it.
 type Watermark struct {
@@ -44,6 +47,42 @@ type Image struct {
 	// reports for the image; nil when it reports none (the image was never
 	// scanned).
 	ScanResults *ScanResults
+}
+
+// Detached returns a copy of img that shares no memory with it, strings
+// included. The strings of an image decoded from DescribeImages are slices
+// of its whole page (awsconfig.FastDescribeImages): an image kept past its
+// page is kept detached, so that it does not keep the page alive.
+func (img Image) Detached() Image {
+	for _, s := range []*string{&img.ID, &img.Region, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.Description,
+		&img.State, &img.SourceImageID, &img.SourceImageRegion, &img.SourceInstanceID} {
+		*s = strings.Clone(*s)
+	}
+	if img.ProductCodes != nil {
+		codes := make([]string, len(img.ProductCodes))
+		for i, c := range img.ProductCodes {
+			codes[i] = strings.Clone(c)
+		}
+		img.ProductCodes = codes
+	}
+	if img.Watermarks != nil {
+		ws := make([]Watermark, len(img.Watermarks))
+		for i, w := range img.Watermarks {
+			w.Key, w.SourceImageID, w.SourceImageRegion = strings.Clone(w.Key), strings.Clone(w.SourceImageID), strings.Clone(w.SourceImageRegion)
+			ws[i] = w
+		}
+		img.Watermarks = ws
+	}
+	if img.ScanResults != nil {
+		sr := *img.ScanResults
+		sr.HighestFindingSeverity = Severity(strings.Clone(string(sr.HighestFindingSeverity)))
+		img.ScanResults = &sr
+	}
+	if img.Allowed != nil {
+		a := *img.Allowed
+		img.Allowed = &a
+	}
+	return img
 }
 
 // HasKey reports whether the image carries the watermark key.
