@@ -236,21 +236,22 @@ func redact(s string) string { return currentRedactor().String(s) }
 type redactWriter struct {
 	w    io.Writer
 	held []byte
+	// out is the redacted text of the last write and joined the held
+	// bytes followed by the next write: buffers reused from write to write.
+	out, joined []byte
 }
 
 func (r *redactWriter) Write(p []byte) (int, error) {
 	red := currentRedactor()
 	data := p
 	if len(r.held) > 0 {
-		data = append(r.held, p...)
-		r.held = nil
+		r.joined = append(append(r.joined[:0], r.held...), p...)
+		data = r.joined
 	}
 	keep := red.PartialTail(data)
-	out := red.Append(make([]byte, 0, len(data)-keep+64), data[:len(data)-keep])
-	if keep > 0 {
-		r.held = append([]byte(nil), data[len(data)-keep:]...)
-	}
-	if _, err := r.w.Write(out); err != nil {
+	r.out = red.Append(r.out[:0], data[:len(data)-keep])
+	r.held = append(r.held[:0], data[len(data)-keep:]...)
+	if _, err := r.w.Write(r.out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -261,9 +262,9 @@ func (r *redactWriter) Flush() error {
 	if len(r.held) == 0 {
 		return nil
 	}
-	out := currentRedactor().Append(nil, r.held)
-	r.held = nil
-	_, err := r.w.Write(out)
+	r.out = currentRedactor().Append(r.out[:0], r.held)
+	r.held = r.held[:0]
+	_, err := r.w.Write(r.out)
 	return err
 }
 

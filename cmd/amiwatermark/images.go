@@ -108,3 +108,45 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// eachPageAhead calls fn with each page in order while the next page is
+// already being fetched: a scan's evaluation of one page overlaps the
+// latency of the next call instead of adding to it. At most one call is in
+// flight, as with a plain paginator; more and next (a paginator's
+// HasMorePages and NextPage) are only called from the fetching goroutine.
+// The first error, of a fetch or of fn, ends the walk and is returned; the
+// fetch in flight is then cancelled.
+func eachPageAhead[T any](ctx context.Context, more func() bool, next func(context.Context) (T, error), fn func(T) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		page T
+		err  error
+	}
+	pages := make(chan result) // unbuffered: one page ahead, not more
+	go func() {
+		defer close(pages)
+		for more() {
+			page, err := next(ctx)
+			select {
+			case pages <- result{page, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for r := range pages {
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(r.page); err != nil {
+			return err
+		}
+	}
+	// The fetcher also stops when the caller's context ends, possibly
+	// before handing over its error: that is not the end of the pages.
+	return ctx.Err()
+}

@@ -623,3 +623,53 @@ func TestOrgCLISpooledRowsComeBackUnchanged(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+// TestOrgCLIPreparesAFewAccountsAhead: account preparations (AssumeRole)
+// share the concurrency slots with the scopes and run only a few accounts
+// ahead of them, so the first account's scopes do not wait behind the
+// preparations of accounts far down the list.
+func TestOrgCLIPreparesAFewAccountsAhead(t *testing.T) {
+	o := newOrgEmu(t)
+	var accounts []string
+	for i := 1; i <= 10; i++ {
+		accounts = append(accounts, fmt.Sprintf("7000000%05d", i))
+	}
+	o.seedAccounts([]string{regionEast, regionWest}, accounts...)
+	if err := o.Emulator.SetFaults(ec2emu.Faults{Latency: 40 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--json", "--accounts", strings.Join(accounts, ","),
+		"--role-name", "Audit", "--regions", regionEast+","+regionWest, "--concurrency", "4")
+	wantCode(t, code, 0, out, errOut)
+	// 4 slots, 2 regions per account: 2 accounts ahead. When the first
+	// DescribeImages arrives, at most 3 AssumeRole calls were made (the
+	// first account's, the next one's, and the one its start let begin).
+	// Preparations taking every free slot would have made 4.
+	o.mu.Lock()
+	assumed, total := 0, 0
+	for _, b := range o.reqs {
+		v, _ := url.ParseQuery(b)
+		switch v.Get("Action") {
+		case "AssumeRole":
+			total++
+		case "DescribeImages":
+			if assumed == 0 && total == 0 {
+				t.Error("a DescribeImages before any AssumeRole")
+			}
+			if assumed == 0 {
+				assumed = total
+			}
+		}
+	}
+	o.mu.Unlock()
+	if assumed == 0 || assumed > 3 {
+		t.Errorf("%d AssumeRole calls before the first DescribeImages, want 1 to 3", assumed)
+	}
+	if total != len(accounts) {
+		t.Errorf("%d AssumeRole calls, want one per account (%d)", total, len(accounts))
+	}
+	if doc := decodeScoped(t, out); len(doc.Scopes) != 2*len(accounts) {
+		t.Errorf("%d scopes, want %d", len(doc.Scopes), 2*len(accounts))
+	}
+}

@@ -191,7 +191,8 @@ func (j *jsonReport) scope(r *scopeResult) error {
 		}
 		n++
 		b = append(b, "\n      "...)
-		_, err := j.bw.Write(row.appendJSON(b))
+		b = row.appendJSON(b)
+		_, err := j.bw.Write(b)
 		return err
 	})
 	if err != nil {
@@ -310,6 +311,15 @@ func (r *scopeRow) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// jsonPlain marks the bytes appendJSONString copies as they are: ASCII
+// from space up but for " \ < > &.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes it: HTML
 // characters and U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
@@ -318,11 +328,11 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -118,11 +118,14 @@ var waitingBudget = 16 << 20
 // spool holds a scope's rows: in memory, then in a temporary file (each
 // row as its fields, length-prefixed: see appendBinary).
 type spool struct {
-	rows []scopeRow
-	// size is the approximate memory of rows.
-	size int
-	path string
-	n    int
+	// rows are the rows in memory, in chunks of rowChunk (growing a
+	// single slice would copy them again and again).
+	rows [][]scopeRow
+	// inMemory counts them; size is their approximate memory.
+	inMemory int
+	size     int
+	path     string
+	n        int
 	// blockedByOwner counts the blocked image rows per owner.
 	blockedByOwner map[string]int
 }
@@ -144,8 +147,21 @@ func (s *spool) memory() int {
 	return s.size
 }
 
+// rowChunk is how many rows a chunk of a spool holds.
+const rowChunk = 256
+
 func (s *spool) add(r scopeRow) error {
-	s.rows = append(s.rows, r)
+	// The first chunk grows as rows come (most scopes have few); the next
+	// ones are made whole.
+	switch n := len(s.rows); {
+	case n == 0:
+		s.rows = append(s.rows, nil)
+	case len(s.rows[n-1]) == rowChunk:
+		s.rows = append(s.rows, make([]scopeRow, 0, rowChunk))
+	}
+	last := &s.rows[len(s.rows)-1]
+	*last = append(*last, r)
+	s.inMemory++
 	s.size += rowSize(&r)
 	s.n++
 	if r.Blocked && r.Kind == "image" {
@@ -154,7 +170,7 @@ func (s *spool) add(r scopeRow) error {
 		}
 		s.blockedByOwner[r.ownerKey()]++
 	}
-	if len(s.rows) >= spoolRows {
+	if s.inMemory >= spoolRows {
 		return s.spill()
 	}
 	return nil
@@ -163,12 +179,10 @@ func (s *spool) add(r scopeRow) error {
 // park moves the rows in memory to the file, and frees their slots (a
 // finished scope adds no more rows).
 func (s *spool) park() error {
-	if s == nil || len(s.rows) == 0 {
+	if s == nil || s.inMemory == 0 {
 		return nil
 	}
-	err := s.spill()
-	s.rows = nil
-	return err
+	return s.spill()
 }
 
 func (s *spool) spill() error {
@@ -187,10 +201,13 @@ func (s *spool) spill() error {
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
 	var rec []byte
-	for i := range s.rows {
-		rec = s.rows[i].appendBinary(rec[:0])
-		if _, err = bw.Write(rec); err != nil {
-			break
+write:
+	for _, chunk := range s.rows {
+		for i := range chunk {
+			rec = chunk[i].appendBinary(rec[:0])
+			if _, err = bw.Write(rec); err != nil {
+				break write
+			}
 		}
 	}
 	if err == nil {
@@ -202,9 +219,7 @@ func (s *spool) spill() error {
 	if err != nil {
 		return fmt.Errorf("spooling results to %s: %w", s.path, err)
 	}
-	clear(s.rows) // the slots must not keep the rows' strings alive
-	s.rows = s.rows[:0]
-	s.size = 0
+	s.rows, s.inMemory, s.size = nil, 0, 0 // nothing keeps the rows' strings alive
 	return nil
 }
 
@@ -233,9 +248,11 @@ func (s *spool) each(fn func(scopeRow) error) error {
 			return fmt.Errorf("reading the results spooled to %s: %w", s.path, err)
 		}
 	}
-	for _, r := range s.rows {
-		if err := fn(r); err != nil {
-			return err
+	for _, chunk := range s.rows {
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -320,7 +337,7 @@ func (s *spool) remove() {
 		os.Remove(s.path)
 		s.path = ""
 	}
-	s.rows, s.size = nil, 0
+	s.rows, s.inMemory, s.size = nil, 0, 0
 }
 
 // progress counts what the run has done, for the progress line.
@@ -545,22 +562,37 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 		close(results)
 	}()
 
-	// Account preparations run ahead of the scopes, at most `concurrency`
-	// at once and sharing the scopes' slots: the account's credentials
-	// (AssumeRole) and, with --regions all, its region list.
+	// Account preparations run ahead of the scopes, sharing the scopes'
+	// slots: the account's credentials (AssumeRole) and, with --regions
+	// all, its region list. They run a few accounts ahead, not more: a
+	// preparation far ahead would hold a slot that a scope of the current
+	// accounts could use.
 	type regionList struct {
 		regions []string
 		err     error
+		ahead   bool // holds a token of ahead
 	}
 	lists := make([]chan regionList, len(accounts))
 	for i := range accounts {
 		lists[i] = make(chan regionList, 1)
 	}
+	ahead := make(chan struct{}, prepareAhead(env.plan))
 	go func() {
-		for i, a := range accounts {
+		acquire := func(ch chan struct{}) bool {
 			select {
-			case sem <- struct{}{}:
+			case ch <- struct{}{}:
+				return true
 			case <-ctx.Done():
+				return false
+			}
+		}
+		for i, a := range accounts {
+			ok := acquire(ahead)
+			if ok && !acquire(sem) {
+				<-ahead
+				ok = false
+			}
+			if !ok {
 				for _, l := range lists[i:] {
 					l <- regionList{err: ctx.Err()}
 				}
@@ -575,7 +607,7 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 					// refusal is remembered and reported by each scope.
 					_, _ = env.config(ctx, a)
 				}
-				lists[i] <- regionList{rs, err}
+				lists[i] <- regionList{rs, err, true}
 			}(i, a)
 		}
 	}()
@@ -589,6 +621,9 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 	}
 	for i, a := range accounts {
 		l := <-lists[i]
+		if l.ahead {
+			<-ahead // the next account's preparation may start
+		}
 		if l.err != nil {
 			r := &scopeResult{Account: a, Region: "all", Status: scopeFailed, Error: l.err.Error()}
 			if ctx.Err() != nil {
@@ -635,6 +670,17 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 		}
 	}
 	prog.final.Store(true)
+}
+
+// prepareAhead is how many accounts are prepared ahead of the scopes
+// being started: enough for the slots of about one round of scopes
+// (concurrency / regions per account), at least 2.
+func prepareAhead(p *scopePlan) int {
+	perAccount := len(p.regions)
+	if p.allRegions || perAccount == 0 {
+		perAccount = 8 // unknown before DescribeRegions: EC2 has 17 by default
+	}
+	return max(2, (p.concurrency+perAccount-1)/perAccount)
 }
 
 // runScope runs cmd's work in one scope and fills r.

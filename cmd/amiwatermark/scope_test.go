@@ -167,6 +167,47 @@ func TestPacerAIMD(t *testing.T) {
 	}
 }
 
+// TestSpoolChunks: rows kept in memory across several chunks, spilled in
+// the middle of a chunk, added after the spill and parked come back in
+// order.
+func TestSpoolChunks(t *testing.T) {
+	old := spoolRows
+	spoolRows = 700 // two whole chunks and part of a third, then a spill
+	defer func() { spoolRows = old }()
+	s := &spool{}
+	const n = 1500
+	for i := 0; i < n; i++ {
+		if err := s.add(scopeRow{Kind: "image", ImageID: fmt.Sprintf("ami-%017d", i), Status: "blocked"}); err != nil {
+			t.Fatal(err)
+		}
+		if s.inMemory >= spoolRows {
+			t.Fatalf("row %d: %d rows in memory, the budget is %d", i, s.inMemory, spoolRows)
+		}
+	}
+	if s.path == "" || s.inMemory != n-2*700 || s.memory() <= 0 {
+		t.Fatalf("after %d rows: file %q, %d in memory (%d bytes)", n, s.path, s.inMemory, s.memory())
+	}
+	check := func(when string) {
+		t.Helper()
+		i := 0
+		if err := s.each(func(r scopeRow) error {
+			if want := fmt.Sprintf("ami-%017d", i); r.ImageID != want {
+				return fmt.Errorf("row %d is %s, want %s", i, r.ImageID, want)
+			}
+			i++
+			return nil
+		}); err != nil || i != n {
+			t.Fatalf("%s: %d rows read, %v", when, i, err)
+		}
+	}
+	check("in memory and in the file")
+	if err := s.park(); err != nil || s.inMemory != 0 || s.rows != nil || s.memory() != 0 {
+		t.Fatalf("park: %v, %d rows (%d bytes) left in memory", err, s.inMemory, s.memory())
+	}
+	check("parked")
+	s.remove()
+}
+
 func TestSpoolSpillsAndStreams(t *testing.T) {
 	old := spoolRows
 	spoolRows = 8
@@ -180,8 +221,8 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 	if s.path == "" {
 		t.Fatal("50 rows over an 8-row memory budget did not spill to a file")
 	}
-	if len(s.rows) >= spoolRows {
-		t.Errorf("%d rows in memory, budget %d", len(s.rows), spoolRows)
+	if s.inMemory >= spoolRows {
+		t.Errorf("%d rows in memory, budget %d", s.inMemory, spoolRows)
 	}
 	if s.blockedByOwner[""+"unknown"] != 50 {
 		t.Errorf("blocked by owner = %v", s.blockedByOwner)
@@ -198,8 +239,8 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 		t.Fatalf("read %d rows, err %v", n, err)
 	}
 	// Parking moves the rest to the file; the order stays.
-	if err := s.park(); err != nil || len(s.rows) != 0 {
-		t.Fatalf("park: %v, %d rows left in memory", err, len(s.rows))
+	if err := s.park(); err != nil || s.inMemory != 0 || s.rows != nil {
+		t.Fatalf("park: %v, %d rows left in memory", err, s.inMemory)
 	}
 	n = 0
 	_ = s.each(func(r scopeRow) error {

@@ -289,3 +289,74 @@ func TestSimulateAWSError(t *testing.T) {
 	wantCode(t, code, 1, out, errOut)
 	wantContains(t, "stderr", errOut, "amiwatermark simulate: describing images in us-east-1: ", "UnauthorizedOperation")
 }
+
+// TestSimulateManyPages: a scan of several pages, each evaluated while the
+// next is fetched, gives every image once with its rows intact (blocked
+// rows in --json, the by-owner totals), and --in-use finds the running
+// image on the last page.
+func TestSimulateManyPages(t *testing.T) {
+	e := newEmu(t)
+	now := e.Emulator.Now()
+	const n = 2345 // three pages of DescribeImages
+	var imgs []ec2emu.SeedImage
+	for i := 0; i < n; i++ {
+		owner := acctOther
+		if i%3 == 0 {
+			owner = "555566667777"
+		}
+		imgs = append(imgs, ec2emu.SeedImage{Region: regionEast, Account: owner, Public: true, Name: fmt.Sprintf("img-%04d", i),
+			CreationDate: ts(now.Add(-time.Duration(i) * time.Minute))})
+	}
+	ids := e.SeedImages(t, imgs...)
+	// An instance of the account runs the oldest image (on the last page).
+	if _, err := e.EC2(regionEast, acctMe).RunInstances(t.Context(), &ec2.RunInstancesInput{ImageId: aws.String(ids[n-1]),
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	crit := writeFile(t, "policy.json", `[{"ImageNames":["img-00*"]}]`) // 100 allowed
+	code, out, errOut := e.cli("simulate", "--region", regionEast, "--at", ts(now), "--criteria", crit, "--account", acctMe, "--json", "--in-use")
+	wantCode(t, code, 0, out, errOut)
+	var doc struct {
+		Totals         struct{ Images, Allowed, Blocked int }
+		BlockedByOwner map[string]int `json:"blocked_by_owner"`
+		Blocked        []struct {
+			ImageID string `json:"image_id"`
+			OwnerID string `json:"owner_id"`
+			Name    string
+		}
+		InUse struct {
+			Images []struct {
+				ImageID string `json:"image_id"`
+				Name    string
+				Status  string
+			}
+		} `json:"in_use"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if doc.Totals.Images != n || doc.Totals.Allowed != 100 || doc.Totals.Blocked != n-100 || len(doc.Blocked) != n-100 {
+		t.Fatalf("totals %+v, %d blocked rows; want %d images, 100 allowed", doc.Totals, len(doc.Blocked), n)
+	}
+	byID := map[string]int{}
+	for i, id := range ids {
+		byID[id] = i
+	}
+	seen := map[string]bool{}
+	for _, b := range doc.Blocked {
+		i, ok := byID[b.ImageID]
+		if !ok || seen[b.ImageID] || b.Name != fmt.Sprintf("img-%04d", i) || b.OwnerID != imgs[i].Account {
+			t.Fatalf("blocked row %+v: not an image of the seed, twice, or with another's name or owner", b)
+		}
+		seen[b.ImageID] = true
+	}
+	if want := map[string]int{"555566667777": 782 - 34, acctOther: n - 782 - 66}; fmt.Sprint(doc.BlockedByOwner) != fmt.Sprint(want) {
+		t.Errorf("blocked by owner %v, want %v", doc.BlockedByOwner, want)
+	}
+	if len(doc.InUse.Images) != 1 || doc.InUse.Images[0].ImageID != ids[n-1] || doc.InUse.Images[0].Name != fmt.Sprintf("img-%04d", n-1) || doc.InUse.Images[0].Status != "blocked" {
+		t.Errorf("in use: %+v", doc.InUse.Images)
+	}
+	if got := e.Emulator.Stats().Actions["DescribeImages"]; got != 3 {
+		t.Errorf("%d DescribeImages calls: the scan should take 3 pages", got)
+	}
+}
