@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
@@ -40,6 +46,10 @@ func (w countingWriter) Write(b []byte) (int, error) {
 //	floor_s       chain × ceil(scopes / concurrency)
 //	wall/floor    must be <= 1.3
 //	speedup       seq_s / wall_s; speedup/conc must be >= 0.8
+//	cli_cpu_us/image, emu_cpu_us/image
+//	              CPU (user + system) of the concurrent run per image, in the
+//	              CLI and in the emulator (this process)
+//	cpu_busy      both CPUs over wall × cores: near 1, the run is CPU-bound
 //	peak_rss_MB   the CLI process's peak resident memory (VmHWM)
 //	rss/data      peak_rss / bytes of all DescribeImages answers: far below
 //	              1 when images are not held
@@ -106,6 +116,13 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 			b.Fatal(err)
 		}
 	}
+	// The emulator orders the seeded images at the first DescribeImages
+	// after seeding (a one-time build, under its lock). Do it here, so
+	// neither run pays it: otherwise only the first run, the concurrent
+	// one, would.
+	if _, err := ts.EC2(regions[0], accounts[0]).DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(5)}); err != nil {
+		b.Fatal(err)
+	}
 	if err := srv.SetFaults(ec2emu.Faults{Latency: latency}); err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +142,7 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 	// run runs the CLI; the criteria are evaluated for an outside account
 	// (--account), so no image is exempt as the scope's own: 90 % are
 	// blocked and stream through the output.
-	run := func(concurrency int) (time.Duration, int64, map[string]int) {
+	run := func(concurrency int) (time.Duration, int64, map[string]int, cpuTimes) {
 		cmd := exec.Command(bin, "simulate", "--endpoint", ts.URL, "--criteria", crit, "--account", "999999999999", "--json",
 			"--accounts", "org", "--role-name", "AMIWatermarkAudit", "--regions", strings.Join(regions, ","),
 			"--concurrency", fmt.Sprint(concurrency))
@@ -133,7 +150,7 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		sink := &totalsSink{}
 		var errb strings.Builder
 		cmd.Stdout, cmd.Stderr = sink, &errb
-		start := time.Now()
+		start, emuStart := time.Now(), selfCPU()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
@@ -158,19 +175,23 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		}()
 		err := cmd.Wait()
 		wall := time.Since(start)
+		cpu := cpuTimes{emu: selfCPU() - emuStart}
+		if st := cmd.ProcessState; st != nil {
+			cpu.cli = st.UserTime() + st.SystemTime()
+		}
 		close(stop)
 		<-polled
 		if err != nil {
 			b.Fatalf("%v: %v\n%s", cmd.Args, err, errb.String())
 		}
-		return wall, rss, sink.totals()
+		return wall, rss, sink.totals(), cpu
 	}
 
 	for i := 0; i < b.N; i++ {
 		respBytes.Store(0)
-		wall, rss, tot := run(defaultConcurrency)
+		wall, rss, tot, cpu := run(defaultConcurrency)
 		data := respBytes.Load()
-		seq, seqRSS, seqTot := run(1)
+		seq, seqRSS, seqTot, _ := run(1)
 		scopes := nAccounts * len(regions)
 		chain := seq / time.Duration(scopes)
 		rounds := (scopes + defaultConcurrency - 1) / defaultConcurrency
@@ -182,6 +203,10 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		b.ReportMetric(wall.Seconds()/floor.Seconds(), "wall/floor")
 		b.ReportMetric(seq.Seconds()/wall.Seconds(), "speedup")
 		b.ReportMetric(seq.Seconds()/wall.Seconds()/defaultConcurrency, "speedup/conc")
+		images := float64(scopes * perScope)
+		b.ReportMetric(float64(cpu.cli.Microseconds())/images, "cli_cpu_us/image")
+		b.ReportMetric(float64(cpu.emu.Microseconds())/images, "emu_cpu_us/image")
+		b.ReportMetric((cpu.cli+cpu.emu).Seconds()/wall.Seconds()/float64(runtime.NumCPU()), "cpu_busy")
 		b.ReportMetric(float64(rss)/(1<<20), "peak_rss_MB")
 		b.ReportMetric(float64(seqRSS)/(1<<20), "seq_peak_rss_MB")
 		b.ReportMetric(float64(rss)/float64(data), "rss/data")
@@ -190,6 +215,18 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 			b.Fatalf("totals: concurrent %v, sequential %v", tot, seqTot)
 		}
 	}
+}
+
+// cpuTimes is the CPU a run cost the CLI and the emulator (this process).
+type cpuTimes struct{ cli, emu time.Duration }
+
+// selfCPU is the CPU time this process (the emulator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ts0(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -201,9 +238,11 @@ type totalsSink struct {
 }
 
 func (s *totalsSink) Write(p []byte) (int, error) {
+	// The same buffer throughout: this process is the emulator, and its
+	// garbage would be the emulator's CPU.
 	s.tail = append(s.tail, p...)
 	if len(s.tail) > 1<<16 {
-		s.tail = append(s.tail[:0:0], s.tail[len(s.tail)-1<<15:]...)
+		s.tail = s.tail[:copy(s.tail, s.tail[len(s.tail)-1<<15:])]
 	}
 	return len(p), nil
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -174,6 +175,29 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(x.b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(x.b)
+	reuseAnswerBuffer(x.b)
+}
+
+// answerBuffers keeps the buffers of written answers for the next ones: a
+// scan's DescribeImages pages are up to a megabyte each, and allocating
+// them anew makes the emulator's garbage collector, which walks every
+// stored image, run often.
+var answerBuffers sync.Pool
+
+func answerBuffer() []byte {
+	if b, ok := answerBuffers.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 1024)
+}
+
+// reuseAnswerBuffer returns b to the pool once its answer is written
+// (net/http keeps no reference to what Write was given). Buffers past
+// 4 MiB are left to the collector.
+func reuseAnswerBuffer(b []byte) {
+	if cap(b) <= 4<<20 {
+		answerBuffers.Put(&b)
+	}
 }
 
 // describeShared serves a DescribeImages request that changes nothing
@@ -266,7 +290,7 @@ type xmlOut struct {
 }
 
 func newXMLOut(action, reqID string) *xmlOut {
-	x := &xmlOut{b: make([]byte, 0, 1024), action: action}
+	x := &xmlOut{b: answerBuffer(), action: action}
 	x.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	x.raw("<" + action + "Response xmlns=\"" + xmlNS + "\">")
 	x.elem("requestId", reqID)
@@ -376,13 +400,22 @@ func appendDigits(b []byte, v, width int) []byte {
 	return append(b, buf[i:]...)
 }
 
+// xmlPlain marks the bytes text copies as they are: printable ASCII but
+// for & < > " '.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`&<>"'`, rune(c))
+	}
+	return t
+}()
+
 // text appends s escaped for XML character data. Characters XML 1.0 cannot
 // carry are replaced by U+FFFD so the SDK's decoder never fails on them.
 func (x *xmlOut) text(s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '"' && c != '\'' {
+		if xmlPlain[c] {
 			i++
 			continue
 		}

@@ -391,7 +391,15 @@ func decodeKeysetToken(tok, idPrefix string) (cd int64, id string, fp uint64, ok
 func writeImage(x *xmlOut, img *Image, allowed *bool) {
 	x.open("item")
 	x.elem("imageId", img.ID)
-	x.elem("imageLocation", imageLocation(img))
+	if img.ImageLocation != "" {
+		x.elem("imageLocation", img.ImageLocation)
+	} else { // imageLocation's default, written without building it
+		x.open("imageLocation")
+		x.text(img.Owner)
+		x.text("/")
+		x.text(img.Name)
+		x.close("imageLocation")
+	}
 	x.elem("imageState", img.State)
 	x.elem("imageOwnerId", img.Owner)
 	x.elemOpt("imageOwnerAlias", img.OwnerAlias)
