@@ -3,6 +3,7 @@ package ec2emu_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -108,5 +109,73 @@ func TestConcurrentDescribesSeeChanges(t *testing.T) {
 	out, err := cother.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ownerIDs[1:2]})
 	if err != nil || len(out.Images) != 1 || len(out.Images[0].ImageWatermarks) != 1 {
 		t.Fatalf("the shared image with its watermark: %v %+v", err, out)
+	}
+}
+
+// TestDescribeAnswersFollowChanges: a change to an image, to the account's
+// Allowed AMIs setting (imageAllowed) or a deregistration is in the very
+// next DescribeImages answer (describes that change nothing run under the
+// shared lock, from the cached region view), and an unchanged image
+// answers the same every time.
+func TestDescribeAnswersFollowChanges(t *testing.T) {
+	const owner = "111122223333"
+	ts := emutest.NewServer(t, emutest.Options{})
+	var seed []ec2emu.SeedImage
+	for i := 0; i < 30; i++ {
+		seed = append(seed, ec2emu.SeedImage{Region: "us-east-1", Account: owner, Name: fmt.Sprintf("img-%d", i)})
+	}
+	ids := ts.SeedImages(t, seed...)
+	ctx := context.Background()
+	c := ts.EC2("us-east-1", owner)
+	describe := func() map[string]types.Image {
+		t.Helper()
+		out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]types.Image{}
+		for _, im := range out.Images {
+			m[aws.ToString(im.ImageId)] = im
+		}
+		return m
+	}
+	first, again := describe(), describe()
+	if len(first) != 30 || !reflect.DeepEqual(first, again) {
+		t.Fatalf("an unchanged region answers differently: %d then %d images", len(first), len(again))
+	}
+	if _, err := c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(ids[3]), WatermarkName: aws.String("golden")}); err != nil {
+		t.Fatal(err)
+	}
+	after := describe()
+	if len(after[ids[3]].ImageWatermarks) != 1 || aws.ToString(after[ids[3]].ImageWatermarks[0].WatermarkKey) != owner+":golden" {
+		t.Fatalf("the watermark just attached is missing: %+v", after[ids[3]].ImageWatermarks)
+	}
+	delete(after, ids[3])
+	delete(first, ids[3])
+	if !reflect.DeepEqual(first, after) {
+		t.Error("images that did not change answer differently")
+	}
+	if _, err := c.EnableAllowedImagesSettings(ctx, &ec2.EnableAllowedImagesSettingsInput{AllowedImagesSettingsState: types.AllowedImagesSettingsEnabledStateAuditMode}); err != nil {
+		t.Fatal(err)
+	}
+	for id, im := range describe() {
+		if im.ImageAllowed == nil || !*im.ImageAllowed {
+			t.Fatalf("%s in audit mode: imageAllowed %v, want true (own image)", id, im.ImageAllowed)
+		}
+	}
+	if _, err := c.DisableAllowedImagesSettings(ctx, &ec2.DisableAllowedImagesSettingsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(ids[0])}); err != nil {
+		t.Fatal(err)
+	}
+	final := describe()
+	if _, ok := final[ids[0]]; ok || len(final) != 29 {
+		t.Errorf("after a deregistration: %d images, the deregistered one present: %v", len(final), ok)
+	}
+	for id, im := range final {
+		if im.ImageAllowed != nil {
+			t.Fatalf("%s with the setting disabled again: imageAllowed %v, want none", id, *im.ImageAllowed)
+		}
 	}
 }
