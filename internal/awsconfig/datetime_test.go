@@ -3,6 +3,7 @@ package awsconfig_test
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	smithytime "github.com/aws/smithy-go/time"
 
@@ -57,4 +58,51 @@ func FuzzParseDateTime(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(sameDateTime)
+}
+
+// sameCreationDate fails unless ParseEC2Time's fast form gives exactly
+// what its layouts give (time.Parse), or leaves the string to them.
+func sameCreationDate(t *testing.T, v string) {
+	t.Helper()
+	got, ok := awsconfig.ParseCreationDate(v)
+	want, err := time.Parse(time.RFC3339Nano, v)
+	if !ok {
+		if err == nil && len(v) == len("2006-01-02T15:04:05.000Z") && v[len(v)-1] == 'Z' && v[19] == '.' && v[10] == 'T' {
+			t.Fatalf("%q: time.Parse reads it, the fast form does not", v)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%q: the fast form reads %v, time.Parse refuses it: %v", v, got, err)
+	}
+	if want = want.UTC(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: %#v, time.Parse %#v", v, got, want)
+	}
+	if full := awsconfig.ParseEC2Time(v); !reflect.DeepEqual(full, want) {
+		t.Fatalf("%q: ParseEC2Time %v, want %v", v, full, want)
+	}
+}
+
+var creationDateSamples = []string{
+	"2026-06-24T03:15:42.000Z", "2026-06-24T03:15:42.123Z", "2024-02-29T23:59:59.999Z", "2023-02-29T00:00:00.000Z",
+	"2026-04-31T00:00:00.000Z", "2026-12-31T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-00-01T00:00:00.000Z",
+	"2026-01-00T00:00:00.000Z", "2026-01-01T24:00:00.000Z", "2026-01-01T00:60:00.000Z", "2026-01-01T00:00:60.000Z",
+	"0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "2026-06-24T03:15:42.000z", "2026-06-24 03:15:42.000Z",
+	"2026-06-24T03:15:42,000Z", "2026-6-24T03:15:42.0000Z", "+026-06-24T03:15:42.000Z", "2026-06-24T03:15:42.00aZ",
+}
+
+func TestParseCreationDateIsTimeParse(t *testing.T) {
+	for _, v := range creationDateSamples {
+		sameCreationDate(t, v)
+	}
+	if _, ok := awsconfig.ParseCreationDate("2026-06-24T03:15:42.000Z"); !ok {
+		t.Error("EC2's own form is not read by the fast form")
+	}
+}
+
+func FuzzParseCreationDate(f *testing.F) {
+	for _, v := range creationDateSamples {
+		f.Add(v)
+	}
+	f.Fuzz(sameCreationDate)
 }

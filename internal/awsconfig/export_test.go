@@ -6,3 +6,6 @@ var DecodeDescribeImages = decodeDescribeImages
 
 // ParseDateTime exposes the scanner's time parsing, held to smithy's.
 var ParseDateTime = parseDateTime
+
+// ParseCreationDate exposes the fast form of ParseEC2Time.
+var ParseCreationDate = parseCreationDate

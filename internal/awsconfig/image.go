@@ -56,6 +56,9 @@ func ParseEC2Time(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	if t, ok := parseCreationDate(s); ok {
+		return t
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC()
@@ -102,4 +105,44 @@ func watermarks(ws []types.ImageWatermark) []watermark.Watermark {
 		}
 	}
 	return out
+}
+
+// parseCreationDate reads EC2's own form, 2026-06-24T03:15:42.000Z, without
+// time.Parse (an organization-wide scan reads hundreds of thousands); ok is
+// false for anything else, which ParseEC2Time then parses with its layouts.
+// The checks are time.Parse's: a day past the month's end, hour 24 or
+// second 60 are not this form.
+func parseCreationDate(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05.000Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+		s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 2)
+	day, ok3 := num(8, 2)
+	hour, ok4 := num(11, 2)
+	minute, ok5 := num(14, 2)
+	sec, ok6 := num(17, 2)
+	ms, ok7 := num(20, 3)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	last := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		last = 29
+	}
+	if day > last {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
 }
