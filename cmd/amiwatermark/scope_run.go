@@ -121,11 +121,10 @@ type spool struct {
 	// rows are the rows in memory, in chunks of rowChunk (growing a
 	// single slice would copy them again and again).
 	rows [][]scopeRow
-	// inMemory counts them; size is their approximate memory.
-	inMemory int
-	size     int
-	path     string
-	n        int
+	// size is their approximate memory.
+	size int
+	path string
+	n    int
 	// blockedByOwner counts the blocked image rows per owner.
 	blockedByOwner map[string]int
 }
@@ -150,6 +149,15 @@ func (s *spool) memory() int {
 // rowChunk is how many rows a chunk of a spool holds.
 const rowChunk = 256
 
+// inMemory is the number of rows in memory: every chunk but the last is
+// full.
+func (s *spool) inMemory() int {
+	if len(s.rows) == 0 {
+		return 0
+	}
+	return (len(s.rows)-1)*rowChunk + len(s.rows[len(s.rows)-1])
+}
+
 func (s *spool) add(r scopeRow) error {
 	// The first chunk grows as rows come (most scopes have few); the next
 	// ones are made whole.
@@ -161,7 +169,6 @@ func (s *spool) add(r scopeRow) error {
 	}
 	last := &s.rows[len(s.rows)-1]
 	*last = append(*last, r)
-	s.inMemory++
 	s.size += rowSize(&r)
 	s.n++
 	if r.Blocked && r.Kind == "image" {
@@ -170,7 +177,7 @@ func (s *spool) add(r scopeRow) error {
 		}
 		s.blockedByOwner[r.ownerKey()]++
 	}
-	if s.inMemory >= spoolRows {
+	if s.inMemory() >= spoolRows {
 		return s.spill()
 	}
 	return nil
@@ -179,7 +186,7 @@ func (s *spool) add(r scopeRow) error {
 // park moves the rows in memory to the file, and frees their slots (a
 // finished scope adds no more rows).
 func (s *spool) park() error {
-	if s == nil || s.inMemory == 0 {
+	if s == nil || len(s.rows) == 0 {
 		return nil
 	}
 	return s.spill()
@@ -219,7 +226,7 @@ write:
 	if err != nil {
 		return fmt.Errorf("spooling results to %s: %w", s.path, err)
 	}
-	s.rows, s.inMemory, s.size = nil, 0, 0 // nothing keeps the rows' strings alive
+	s.rows, s.size = nil, 0 // nothing keeps the rows' strings alive
 	return nil
 }
 
@@ -337,7 +344,7 @@ func (s *spool) remove() {
 		os.Remove(s.path)
 		s.path = ""
 	}
-	s.rows, s.inMemory, s.size = nil, 0, 0
+	s.rows, s.size = nil, 0
 }
 
 // progress counts what the run has done, for the progress line.
@@ -577,15 +584,16 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 		lists[i] = make(chan regionList, 1)
 	}
 	ahead := make(chan struct{}, prepareAhead(env.plan))
-	go func() {
-		acquire := func(ch chan struct{}) bool {
-			select {
-			case ch <- struct{}{}:
-				return true
-			case <-ctx.Done():
-				return false
-			}
+	// acquire takes a place in ch (a slot, a token), false if ctx ends first.
+	acquire := func(ch chan struct{}) bool {
+		select {
+		case ch <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
 		}
+	}
+	go func() {
 		for i, a := range accounts {
 			ok := acquire(ahead)
 			if ok && !acquire(sem) {
@@ -639,14 +647,7 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 			if cmd.wantRegion != nil && !cmd.wantRegion(region) {
 				continue
 			}
-			acquired := false
-			if ctx.Err() == nil {
-				select {
-				case sem <- struct{}{}:
-					acquired = true
-				case <-ctx.Done():
-				}
-			}
+			acquired := ctx.Err() == nil && acquire(sem)
 			if ctx.Err() != nil {
 				if acquired {
 					<-sem

@@ -180,12 +180,12 @@ func TestSpoolChunks(t *testing.T) {
 		if err := s.add(scopeRow{Kind: "image", ImageID: fmt.Sprintf("ami-%017d", i), Status: "blocked"}); err != nil {
 			t.Fatal(err)
 		}
-		if s.inMemory >= spoolRows {
-			t.Fatalf("row %d: %d rows in memory, the budget is %d", i, s.inMemory, spoolRows)
+		if s.inMemory() >= spoolRows {
+			t.Fatalf("row %d: %d rows in memory, the budget is %d", i, s.inMemory(), spoolRows)
 		}
 	}
-	if s.path == "" || s.inMemory != n-2*700 || s.memory() <= 0 {
-		t.Fatalf("after %d rows: file %q, %d in memory (%d bytes)", n, s.path, s.inMemory, s.memory())
+	if s.path == "" || s.inMemory() != n-2*700 || s.memory() <= 0 {
+		t.Fatalf("after %d rows: file %q, %d in memory (%d bytes)", n, s.path, s.inMemory(), s.memory())
 	}
 	check := func(when string) {
 		t.Helper()
@@ -201,8 +201,8 @@ func TestSpoolChunks(t *testing.T) {
 		}
 	}
 	check("in memory and in the file")
-	if err := s.park(); err != nil || s.inMemory != 0 || s.rows != nil || s.memory() != 0 {
-		t.Fatalf("park: %v, %d rows (%d bytes) left in memory", err, s.inMemory, s.memory())
+	if err := s.park(); err != nil || s.inMemory() != 0 || s.rows != nil || s.memory() != 0 {
+		t.Fatalf("park: %v, %d rows (%d bytes) left in memory", err, s.inMemory(), s.memory())
 	}
 	check("parked")
 	s.remove()
@@ -221,8 +221,8 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 	if s.path == "" {
 		t.Fatal("50 rows over an 8-row memory budget did not spill to a file")
 	}
-	if s.inMemory >= spoolRows {
-		t.Errorf("%d rows in memory, budget %d", s.inMemory, spoolRows)
+	if s.inMemory() >= spoolRows {
+		t.Errorf("%d rows in memory, budget %d", s.inMemory(), spoolRows)
 	}
 	if s.blockedByOwner[""+"unknown"] != 50 {
 		t.Errorf("blocked by owner = %v", s.blockedByOwner)
@@ -239,8 +239,8 @@ func TestSpoolSpillsAndStreams(t *testing.T) {
 		t.Fatalf("read %d rows, err %v", n, err)
 	}
 	// Parking moves the rest to the file; the order stays.
-	if err := s.park(); err != nil || s.inMemory != 0 || s.rows != nil {
-		t.Fatalf("park: %v, %d rows left in memory", err, s.inMemory)
+	if err := s.park(); err != nil || s.inMemory() != 0 || s.rows != nil {
+		t.Fatalf("park: %v, %d rows left in memory", err, s.inMemory())
 	}
 	n = 0
 	_ = s.each(func(r scopeRow) error {

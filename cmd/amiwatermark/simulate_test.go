@@ -291,7 +291,7 @@ func TestSimulateAWSError(t *testing.T) {
 }
 
 // TestSimulateManyPages: a scan of several pages, each evaluated while the
-// next is fetched, gives every image once with its rows intact (blocked
+// next is fetched (one call at a time), gives every image once with its rows intact (blocked
 // rows in --json, the by-owner totals), and --in-use finds the running
 // image on the last page.
 func TestSimulateManyPages(t *testing.T) {
@@ -314,6 +314,11 @@ func TestSimulateManyPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	crit := writeFile(t, "policy.json", `[{"ImageNames":["img-00*"]}]`) // 100 allowed
+	// A latency on every call, so that a second call of the account-region
+	// started before the first one ended would show in the peak.
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := e.cli("simulate", "--region", regionEast, "--at", ts(now), "--criteria", crit, "--account", acctMe, "--json", "--in-use")
 	wantCode(t, code, 0, out, errOut)
 	var doc struct {
@@ -358,5 +363,12 @@ func TestSimulateManyPages(t *testing.T) {
 	}
 	if got := e.Emulator.Stats().Actions["DescribeImages"]; got != 3 {
 		t.Errorf("%d DescribeImages calls: the scan should take 3 pages", got)
+	}
+	// The next page is fetched early, but one call at a time (docs/cli.md).
+	e.mu.Lock()
+	peak := e.peak
+	e.mu.Unlock()
+	if peak != 1 {
+		t.Errorf("%d calls in flight at once in one account-region, want 1", peak)
 	}
 }

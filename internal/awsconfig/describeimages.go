@@ -21,10 +21,10 @@ import (
 //
 // An organization-wide run reads hundreds of thousands of images, and the
 // SDK's generic XML decoding (encoding/xml token by token) costs about
-// 45 µs of CPU per image: on a small machine the decoding, not EC2, sets
-// the pace. FastDescribeImages reads the successful answers of
-// DescribeImages with a scanner made for EC2's plain XML, about ten times
-// cheaper, and fills the same ec2.DescribeImagesOutput the SDK would. It
+// 45 to 60 µs of CPU per image: on a small machine the decoding, not EC2,
+// sets the pace. FastDescribeImages reads the successful answers of
+// DescribeImages with a scanner made for EC2's plain XML, about fifteen
+// times cheaper (BenchmarkDescribeImagesDecode), and fills the same ec2.DescribeImagesOutput the SDK would. It
 // changes nothing else: the SDK still signs, sends, retries, times out and
 // decodes every error answer. Any body the scanner does not read exactly
 // as encoding/xml would (a comment, CDATA, an unknown entity, a field the
@@ -454,14 +454,19 @@ func (s *xmlScan) str(name []byte, empty bool, dst **string) error {
 	if err != nil {
 		return err
 	}
-	// The SDK's fields are pointers: they point into blocks of strings
-	// allocated a few hundred at a time, not one by one.
-	if len(s.strs) == cap(s.strs) {
-		s.strs = make([]string, 0, 256)
-	}
-	s.strs = append(s.strs, v)
-	*dst = &s.strs[len(s.strs)-1]
+	*dst = inBlock(&s.strs, v)
 	return nil
+}
+
+// inBlock stores v in the last block of blocks and returns its address.
+// The SDK's fields are pointers: the values they point to are allocated a
+// block of a few hundred at a time, not one by one.
+func inBlock[T any](blocks *[]T, v T) *T {
+	if len(*blocks) == cap(*blocks) {
+		*blocks = make([]T, 0, 256)
+	}
+	*blocks = append(*blocks, v)
+	return &(*blocks)[len(*blocks)-1]
 }
 
 func enum[T ~string](s *xmlScan, name []byte, empty bool, dst *T) error {
@@ -482,11 +487,7 @@ func (s *xmlScan) boolean(name []byte, empty bool, dst **bool) error {
 	if err != nil {
 		return errUnusual // the SDK's error
 	}
-	if len(s.bools) == cap(s.bools) {
-		s.bools = make([]bool, 0, 256)
-	}
-	s.bools = append(s.bools, b)
-	*dst = &s.bools[len(s.bools)-1]
+	*dst = inBlock(&s.bools, b)
 	return nil
 }
 
@@ -513,11 +514,7 @@ func (s *xmlScan) time(name []byte, empty bool, dst **time.Time) error {
 	if err != nil {
 		return errUnusual
 	}
-	if len(s.times) == cap(s.times) {
-		s.times = make([]time.Time, 0, 64)
-	}
-	s.times = append(s.times, t)
-	*dst = &s.times[len(s.times)-1]
+	*dst = inBlock(&s.times, t)
 	return nil
 }
 

@@ -113,28 +113,25 @@ func watermarks(ws []types.ImageWatermark) []watermark.Watermark {
 // The checks are time.Parse's: a day past the month's end, hour 24 or
 // second 60 are not this form.
 func parseCreationDate(s string) (time.Time, bool) {
-	if len(s) != len("2006-01-02T15:04:05.000Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-		s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+	const form = "dddd-dd-ddTdd:dd:dd.dddZ" // d: a digit, anything else as is
+	if len(s) != len(form) {
 		return time.Time{}, false
 	}
-	num := func(i, n int) (int, bool) {
+	for i := range len(form) {
+		if c := s[i]; form[i] == 'd' && (c < '0' || c > '9') || form[i] != 'd' && c != form[i] {
+			return time.Time{}, false
+		}
+	}
+	num := func(i, n int) int {
 		v := 0
 		for _, c := range []byte(s[i : i+n]) {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
 			v = v*10 + int(c-'0')
 		}
-		return v, true
+		return v
 	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 2)
-	day, ok3 := num(8, 2)
-	hour, ok4 := num(11, 2)
-	minute, ok5 := num(14, 2)
-	sec, ok6 := num(17, 2)
-	ms, ok7 := num(20, 3)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	last := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]

@@ -41,7 +41,7 @@ func NewRedactor(secrets ...string) *Redactor {
 	r.pairs = new([1 << 10]uint64)
 	r.byPair = map[uint16][]string{}
 	for _, s := range r.secrets {
-		pair := uint16(s[0])<<8 | uint16(s[1])
+		pair := pairAt(s[0], s[1])
 		r.pairs[pair>>6] |= 1 << (pair & 63)
 		r.byPair[pair] = append(r.byPair[pair], s)
 		r.firsts[s[0]] = true
@@ -53,7 +53,7 @@ func NewRedactor(secrets ...string) *Redactor {
 // match returns the length of the secret at the start of p (at least two
 // bytes long), 0 if none.
 func (r *Redactor) match(p []byte) int {
-	for _, s := range r.byPair[uint16(p[0])<<8|uint16(p[1])] {
+	for _, s := range r.byPair[pairAt(p[0], p[1])] {
 		if len(p) >= len(s) && string(p[:len(s)]) == s {
 			return len(s)
 		}
@@ -75,7 +75,7 @@ func (r *Redactor) Append(dst, p []byte) []byte {
 		if i+1 >= len(p) {
 			break
 		}
-		if pair := uint16(p[i])<<8 | uint16(p[i+1]); r.pairs[pair>>6]&(1<<(pair&63)) == 0 {
+		if !r.begins(pairAt(p[i], p[i+1])) {
 			continue
 		}
 		if n := r.match(p[i:]); n > 0 {
@@ -92,16 +92,19 @@ func (r *Redactor) Append(dst, p []byte) []byte {
 // (eight bytes, the first in the high byte) and end in w or in next begins
 // a secret.
 func (r *Redactor) anyPair(w uint64, next byte) bool {
-	pairs := r.pairs
 	for k := 0; k < 7; k++ {
-		pair := uint16(w >> (48 - 8*k))
-		if pairs[pair>>6]&(1<<(pair&63)) != 0 {
+		if r.begins(uint16(w >> (48 - 8*k))) {
 			return true
 		}
 	}
-	pair := uint16(w)<<8 | uint16(next)
-	return pairs[pair>>6]&(1<<(pair&63)) != 0
+	return r.begins(pairAt(byte(w), next))
 }
+
+// pairAt is the pair of bytes a, b as the bitset indexes it.
+func pairAt(a, b byte) uint16 { return uint16(a)<<8 | uint16(b) }
+
+// begins reports whether some secret begins with pair.
+func (r *Redactor) begins(pair uint16) bool { return r.pairs[pair>>6]&(1<<(pair&63)) != 0 }
 
 // String returns s with every secret replaced.
 func (r *Redactor) String(s string) string {

@@ -223,14 +223,11 @@ func (c Criteria) Evaluate(img Image, caller string, now time.Time) Verdict {
 	}
 	// The reasons are built without fmt: an organization-wide simulate
 	// evaluates hundreds of thousands of images.
-	var fails []byte
+	fails := make([]byte, 0, 128)
 	for i, cr := range c {
 		ok, why := cr.Match(img, now)
 		if ok {
 			return Verdict{Allowed: true, Reason: criterionMatches(i)}
-		}
-		if len(c) == 1 {
-			return Verdict{Allowed: false, Reason: onlyCriterionFails(why)}
 		}
 		if i > 0 {
 			fails = append(fails, "; "...)
@@ -240,24 +237,22 @@ func (c Criteria) Evaluate(img Image, caller string, now time.Time) Verdict {
 		fails = append(fails, ": "...)
 		fails = append(fails, why...)
 	}
-	return Verdict{Allowed: false, Reason: string(fails)}
+	return Verdict{Allowed: false, Reason: failReason(fails)}
 }
 
-// onlyCriterionFails is the reason of an image the one criterion does not
-// match: "criterion 1: " and why. The last one is kept, as the reasons of
-// a scan repeat image after image.
-func onlyCriterionFails(why string) string {
-	if last := lastFailReason.Load(); last != nil && last.why == why {
-		return last.reason
+// failReason is the reason text as a string. The last one is kept and
+// given again when the next is the same, as the reasons of a scan repeat
+// image after image.
+func failReason(text []byte) string {
+	if last := lastFailReason.Load(); last != nil && *last == string(text) {
+		return *last
 	}
-	r := &failReason{why: why, reason: "criterion 1: " + why}
-	lastFailReason.Store(r)
-	return r.reason
+	r := string(text)
+	lastFailReason.Store(&r)
+	return r
 }
 
-type failReason struct{ why, reason string }
-
-var lastFailReason atomic.Pointer[failReason]
+var lastFailReason atomic.Pointer[string]
 
 // criterionMatches is the reason of an image that criterion i matches.
 func criterionMatches(i int) string {

@@ -54,33 +54,20 @@ type Image struct {
 // of its whole page (awsconfig.FastDescribeImages): an image kept past its
 // page is kept detached, so that it does not keep the page alive.
 func (img Image) Detached() Image {
+	img = cloneImage(img)
 	for _, s := range []*string{&img.ID, &img.Region, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.Description,
 		&img.State, &img.SourceImageID, &img.SourceImageRegion, &img.SourceInstanceID} {
 		*s = strings.Clone(*s)
 	}
-	if img.ProductCodes != nil {
-		codes := make([]string, len(img.ProductCodes))
-		for i, c := range img.ProductCodes {
-			codes[i] = strings.Clone(c)
-		}
-		img.ProductCodes = codes
+	for i := range img.ProductCodes {
+		img.ProductCodes[i] = strings.Clone(img.ProductCodes[i])
 	}
-	if img.Watermarks != nil {
-		ws := make([]Watermark, len(img.Watermarks))
-		for i, w := range img.Watermarks {
-			w.Key, w.SourceImageID, w.SourceImageRegion = strings.Clone(w.Key), strings.Clone(w.SourceImageID), strings.Clone(w.SourceImageRegion)
-			ws[i] = w
-		}
-		img.Watermarks = ws
+	for i := range img.Watermarks {
+		w := &img.Watermarks[i]
+		w.Key, w.SourceImageID, w.SourceImageRegion = strings.Clone(w.Key), strings.Clone(w.SourceImageID), strings.Clone(w.SourceImageRegion)
 	}
-	if img.ScanResults != nil {
-		sr := *img.ScanResults
+	if sr := img.ScanResults; sr != nil {
 		sr.HighestFindingSeverity = Severity(strings.Clone(string(sr.HighestFindingSeverity)))
-		img.ScanResults = &sr
-	}
-	if img.Allowed != nil {
-		a := *img.Allowed
-		img.Allowed = &a
 	}
 	return img
 }

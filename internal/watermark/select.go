@@ -505,6 +505,8 @@ func (s *Selector) keepNewest(m Match) {
 	s.newest = n
 }
 
+// cloneImage copies the slices and the pointed-to values of img; its
+// strings are shared (Detached copies them too).
 func cloneImage(img Image) Image {
 	img.Watermarks = append([]Watermark(nil), img.Watermarks...)
 	img.ProductCodes = append([]string(nil), img.ProductCodes...)
