@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
@@ -39,6 +40,7 @@ type emu struct {
 
 	mu       sync.Mutex
 	reqs     []string // API request bodies in arrival order
+	arrived  []time.Time
 	inflight int
 	peak     int // the most requests in flight at once
 }
@@ -52,6 +54,7 @@ func (e *emu) record(next http.Handler) http.Handler {
 			e.mu.Lock()
 			if err == nil {
 				e.reqs = append(e.reqs, string(b))
+				e.arrived = append(e.arrived, time.Now())
 			}
 			e.inflight++
 			e.peak = max(e.peak, e.inflight)
@@ -86,7 +89,7 @@ func (e *emu) distinct(action string) []string {
 
 func (e *emu) clearRequests() {
 	e.mu.Lock()
-	e.reqs = nil
+	e.reqs, e.arrived = nil, nil
 	e.mu.Unlock()
 }
 
@@ -190,4 +193,12 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// TestMain runs every test with released DescribeImages pages overwritten
+// with '#' instead of reused: a value the CLI kept from a page after
+// releasing it would show in the tests' outputs.
+func TestMain(m *testing.M) {
+	awsconfig.PoisonReleasedPages(true)
+	os.Exit(m.Run())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -193,6 +194,22 @@ type scopeEnv struct {
 	creds map[string]*acctCreds
 
 	orgList chan orgList // with --accounts org: the answer of ListAccounts
+	// known is closed once caller is known (callerOK) or cannot be.
+	known    chan struct{}
+	callerOK bool
+	// slots bounds what runs at once: scopes and account preparations
+	// (--concurrency).
+	slots chan struct{}
+}
+
+// slotsFor returns env's slots, made at the first call.
+func (e *scopeEnv) slotsFor() chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.slots == nil {
+		e.slots = make(chan struct{}, e.plan.concurrency)
+	}
+	return e.slots
 }
 
 type orgList struct {
@@ -236,7 +253,9 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	if home == "" {
 		home = "us-east-1"
 	}
-	e := &scopeEnv{ac: ac, base: cfg, home: home, plan: p, limiters: newLimiters(), creds: map[string]*acctCreds{}}
+	e := &scopeEnv{ac: ac, base: cfg, home: home, plan: p, limiters: newLimiters(), creds: map[string]*acctCreds{},
+		known: make(chan struct{})}
+	defer close(e.known)
 	if p.org {
 		// ListAccounts does not depend on the caller's identity: ask both
 		// at once. The partition (for the Organizations region) follows
@@ -244,7 +263,7 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 		ch := make(chan orgList, 1)
 		e.orgList = ch
 		go func() {
-			accts, err := e.orgAccounts(ctx, globalRegion(partitionOfRegion(home)))
+			accts, err := e.orgAccounts(ctx, globalRegion(partitionOfRegion(home)), e.prepareEarly)
 			ch <- orgList{accts, err}
 		}()
 	}
@@ -266,7 +285,52 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 			}
 		}
 	}
+	e.callerOK = true
 	return e, nil
+}
+
+// prepareEarly starts assuming the role in the first accounts of a page of
+// ListAccounts while the next page is listed: the run can then start
+// scanning them as soon as the list is complete. It starts as many as the
+// scopes prepare ahead (prepareAhead), never more than --concurrency minus
+// the ListAccounts call in flight (none with --concurrency 1), each in one
+// of the run's slots. The credentials, or the refusal, are kept for the
+// scopes (config).
+func (e *scopeEnv) prepareEarly(ctx context.Context, page []string) {
+	n := min(prepareAhead(e.plan), e.plan.concurrency-1)
+	if e.plan.roleName == "" || n <= 0 {
+		return
+	}
+	page = slices.Sorted(slices.Values(page))
+	go func() {
+		select {
+		case <-e.known:
+		case <-ctx.Done():
+			return
+		}
+		if !e.callerOK {
+			return
+		}
+		slots := e.slotsFor()
+		for _, a := range page {
+			if n == 0 {
+				return
+			}
+			if a == e.caller.Account {
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			n--
+			go func() {
+				defer func() { <-slots }()
+				_, _ = e.config(ctx, a) // kept for the scopes
+			}()
+		}
+	}()
 }
 
 // roleARN is the role assumed in account.
@@ -283,15 +347,16 @@ func (e *scopeEnv) accounts(ctx context.Context) ([]string, error) {
 		e.orgList <- l
 		return l.accounts, l.err
 	case e.plan.org:
-		return e.orgAccounts(ctx, globalRegion(e.caller.Partition))
+		return e.orgAccounts(ctx, globalRegion(e.caller.Partition), nil)
 	case len(e.plan.accounts) > 0:
 		return e.plan.accounts, nil
 	}
 	return []string{e.caller.Account}, nil
 }
 
-// orgAccounts pages through Organizations ListAccounts.
-func (e *scopeEnv) orgAccounts(ctx context.Context, region string) ([]string, error) {
+// orgAccounts pages through Organizations ListAccounts. onPage, when not
+// nil, is given the ACTIVE accounts of each page that another follows.
+func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onPage func(context.Context, []string)) ([]string, error) {
 	c := organizations.NewFromConfig(e.base, func(o *organizations.Options) {
 		o.Region = region
 	})
@@ -302,10 +367,14 @@ func (e *scopeEnv) orgAccounts(ctx context.Context, region string) ([]string, er
 		if err != nil {
 			return nil, fmt.Errorf("listing the organization's accounts (Organizations ListAccounts): %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", errorText(err))
 		}
+		n := len(out)
 		for _, a := range page.Accounts {
 			if accountActive(a) {
 				out = append(out, aws.ToString(a.Id))
 			}
+		}
+		if onPage != nil && p.HasMorePages() && len(out) > n {
+			onPage(ctx, out[n:])
 		}
 	}
 	sort.Strings(out)

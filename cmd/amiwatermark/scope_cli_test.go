@@ -673,3 +673,62 @@ func TestOrgCLIPreparesAFewAccountsAhead(t *testing.T) {
 		t.Errorf("%d scopes, want %d", len(doc.Scopes), 2*len(accounts))
 	}
 }
+
+// TestOrgCLIPreparesWhileListing: with --accounts org, the role is assumed
+// in the first accounts of the first ListAccounts page while the second
+// page is listed (prepareEarly), within --concurrency: none with
+// --concurrency 1. Every account's role is still assumed once.
+func TestOrgCLIPreparesWhileListing(t *testing.T) {
+	const latency = 60 * time.Millisecond
+	for _, c := range []struct {
+		concurrency string
+		early       bool
+	}{{"16", true}, {"1", false}} {
+		t.Run("concurrency="+c.concurrency, func(t *testing.T) {
+			o := newOrgEmu(t)
+			t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
+			seed, active := orgSeed(22) // 25 active accounts: two ListAccounts pages of 20
+			if err := o.Emulator.ApplySeed(seed); err != nil {
+				t.Fatal(err)
+			}
+			o.seedAccounts([]string{regionEast}, active...)
+			if err := o.Emulator.SetFaults(ec2emu.Faults{Latency: latency}); err != nil {
+				t.Fatal(err)
+			}
+			crit := writeFile(t, "policy.json", simCriteria)
+			code, out, errOut := o.cli("simulate", "--criteria", crit, "--json", "--accounts", "org",
+				"--role-name", "Audit", "--regions", regionEast, "--concurrency", c.concurrency)
+			wantCode(t, code, 1, out, errOut) // acctThird refuses AssumeRole
+			o.mu.Lock()
+			var secondPage, firstAssume time.Time
+			assumed := 0
+			for i, b := range o.reqs {
+				switch {
+				case strings.Contains(b, `"NextToken"`):
+					secondPage = o.arrived[i]
+				case strings.HasPrefix(b, "Action=AssumeRole&"):
+					assumed++
+					if firstAssume.IsZero() {
+						firstAssume = o.arrived[i]
+					}
+				}
+			}
+			o.mu.Unlock()
+			if secondPage.IsZero() || firstAssume.IsZero() {
+				t.Fatalf("no second ListAccounts page (%v) or no AssumeRole (%v)", secondPage, firstAssume)
+			}
+			// The second page is answered `latency` after it arrives.
+			before := firstAssume.Before(secondPage.Add(latency / 2))
+			if before != c.early {
+				t.Errorf("first AssumeRole %v after the second ListAccounts page arrived; want it before the page's answer: %v",
+					firstAssume.Sub(secondPage), c.early)
+			}
+			if want := len(active) - 1; assumed != want { // not in the caller's own account
+				t.Errorf("%d AssumeRole calls, want one per account but the caller's (%d)", assumed, want)
+			}
+			if doc := decodeScoped(t, out); len(doc.Scopes) != len(active)-1 { // acctThird fails
+				t.Errorf("%d scopes, want %d", len(doc.Scopes), len(active)-1)
+			}
+		})
+	}
+}

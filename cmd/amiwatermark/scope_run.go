@@ -562,7 +562,7 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 // concurrency and sends every result (also of scopes that failed, were
 // interrupted or never started) on results, which it closes at the end.
 func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accounts []string, prog *progress, results chan<- *scopeResult) {
-	sem := make(chan struct{}, env.plan.concurrency)
+	sem := env.slotsFor() // shared with the early preparations (prepareEarly)
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()

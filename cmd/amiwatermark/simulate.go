@@ -337,6 +337,9 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		return page, nil
 	}
 	err := eachPageAhead(ctx, p.HasMorePages, nextPage, func(page *ec2.DescribeImagesOutput) error {
+		// Whatever outlives the page is copied (kept, interned,
+		// Detached, the idSet); its memory then serves a later page.
+		defer awsconfig.ReleaseDescribeImages(page)
 		seen.grow(len(page.Images))
 		for i := range page.Images {
 			img := awsconfig.Image(&page.Images[i], region)

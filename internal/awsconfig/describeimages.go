@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -65,7 +67,8 @@ func (d describeImagesDeserializer) HandleDeserialize(ctx context.Context, in mi
 		if err != nil || !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
 			return out, md, err
 		}
-		var buf bytes.Buffer
+		mem := newPageMemory()
+		buf := &mem.body
 		if resp.ContentLength > 0 && resp.ContentLength < 1<<30 {
 			// ReadFrom wants MinRead bytes free to see the end of the
 			// body: without them it would double the buffer at the end.
@@ -74,8 +77,9 @@ func (d describeImagesDeserializer) HandleDeserialize(ctx context.Context, in mi
 		_, rerr := buf.ReadFrom(resp.Body)
 		body := buf.Bytes()
 		if rerr == nil {
-			if o, err := decodeDescribeImages(body); err == nil {
+			if o, err := decodeDescribeImages(body, mem); err == nil {
 				fast, body = o, nil
+				md.Set(pageMemoryKey{}, mem)
 			}
 		}
 		// The SDK reads what is left: nothing, or the whole body followed
@@ -110,11 +114,12 @@ func (e failAfter) Read([]byte) (int, error) {
 
 // decodeDescribeImages decodes a DescribeImagesResponse, or returns
 // errUnusual for the SDK to decode it.
-func decodeDescribeImages(body []byte) (*ec2.DescribeImagesOutput, error) {
+func decodeDescribeImages(body []byte, mem *pageMemory) (*ec2.DescribeImagesOutput, error) {
 	// The text values are slices of the body as a string, without a copy:
-	// the body's buffer is this call's alone and never written again (on
-	// success the SDK is shown an empty body; otherwise it reads this one).
-	s := &xmlScan{b: body, s: unsafe.String(unsafe.SliceData(body), len(body))}
+	// the body's buffer is this page's alone and not written again until
+	// the page is released (on success the SDK is shown an empty body;
+	// otherwise it reads this one, and the memory is not reused).
+	s := &xmlScan{b: body, s: unsafe.String(unsafe.SliceData(body), len(body)), mem: mem}
 	root, err := s.root()
 	if err != nil {
 		return nil, err
@@ -125,7 +130,11 @@ func decodeDescribeImages(body []byte) (*ec2.DescribeImagesOutput, error) {
 		case "imagesSet":
 			if out.Images == nil {
 				// EC2's images take 600 to 2 000 bytes; fewer grow the slice.
-				out.Images = make([]types.Image, 0, len(body)/512+1)
+				if n := len(body)/512 + 1; cap(mem.images) >= n {
+					out.Images = mem.images[:0]
+				} else {
+					out.Images = make([]types.Image, 0, n)
+				}
 			}
 			return true, s.items(c, e, func(c []byte, e bool) error {
 				// Decoded in place: a local Image would escape to the heap.
@@ -148,7 +157,95 @@ func decodeDescribeImages(body []byte) (*ec2.DescribeImagesOutput, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cap(out.Images) > cap(mem.images) {
+		mem.images = out.Images[:0]
+	}
+	mem.used = len(out.Images)
 	return out, s.rest()
+}
+
+// pageMemory is what a page decoded here lives in: the answer's body (the
+// page's strings are slices of it), its images, and the blocks its string
+// fields point into. ReleaseDescribeImages gives it back for a later page:
+// an organization-wide scan decodes hundreds of pages of a megabyte, and
+// allocating each anew kept the garbage collector busy.
+type pageMemory struct {
+	body   bytes.Buffer
+	images []types.Image
+	used   int        // images decoded into images
+	strs   [][]string // blocks of strings; the first nstrs are in use
+	nstrs  int
+}
+
+type pageMemoryKey struct{}
+
+var (
+	pageMemories sync.Pool
+	// poisonReleased: see PoisonReleasedPages.
+	poisonReleased atomic.Bool
+)
+
+func newPageMemory() *pageMemory {
+	if m, ok := pageMemories.Get().(*pageMemory); ok {
+		return m
+	}
+	return &pageMemory{}
+}
+
+// ReleaseDescribeImages gives the memory of a DescribeImages page decoded
+// by FastDescribeImages back, for a later page to reuse. Call it once done
+// with the page: every string, image and pointer read from the page is then
+// invalid (copy what must outlive the page first, for example with
+// strings.Clone). The page's NextToken is a copy of its own and stays
+// valid. A page the SDK decoded, or one already released, is left as is;
+// a page never released is simply collected.
+func ReleaseDescribeImages(page *ec2.DescribeImagesOutput) {
+	if page == nil {
+		return
+	}
+	mem, ok := page.ResultMetadata.Get(pageMemoryKey{}).(*pageMemory)
+	if !ok || mem == nil {
+		return
+	}
+	page.ResultMetadata.Set(pageMemoryKey{}, (*pageMemory)(nil))
+	page.Images = nil
+	clear(mem.images[:mem.used]) // the next page starts from zero values
+	mem.used, mem.nstrs = 0, 0
+	if poisonReleased.Load() {
+		// Not reused: overwritten, so that a string kept by mistake shows.
+		b := mem.body.Bytes()
+		for i := range b {
+			b[i] = '#'
+		}
+		return
+	}
+	mem.body.Reset()
+	if mem.body.Cap() > 8<<20 {
+		return // an unusually large answer: left to the collector
+	}
+	pageMemories.Put(mem)
+}
+
+// PoisonReleasedPages makes ReleaseDescribeImages overwrite a released
+// page's text with '#' instead of reusing its memory. Tests turn it on to
+// show that nothing read from a page is used after the page is released.
+func PoisonReleasedPages(on bool) { poisonReleased.Store(on) }
+
+// str stores v in the page's string blocks and returns its address.
+func (s *xmlScan) strIn(v string) *string {
+	m := s.mem
+	if m == nil {
+		return inBlock(&s.strs, v)
+	}
+	if len(s.strs) == cap(s.strs) {
+		if m.nstrs == len(m.strs) {
+			m.strs = append(m.strs, make([]string, 0, 256))
+		}
+		s.strs = m.strs[m.nstrs][:0]
+		m.nstrs++
+	}
+	s.strs = append(s.strs, v)
+	return &s.strs[len(s.strs)-1]
 }
 
 // The names the SDK reads in each structure (compared without case, as
@@ -454,7 +551,7 @@ func (s *xmlScan) str(name []byte, empty bool, dst **string) error {
 	if err != nil {
 		return err
 	}
-	*dst = inBlock(&s.strs, v)
+	*dst = s.strIn(v)
 	return nil
 }
 

@@ -484,3 +484,62 @@ func BenchmarkDescribeImagesDecode(b *testing.B) {
 	b.ReportMetric(float64(times[1].Microseconds())/float64(b.N)/1e3, "fast_ms/page")
 	b.ReportMetric(float64(times[0])/float64(times[1]), "sdk/fast")
 }
+
+// TestReleaseDescribeImages: a released page's memory serves later pages,
+// which still equal the SDK's output whatever page came before; a released
+// page is emptied, releasing twice or releasing a page the SDK decoded does
+// nothing, and with PoisonReleasedPages a string read from a released page
+// shows it (so the CLI's tests can prove it keeps none).
+func TestReleaseDescribeImages(t *testing.T) {
+	bodies := emulatorAnswers(t)
+	if len(bodies) < 2 {
+		t.Fatalf("want at least two emulator answers, got %d", len(bodies))
+	}
+	for round := 0; round < 3; round++ {
+		for i, body := range bodies {
+			want, err := describe(body, 200, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := describe(body, 200, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(want.Images, got.Images) || !reflect.DeepEqual(want.NextToken, got.NextToken) {
+				t.Fatalf("round %d, answer %d, after released pages: outputs differ:\nSDK:  %s\nfast: %s", round, i, dump(want), dump(got))
+			}
+			awsconfig.ReleaseDescribeImages(got)
+			if got.Images != nil {
+				t.Fatalf("a released page still lists %d images", len(got.Images))
+			}
+			awsconfig.ReleaseDescribeImages(got) // twice: nothing happens
+			awsconfig.ReleaseDescribeImages(want)
+			if len(want.Images) > 0 && aws.ToString(want.Images[0].ImageId) == "" {
+				t.Fatal("releasing a page the SDK decoded changed it")
+			}
+		}
+	}
+
+	awsconfig.PoisonReleasedPages(true)
+	defer awsconfig.PoisonReleasedPages(false)
+	var page *ec2.DescribeImagesOutput
+	for _, body := range bodies {
+		if p, err := describe(body, 200, true); err == nil && len(p.Images) > 0 {
+			page = p
+			break
+		}
+	}
+	if page == nil {
+		t.Fatal("no emulator answer with images")
+	}
+	id := aws.ToString(page.Images[0].ImageId)
+	kept, token := strings.Clone(id), page.NextToken
+	tokenText := aws.ToString(token)
+	awsconfig.ReleaseDescribeImages(page)
+	if id == kept || strings.Trim(id, "#") != "" {
+		t.Errorf("a string read from a poisoned page reads %q, want only '#' (it was %q)", id, kept)
+	}
+	if aws.ToString(token) != tokenText {
+		t.Errorf("the NextToken changed with the page's release: %q, was %q", aws.ToString(token), tokenText)
+	}
+}

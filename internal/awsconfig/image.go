@@ -141,5 +141,22 @@ func parseCreationDate(s string) (time.Time, bool) {
 	if day > last {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
+	// Days since 1970-01-01 of the civil date (the proleptic Gregorian
+	// calendar, years 0000-9999 here), without time.Date's normalization.
+	y, m := year, month
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := m - 3
+	if m <= 2 {
+		mp = m + 9
+	}
+	doy := (153*mp+2)/5 + day - 1
+	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
+	return time.Unix(int64(days)*86400+int64(hour*3600+minute*60+sec), int64(ms)*1e6).UTC(), true
 }

@@ -2,7 +2,6 @@ package awsconfig
 
 import (
 	"bytes"
-	"encoding/binary"
 	"slices"
 )
 
@@ -13,18 +12,33 @@ const redacted = "[redacted]"
 // there are (an organization-wide run holds two per account). Values
 // shorter than 4 characters are not real credentials and are left alone,
 // so that messages stay readable.
+//
+// The scan skips ahead the way multi-pattern searches do (Wu and Manber):
+// with the shortest secret m bytes long, a secret that begins anywhere in
+// the next m-2 positions holds the 3 bytes that end those m positions among
+// its own first m bytes. Where those 3 bytes are in no secret's first m,
+// the scan moves m-2 bytes at once; credentials are 20 to several hundred
+// bytes long, so most of the text is looked at once every 18 bytes or more.
 type Redactor struct {
 	// secrets, longest first, so that the longest match wins.
 	secrets []string
-	// pairs marks the first two bytes of a secret: the scan looks closer
-	// only where they occur, at the secrets that begin with them (byPair,
-	// longest first).
-	pairs  *[1 << 10]uint64 // a bit per pair: 8 KiB, it stays in cache
+	// grams marks (hashed) every 3 bytes found in the first minLen bytes
+	// of a secret; pairs marks the first two bytes of a secret, and byPair
+	// lists the secrets that begin with them (longest first). Each set is a
+	// bit per value, 8 KiB: they stay in cache.
+	grams  *bitset16
+	pairs  *bitset16
 	byPair map[uint16][]string
 	// firsts marks the first byte of a secret (for PartialTail).
-	firsts [256]bool
-	maxLen int
+	firsts         [256]bool
+	minLen, maxLen int
 }
+
+// bitset16 is a set of 16-bit values.
+type bitset16 [1 << 10]uint64
+
+func (b *bitset16) set(v uint16)      { b[v>>6] |= 1 << (v & 63) }
+func (b *bitset16) has(v uint16) bool { return b[v>>6]&(1<<(v&63)) != 0 }
 
 // NewRedactor returns a Redactor for the given values.
 func NewRedactor(secrets ...string) *Redactor {
@@ -38,14 +52,18 @@ func NewRedactor(secrets ...string) *Redactor {
 		return r
 	}
 	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
-	r.pairs = new([1 << 10]uint64)
+	r.grams, r.pairs = new(bitset16), new(bitset16)
 	r.byPair = map[uint16][]string{}
+	r.minLen = len(r.secrets[len(r.secrets)-1])
 	for _, s := range r.secrets {
 		pair := pairAt(s[0], s[1])
-		r.pairs[pair>>6] |= 1 << (pair & 63)
+		r.pairs.set(pair)
 		r.byPair[pair] = append(r.byPair[pair], s)
 		r.firsts[s[0]] = true
 		r.maxLen = max(r.maxLen, len(s))
+		for j := 0; j+3 <= r.minLen; j++ {
+			r.grams.set(gramAt(s[j], s[j+1], s[j+2]))
+		}
 	}
 	return r
 }
@@ -66,45 +84,37 @@ func (r *Redactor) Append(dst, p []byte) []byte {
 	if r.pairs == nil {
 		return append(dst, p...)
 	}
-	start := 0
-	for i := 0; i+1 < len(p); i++ {
-		// Eight pairs at a time while none begins a secret.
-		for i+9 <= len(p) && !r.anyPair(binary.BigEndian.Uint64(p[i:]), p[i+8]) {
-			i += 8
-		}
-		if i+1 >= len(p) {
-			break
-		}
-		if !r.begins(pairAt(p[i], p[i+1])) {
+	start, skip := 0, r.minLen-2
+	// A secret that begins at i ends at or before len(p), and is at least
+	// minLen long.
+	for i := 0; i+r.minLen <= len(p); {
+		g := i + r.minLen - 3
+		if !r.grams.has(gramAt(p[g], p[g+1], p[g+2])) {
+			i += skip // no secret begins in i .. i+skip-1
 			continue
 		}
-		if n := r.match(p[i:]); n > 0 {
-			dst = append(dst, p[start:i]...)
-			dst = append(dst, redacted...)
-			i += n - 1
-			start = i + 1
+		if r.pairs.has(pairAt(p[i], p[i+1])) {
+			if n := r.match(p[i:]); n > 0 {
+				dst = append(dst, p[start:i]...)
+				dst = append(dst, redacted...)
+				i += n
+				start = i
+				continue
+			}
 		}
+		i++
 	}
 	return append(dst, p[start:]...)
 }
 
-// anyPair reports whether one of the eight pairs of bytes that start in w
-// (eight bytes, the first in the high byte) and end in w or in next begins
-// a secret.
-func (r *Redactor) anyPair(w uint64, next byte) bool {
-	for k := 0; k < 7; k++ {
-		if r.begins(uint16(w >> (48 - 8*k))) {
-			return true
-		}
-	}
-	return r.begins(pairAt(byte(w), next))
-}
-
-// pairAt is the pair of bytes a, b as the bitset indexes it.
+// pairAt is the pair of bytes a, b as the pair set indexes it.
 func pairAt(a, b byte) uint16 { return uint16(a)<<8 | uint16(b) }
 
-// begins reports whether some secret begins with pair.
-func (r *Redactor) begins(pair uint16) bool { return r.pairs[pair>>6]&(1<<(pair&63)) != 0 }
+// gramAt is the three bytes a, b, c as the gram set indexes them: a
+// multiplicative hash to 16 bits.
+func gramAt(a, b, c byte) uint16 {
+	return uint16((uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 0x9E3779B1 >> 16)
+}
 
 // String returns s with every secret replaced.
 func (r *Redactor) String(s string) string {

@@ -1,7 +1,6 @@
 package awsconfig_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -14,17 +13,20 @@ import (
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
 const insecureWarning = "[WARN] amiwatermark: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked"
 
 // captureLog redirects the standard logger (where the plugin's log lines
 // go; Packer shows them with PACKER_LOG=1) for the duration of f.
+// The test servers log to it too (a refused TLS handshake), from their own
+// goroutines: the buffer is locked (testkit.SyncBuffer).
 func captureLog(t *testing.T, f func()) string {
 	t.Helper()
-	var buf bytes.Buffer
+	buf := &testkit.SyncBuffer{}
 	prevOut, prevFlags := log.Writer(), log.Flags()
-	log.SetOutput(&buf)
+	log.SetOutput(buf)
 	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 	f()
 	return buf.String()

@@ -33,6 +33,8 @@ type xmlScan struct {
 	strs  []string
 	bools []bool
 	times []time.Time
+	// mem is the page's memory (nil: allocate).
+	mem *pageMemory
 }
 
 // root skips an optional `<?xml version="1.0" encoding="UTF-8"?>` and

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -280,14 +281,32 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 
 	x.reserve(len(page) * 768) // an image's item is about 600-900 bytes
 	x.open("imagesSet")
-	for _, img := range page {
+	gen := s.imagesGeneration()
+	kept := s.items.get(gen, page)
+	for i, img := range page {
 		var allowed *bool
 		if ev.mode != allowedDisabled {
 			a := ev.allowed(img)
 			allowed = &a
 		}
-		writeImage(x, img, allowed)
+		// A pending image changes as it is described: never kept.
+		if k := kept[i]; k.b != nil && !volatile(img) {
+			x.b = append(x.b, k.b[:k.split]...)
+			writeAllowed(x, allowed)
+			x.b = append(x.b, k.b[k.split:]...)
+			continue
+		}
+		start := len(x.b)
+		writeImageHead(x, img)
+		split := len(x.b)
+		writeAllowed(x, allowed)
+		rest := len(x.b)
+		writeImageTail(x, img)
+		if !volatile(img) {
+			kept[i] = imageItem{b: slices.Concat(x.b[start:split], x.b[rest:]), split: split - start}
+		}
 	}
+	s.items.put(gen, page, kept)
 	x.close("imagesSet")
 	if next != "" {
 		x.elem("nextToken", next)
@@ -389,6 +408,20 @@ func decodeKeysetToken(tok, idPrefix string) (cd int64, id string, fp uint64, ok
 
 // writeImage renders one <item> of imagesSet. allowed nil omits imageAllowed.
 func writeImage(x *xmlOut, img *Image, allowed *bool) {
+	writeImageHead(x, img)
+	writeAllowed(x, allowed)
+	writeImageTail(x, img)
+}
+
+func writeAllowed(x *xmlOut, allowed *bool) {
+	if allowed != nil {
+		x.elemBool("imageAllowed", *allowed)
+	}
+}
+
+// writeImageHead renders an <item> up to imageAllowed, which depends on the
+// caller; writeImageTail the rest.
+func writeImageHead(x *xmlOut, img *Image) {
 	x.open("item")
 	x.elem("imageId", img.ID)
 	if img.ImageLocation != "" {
@@ -447,9 +480,9 @@ func writeImage(x *xmlOut, img *Image, allowed *bool) {
 	x.elemOpt("sourceImageId", img.SourceImageID)
 	x.elemOpt("sourceImageRegion", img.SourceImageRegion)
 	x.elemOpt("sourceInstanceId", img.SourceInstanceID)
-	if allowed != nil {
-		x.elemBool("imageAllowed", *allowed)
-	}
+}
+
+func writeImageTail(x *xmlOut, img *Image) {
 	if len(img.Watermarks) > 0 {
 		x.open("imageWatermarkSet")
 		for i := range img.Watermarks {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -165,6 +167,54 @@ func TestDescribeAnswersFollowChanges(t *testing.T) {
 	}
 	if _, err := c.DisableAllowedImagesSettings(ctx, &ec2.DisableAllowedImagesSettingsInput{}); err != nil {
 		t.Fatal(err)
+	}
+	// The emulator keeps each image's written item while nothing changes
+	// (imageItems): every change to an image shows in the next answer.
+	changes := []struct {
+		what   string
+		change func() error
+		shows  func(types.Image) bool
+	}{
+		{"a tag", func() error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{ids[5]}, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
+			return err
+		}, func(im types.Image) bool { return len(im.Tags) == 1 && aws.ToString(im.Tags[0].Value) == "blue" }},
+		{"a tag removed", func() error {
+			_, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{ids[5]}, Tags: []types.Tag{{Key: aws.String("team")}}})
+			return err
+		}, func(im types.Image) bool { return len(im.Tags) == 0 }},
+		{"a deprecation time", func() error {
+			_, err := c.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{ImageId: aws.String(ids[5]), DeprecateAt: aws.Time(time.Now().Add(48 * time.Hour))})
+			return err
+		}, func(im types.Image) bool { return aws.ToString(im.DeprecationTime) != "" }},
+		{"the image made public", func() error {
+			_, err := c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: aws.String(ids[5]),
+				LaunchPermission: &types.LaunchPermissionModifications{Add: []types.LaunchPermission{{Group: types.PermissionGroupAll}}}})
+			return err
+		}, func(im types.Image) bool { return aws.ToBool(im.Public) }},
+		{"the watermark detached", func() error {
+			_, err := c.DetachImageWatermark(ctx, &ec2.DetachImageWatermarkInput{ImageId: aws.String(ids[3]), WatermarkKey: aws.String(owner + ":golden")})
+			return err
+		}, func(im types.Image) bool { return len(im.ImageWatermarks) == 0 }},
+	}
+	for _, ch := range changes {
+		id := ids[5]
+		if strings.Contains(ch.what, "watermark") {
+			id = ids[3]
+		}
+		if ch.shows(describe()[id]) {
+			t.Fatalf("%s: shows before the change", ch.what)
+		}
+		if err := ch.change(); err != nil {
+			t.Fatalf("%s: %v", ch.what, err)
+		}
+		if !ch.shows(describe()[id]) {
+			t.Errorf("%s: the next answer does not show it", ch.what)
+		}
+		named, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+		if err != nil || len(named.Images) != 1 || !ch.shows(named.Images[0]) {
+			t.Errorf("%s: described by id, the answer does not show it (%v)", ch.what, err)
+		}
 	}
 	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(ids[0])}); err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ type Server struct {
 	stats  *stats
 	faults *faults
 	views  views
+	items  imageItems
 }
 
 // New returns an emulator with empty state.
