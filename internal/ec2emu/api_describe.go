@@ -218,7 +218,14 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		after = &pagePos{cd: cd, id: id}
 	}
 
-	var matches []*Image
+	var (
+		matches []*Image
+		// With a region scan of an index list (kept), the position in
+		// list of each match: its written item can be kept (imageItems).
+		list []*Image
+		kept bool
+		at   []int
+	)
 	if len(ids) > 0 {
 		seen := make(map[string]bool, len(ids))
 		uniq := ids[:0:0]
@@ -253,14 +260,15 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 	} else {
 		// Scan the region in DescribeImages order from the page position;
 		// stop once one more than a page has matched.
-		list := s.visibleCandidates(ev.region, ev.account)
+		list, kept = s.visibleCandidates(ev.region, ev.account)
 		start := 0
 		if after != nil {
 			start = sort.Search(len(list), func(i int) bool { return after.before(list[i]) })
 		}
-		for _, img := range list[start:] {
+		for i, img := range list[start:] {
 			if ev.discoverableBy(img) && ev.selected(img, false) {
 				matches = append(matches, img)
+				at = append(at, start+i)
 				if hasMax && int64(len(matches)) > maxResults {
 					break
 				}
@@ -281,8 +289,11 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 
 	x.reserve(len(page) * 768) // an image's item is about 600-900 bytes
 	x.open("imagesSet")
+	var items []imageItem
 	gen := s.imagesGeneration()
-	kept := s.items.get(gen, page)
+	if kept {
+		items = s.items.get(gen, list, at[:len(page)])
+	}
 	for i, img := range page {
 		var allowed *bool
 		if ev.mode != allowedDisabled {
@@ -290,7 +301,8 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 			allowed = &a
 		}
 		// A pending image changes as it is described: never kept.
-		if k := kept[i]; k.b != nil && !volatile(img) {
+		if items != nil && items[i].b != nil && !volatile(img) {
+			k := items[i]
 			x.b = append(x.b, k.b[:k.split]...)
 			writeAllowed(x, allowed)
 			x.b = append(x.b, k.b[k.split:]...)
@@ -302,11 +314,13 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		writeAllowed(x, allowed)
 		rest := len(x.b)
 		writeImageTail(x, img)
-		if !volatile(img) {
-			kept[i] = imageItem{b: slices.Concat(x.b[start:split], x.b[rest:]), split: split - start}
+		if items != nil && !volatile(img) {
+			items[i] = imageItem{b: slices.Concat(x.b[start:split], x.b[rest:]), split: split - start}
 		}
 	}
-	s.items.put(gen, page, kept)
+	if items != nil {
+		s.items.put(gen, list, at[:len(page)], items)
+	}
 	x.close("imagesSet")
 	if next != "" {
 		x.elem("nextToken", next)

@@ -145,6 +145,26 @@ func TestDescribeAnswersFollowChanges(t *testing.T) {
 	if len(first) != 30 || !reflect.DeepEqual(first, again) {
 		t.Fatalf("an unchanged region answers differently: %d then %d images", len(first), len(again))
 	}
+	// Paged (7 a page, the later pages from kept items the second time):
+	// the same images, in the same order, as one page.
+	one, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		var paged []types.Image
+		p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(7)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paged = append(paged, page.Images...)
+		}
+		if !reflect.DeepEqual(paged, one.Images) {
+			t.Fatalf("round %d: %d images in pages of 7 differ from the %d of one page", round, len(paged), len(one.Images))
+		}
+	}
 	if _, err := c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(ids[3]), WatermarkName: aws.String("golden")}); err != nil {
 		t.Fatal(err)
 	}
