@@ -58,7 +58,7 @@ func (w countingWriter) Write(b []byte) (int, error) {
 // The sub-benchmark images=2000 is the specified one. images=20 is a
 // control with the same calls minus most of the decoding: where images=2000
 // is far from the floor but images=20 is near it, the run is CPU-bound
-// (the SDK's XML decoding of 320 000 images) rather than held back by the
+// (reading and evaluating 320 000 images) rather than held back by the
 // fan-out.
 func BenchmarkOrgSimulate(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "amiwatermark")

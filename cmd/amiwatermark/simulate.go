@@ -678,11 +678,9 @@ func (s *idSet) add(id string) bool {
 		if s.short == nil {
 			s.short = map[[idKeySize]byte]struct{}{}
 		}
-		if _, dup := s.short[k]; dup {
-			return false
-		}
+		n := len(s.short) // one map operation: the set grows if id is new
 		s.short[k] = struct{}{}
-		return true
+		return len(s.short) > n
 	}
 	if s.long == nil {
 		s.long = map[string]struct{}{}
