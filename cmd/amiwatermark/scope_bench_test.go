@@ -146,6 +146,10 @@ func benchOrg(b *testing.B, bin string, perScope int) {
 		defer outFile.Close()
 		var errb strings.Builder
 		cmd.Stdout, cmd.Stderr = outFile, &errb
+		// The emulator's collector walks every seeded image (hundreds of
+		// MB): collect before each run, so that a collection lands in
+		// neither run rather than by chance in one of them.
+		runtime.GC()
 		start, emuStart := time.Now(), selfCPU()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)

@@ -138,7 +138,13 @@ func decodeDescribeImages(body []byte, mem *pageMemory) (*ec2.DescribeImagesOutp
 			}
 			return true, s.items(c, e, func(c []byte, e bool) error {
 				// Decoded in place: a local Image would escape to the heap.
-				out.Images = append(out.Images, types.Image{})
+				// The slots past the length are zero (made so, or cleared
+				// by ReleaseDescribeImages), so the slice just grows.
+				if n := len(out.Images); n < cap(out.Images) {
+					out.Images = out.Images[:n+1]
+				} else {
+					out.Images = append(out.Images, types.Image{})
+				}
 				return s.image(c, e, &out.Images[len(out.Images)-1])
 			})
 		case "nextToken":
@@ -209,7 +215,9 @@ func ReleaseDescribeImages(page *ec2.DescribeImagesOutput) {
 	}
 	page.ResultMetadata.Set(pageMemoryKey{}, (*pageMemory)(nil))
 	page.Images = nil
-	clear(mem.images[:mem.used]) // the next page starts from zero values
+	// The next page's images start from zero values: decodeDescribeImages
+	// takes the slots past the length as they are.
+	clear(mem.images[:mem.used])
 	mem.used, mem.nstrs = 0, 0
 	if poisonReleased.Load() {
 		// Not reused: overwritten, so that a string kept by mistake shows.
