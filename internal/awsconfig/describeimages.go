@@ -239,7 +239,8 @@ func ReleaseDescribeImages(page *ec2.DescribeImagesOutput) {
 // show that nothing read from a page is used after the page is released.
 func PoisonReleasedPages(on bool) { poisonReleased.Store(on) }
 
-// str stores v in the page's string blocks and returns its address.
+// strIn stores v in the page's string blocks (allocated when there is no
+// page memory) and returns its address.
 func (s *xmlScan) strIn(v string) *string {
 	m := s.mem
 	if m == nil {
