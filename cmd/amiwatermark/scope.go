@@ -289,8 +289,8 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	return e, nil
 }
 
-// prepareEarly starts assuming the role in the first accounts of a page of
-// ListAccounts while the next page is listed: the run can then start
+// prepareEarly starts assuming the role in the first accounts of the first
+// page of ListAccounts while the next page is listed: the run can then start
 // scanning them as soon as the list is complete. It starts as many as the
 // scopes prepare ahead (prepareAhead), never more than --concurrency minus
 // the ListAccounts call in flight (none with --concurrency 1), each in one
@@ -301,7 +301,7 @@ func (e *scopeEnv) prepareEarly(ctx context.Context, page []string) {
 	if e.plan.roleName == "" || n <= 0 {
 		return
 	}
-	page = slices.Sorted(slices.Values(page))
+	page = slices.Sorted(slices.Values(page)) // a copy: the caller's slice grows on
 	go func() {
 		select {
 		case <-e.known:
@@ -354,9 +354,10 @@ func (e *scopeEnv) accounts(ctx context.Context) ([]string, error) {
 	return []string{e.caller.Account}, nil
 }
 
-// orgAccounts pages through Organizations ListAccounts. onPage, when not
-// nil, is given the ACTIVE accounts of each page that another follows.
-func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onPage func(context.Context, []string)) ([]string, error) {
+// orgAccounts pages through Organizations ListAccounts. onFirst, when not
+// nil, is given the ACTIVE accounts of the first page that has some, when
+// another page follows it.
+func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onFirst func(context.Context, []string)) ([]string, error) {
 	c := organizations.NewFromConfig(e.base, func(o *organizations.Options) {
 		o.Region = region
 	})
@@ -367,14 +368,14 @@ func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onPage func(c
 		if err != nil {
 			return nil, fmt.Errorf("listing the organization's accounts (Organizations ListAccounts): %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", errorText(err))
 		}
-		n := len(out)
 		for _, a := range page.Accounts {
 			if accountActive(a) {
 				out = append(out, aws.ToString(a.Id))
 			}
 		}
-		if onPage != nil && p.HasMorePages() && len(out) > n {
-			onPage(ctx, out[n:])
+		if onFirst != nil && p.HasMorePages() && len(out) > 0 {
+			onFirst(ctx, out) // it copies what it keeps before returning
+			onFirst = nil
 		}
 	}
 	sort.Strings(out)

@@ -676,14 +676,16 @@ func TestOrgCLIPreparesAFewAccountsAhead(t *testing.T) {
 
 // TestOrgCLIPreparesWhileListing: with --accounts org, the role is assumed
 // in the first accounts of the first ListAccounts page while the second
-// page is listed (prepareEarly), within --concurrency: none with
-// --concurrency 1. Every account's role is still assumed once.
+// page is listed (prepareEarly), within --concurrency counting the
+// ListAccounts call (with 2: one AssumeRole beside it, and never more than 2
+// requests at once), none with --concurrency 1. Every account's role is
+// still assumed once.
 func TestOrgCLIPreparesWhileListing(t *testing.T) {
 	const latency = 60 * time.Millisecond
 	for _, c := range []struct {
 		concurrency string
 		early       bool
-	}{{"16", true}, {"1", false}} {
+	}{{"16", true}, {"2", true}, {"1", false}} {
 		t.Run("concurrency="+c.concurrency, func(t *testing.T) {
 			o := newOrgEmu(t)
 			t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
@@ -713,7 +715,11 @@ func TestOrgCLIPreparesWhileListing(t *testing.T) {
 					}
 				}
 			}
+			peak := o.peak
 			o.mu.Unlock()
+			if c.concurrency == "2" && peak > 2 {
+				t.Errorf("%d requests in flight at once with --concurrency 2", peak)
+			}
 			if secondPage.IsZero() || firstAssume.IsZero() {
 				t.Fatalf("no second ListAccounts page (%v) or no AssumeRole (%v)", secondPage, firstAssume)
 			}

@@ -239,13 +239,9 @@ func ReleaseDescribeImages(page *ec2.DescribeImagesOutput) {
 // show that nothing read from a page is used after the page is released.
 func PoisonReleasedPages(on bool) { poisonReleased.Store(on) }
 
-// strIn stores v in the page's string blocks (allocated when there is no
-// page memory) and returns its address.
+// strIn stores v in the page's string blocks and returns its address.
 func (s *xmlScan) strIn(v string) *string {
 	m := s.mem
-	if m == nil {
-		return inBlock(&s.strs, v)
-	}
 	if len(s.strs) == cap(s.strs) {
 		if m.nstrs == len(m.strs) {
 			m.strs = append(m.strs, make([]string, 0, 256))

@@ -33,7 +33,7 @@ type xmlScan struct {
 	strs  []string
 	bools []bool
 	times []time.Time
-	// mem is the page's memory (nil: allocate).
+	// mem is the page's memory: its body, images and string blocks.
 	mem *pageMemory
 }
 
