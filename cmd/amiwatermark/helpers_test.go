@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
@@ -193,12 +192,4 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
-}
-
-// TestMain runs every test with released DescribeImages pages overwritten
-// with '#' instead of reused: a value the CLI kept from a page after
-// releasing it would show in the tests' outputs.
-func TestMain(m *testing.M) {
-	awsconfig.PoisonReleasedPages(true)
-	os.Exit(m.Run())
 }

@@ -8,9 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // pages is a fake paginator over n pages (plain values: eachPageAhead is
@@ -119,52 +117,4 @@ func TestEachPageAheadStopsAtTheFirstError(t *testing.T) {
 			t.Fatalf("err = %v after Ctrl-C, want context.Canceled (not a complete walk)", err)
 		}
 	})
-}
-
-func TestIDSet(t *testing.T) {
-	var s idSet
-	s.grow(4)
-	long := "ami-" + strings.Repeat("0", 30) // past the fixed-size keys
-	for _, c := range []struct {
-		id  string
-		new bool
-	}{
-		{"ami-0123456789abcdef0", true}, {"ami-0123456789abcdef1", true}, {"ami-0123456789abcdef0", false},
-		{"ami-1", true}, {"ami-1\x00", true}, {"ami-1", false}, // the length is part of the key
-		{"", true}, {"", false}, {long, true}, {long, false}, {long + "1", true},
-		{strings.Repeat("x", idKeySize-1), true}, {strings.Repeat("x", idKeySize), true}, {strings.Repeat("x", idKeySize), false},
-	} {
-		if got := s.add(c.id); got != c.new {
-			t.Errorf("add(%q) = %v, want %v", c.id, got, c.new)
-		}
-	}
-}
-
-func TestKeptAndInternedCopyOutOfThePage(t *testing.T) {
-	// Strings of a page, as the decoder gives them: slices of its body.
-	page := []byte("ami-0123456789abcdef0111122223333amazonmy image")
-	sub := func(i, j int) string { return unsafe.String(&page[i], j-i) }
-	img := watermark.Image{ID: sub(0, 21), OwnerID: sub(21, 33), OwnerAlias: sub(33, 39), Name: sub(39, len(page))}
-	id, owner, alias, name := kept(img)
-	if id != img.ID || owner != img.OwnerID || alias != img.OwnerAlias || name != img.Name {
-		t.Fatalf("kept = %q %q %q %q, want %q %q %q %q", id, owner, alias, name, img.ID, img.OwnerID, img.OwnerAlias, img.Name)
-	}
-	if i, o, a, n := kept(watermark.Image{ID: "ami-1", Name: "n"}); i != "ami-1" || o != "" || a != "" || n != "n" {
-		t.Errorf("kept with empty fields = %q %q %q %q", i, o, a, n)
-	}
-	// A map assignment stores the key it is given: counting with the
-	// interned copy leaves no key in the page's memory.
-	keys, counts := map[string]string{}, map[string]int{}
-	for _, owner := range []string{sub(21, 33), sub(21, 33), sub(33, 39)} {
-		counts[interned(keys, owner)]++
-	}
-	for i := range page {
-		page[i] = 0xff // the page is reused
-	}
-	if counts["111122223333"] != 2 || counts["amazon"] != 1 || len(counts) != 2 {
-		t.Errorf("counts after the page was overwritten: %q", counts)
-	}
-	if id != "ami-0123456789abcdef0" || owner != "111122223333" || alias != "amazon" || name != "my image" {
-		t.Errorf("kept strings changed with the page: %q %q %q %q", id, owner, alias, name)
-	}
 }

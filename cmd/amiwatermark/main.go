@@ -22,28 +22,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/version"
 )
-
-// gcPercent is the garbage collector's setting for a run: GOGC when set,
-// else 200 instead of Go's 100. A scan reads a page of answers after
-// another and keeps little of each, so its heap is mostly garbage; half as
-// many collections save about a tenth of its CPU for some 20 MB more memory
-// (BenchmarkOrgSimulate), and docs/cli.md says so.
-func gcPercent(env string) int {
-	if v, err := strconv.Atoi(env); err == nil {
-		return v
-	}
-	if env == "off" {
-		return -1
-	}
-	return 200
-}
 
 // Exit codes.
 const (
@@ -53,7 +36,6 @@ const (
 )
 
 func main() {
-	debug.SetGCPercent(gcPercent(os.Getenv("GOGC")))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -89,11 +89,3 @@ func TestParseAMIArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestGCPercent(t *testing.T) {
-	for env, want := range map[string]int{"": 200, "100": 100, "50": 50, "off": -1, "nonsense": 200} {
-		if got := gcPercent(env); got != want {
-			t.Errorf("gcPercent(%q) = %d, want %d", env, got, want)
-		}
-	}
-}

@@ -327,8 +327,7 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		MaxResults:        aws.Int32(1000),
 	}
 	p := ec2.NewDescribeImagesPaginator(c, in)
-	var seen idSet
-	owners := map[string]string{} // see interned
+	seen := map[string]bool{}
 	nextPage := func(ctx context.Context) (*ec2.DescribeImagesOutput, error) {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -337,18 +336,14 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		return page, nil
 	}
 	err := eachPageAhead(ctx, p.HasMorePages, nextPage, func(page *ec2.DescribeImagesOutput) error {
-		// Whatever outlives the page is copied (kept, interned,
-		// Detached, the idSet); its memory then serves a later page.
-		defer awsconfig.ReleaseDescribeImages(page)
-		seen.grow(len(page.Images))
 		for i := range page.Images {
 			img := awsconfig.Image(&page.Images[i], region)
-			if !seen.add(img.ID) { // pages never overlap on EC2; be safe anyway
+			if seen[img.ID] { // pages never overlap on EC2; be safe anyway
 				continue
 			}
+			seen[img.ID] = true
 			if inUse != nil && inUse.instances[img.ID] != nil {
-				d := img.Detached() // kept past the page
-				inUseSeen[d.ID] = d
+				inUseSeen[img.ID] = img
 			}
 			out.Totals.Images++
 			if o.onScanned != nil {
@@ -366,9 +361,8 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 				out.Totals.Allowed++
 			default:
 				out.Totals.Blocked++
-				out.BlockedByOwner[interned(owners, ownerKey(img))]++
-				id, owner, alias, name := kept(img)
-				b := blockedImage{ImageID: id, OwnerID: owner, OwnerAlias: alias, Name: name, Reason: v.Reason}
+				out.BlockedByOwner[ownerKey(img)]++
+				b := blockedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
 				if !img.CreationDate.IsZero() {
 					t := img.CreationDate
 					b.CreationDate = &t
@@ -565,8 +559,7 @@ func evaluateInUse(ctx context.Context, c *ec2.Client, region string, o *simulat
 func (cmp *comparison) add(o *simulateOptions, img watermark.Image, v watermark.Verdict, account, region string, stdout io.Writer) {
 	cur := o.current.criteria.Evaluate(img, account, o.at)
 	changed := func() changedImage {
-		id, owner, alias, name := kept(img)
-		return changedImage{ImageID: id, OwnerID: owner, OwnerAlias: alias, Name: name, Reason: v.Reason}
+		return changedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
 	}
 	label := ""
 	switch {
@@ -621,73 +614,4 @@ func printSimulateTotals(w io.Writer, out *simulateOutput) {
 	if u := out.InUse; u != nil {
 		fmt.Fprintf(w, "In use: %d AMIs on %d instances: %d allowed, %d blocked, %d not visible\n", u.AMIs, u.Instances, u.Allowed, u.Blocked, u.NotVisible)
 	}
-}
-
-// The strings of a decoded image share the memory of its whole
-// DescribeImages page (see awsconfig.FastDescribeImages): what a scan keeps
-// past the page (result rows, map keys) is copied out of it, so that memory
-// follows the results, not the pages read.
-
-// kept returns img's id, owner, alias and name copied into one allocation.
-func kept(img watermark.Image) (id, owner, alias, name string) {
-	var b strings.Builder
-	b.Grow(len(img.ID) + len(img.OwnerID) + len(img.OwnerAlias) + len(img.Name))
-	for _, s := range [...]string{img.ID, img.OwnerID, img.OwnerAlias, img.Name} {
-		b.WriteString(s)
-	}
-	all := b.String()
-	n1, n2, n3 := len(img.ID), len(img.ID)+len(img.OwnerID), len(img.ID)+len(img.OwnerID)+len(img.OwnerAlias)
-	return all[:n1], all[n1:n2], all[n2:n3], all[n3:]
-}
-
-// interned returns a copy of s that keys owns, the same copy every time.
-// A map assignment stores the key it is given even when the key is
-// already there, so a string of a page assigned to a map that outlives
-// the page would keep the page alive: its interned copy is assigned.
-func interned(keys map[string]string, s string) string {
-	k, ok := keys[s]
-	if !ok {
-		k = strings.Clone(s)
-		keys[k] = k
-	}
-	return k
-}
-
-// idSet is a set of image ids. Ids of EC2's form (ami- and 17 hex digits)
-// are kept as fixed-size keys: adding one copies nothing to the heap.
-type idSet struct {
-	short map[[idKeySize]byte]struct{}
-	long  map[string]struct{}
-}
-
-const idKeySize = 24
-
-// grow makes room for n more ids (a page) before the first page.
-func (s *idSet) grow(n int) {
-	if s.short == nil {
-		s.short = make(map[[idKeySize]byte]struct{}, 2*n)
-	}
-}
-
-// add adds id and reports whether it was new.
-func (s *idSet) add(id string) bool {
-	if len(id) < idKeySize { // the key's last byte holds the length
-		var k [idKeySize]byte
-		copy(k[:], id)
-		k[idKeySize-1] = byte(len(id))
-		if s.short == nil {
-			s.short = map[[idKeySize]byte]struct{}{}
-		}
-		n := len(s.short) // one map operation: the set grows if id is new
-		s.short[k] = struct{}{}
-		return len(s.short) > n
-	}
-	if s.long == nil {
-		s.long = map[string]struct{}{}
-	}
-	if _, dup := s.long[id]; dup {
-		return false
-	}
-	s.long[strings.Clone(id)] = struct{}{}
-	return true
 }

@@ -247,7 +247,7 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, err
 	}
 	cfg.HTTPClient = BufferBody(timeoutClient{next: cfg.HTTPClient, d: timeout, attempts: attempts, setting: c.timeoutSetting})
-	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts, c.timeoutSetting), FastDescribeImages)
+	cfg.APIOptions = append(cfg.APIOptions, callDeadline(timeout, attempts, c.timeoutSetting))
 	if ar := c.AssumeRole; ar.RoleARN != "" {
 		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			if ar.SessionName != "" {

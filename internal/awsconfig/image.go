@@ -50,14 +50,11 @@ func Image(im *types.Image, region string) watermark.Image {
 }
 
 // ParseEC2Time parses an image's creationDate or deprecationTime, strings
-// the SDK leaves unparsed (EC2 writes 2026-06-24T03:15:42.000Z); zero when
-// empty or not a time.
+// the SDK leaves unparsed (EC2 writes 2026-06-24T03:15:42.000Z), with
+// time.Parse; zero when empty or not a time.
 func ParseEC2Time(s string) time.Time {
 	if s == "" {
 		return time.Time{}
-	}
-	if t, ok := parseCreationDate(s); ok {
-		return t
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -105,58 +102,4 @@ func watermarks(ws []types.ImageWatermark) []watermark.Watermark {
 		}
 	}
 	return out
-}
-
-// parseCreationDate reads EC2's own form, 2026-06-24T03:15:42.000Z, without
-// time.Parse (an organization-wide scan reads hundreds of thousands); ok is
-// false for anything else, which ParseEC2Time then parses with its layouts.
-// The checks are time.Parse's: a day past the month's end, hour 24 or
-// second 60 are not this form.
-func parseCreationDate(s string) (time.Time, bool) {
-	const form = "dddd-dd-ddTdd:dd:dd.dddZ" // d: a digit, anything else as is
-	if len(s) != len(form) {
-		return time.Time{}, false
-	}
-	for i := range len(form) {
-		if c := s[i]; form[i] == 'd' && (c < '0' || c > '9') || form[i] != 'd' && c != form[i] {
-			return time.Time{}, false
-		}
-	}
-	num := func(i, n int) int {
-		v := 0
-		for _, c := range []byte(s[i : i+n]) {
-			v = v*10 + int(c-'0')
-		}
-		return v
-	}
-	year, month, day := num(0, 4), num(5, 2), num(8, 2)
-	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
-	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	last := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
-	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-		last = 29
-	}
-	if day > last {
-		return time.Time{}, false
-	}
-	// Days since 1970-01-01 of the civil date (the proleptic Gregorian
-	// calendar, years 0000-9999 here), without time.Date's normalization.
-	y, m := year, month
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := m - 3
-	if m <= 2 {
-		mp = m + 9
-	}
-	doy := (153*mp+2)/5 + day - 1
-	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
-	return time.Unix(int64(days)*86400+int64(hour*3600+minute*60+sec), int64(ms)*1e6).UTC(), true
 }

@@ -1,9 +1,6 @@
 package watermark
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Watermark is one watermark as DescribeImages reports it.
 type Watermark struct {
@@ -47,29 +44,6 @@ type Image struct {
 	// reports for the image; nil when it reports none (the image was never
 	// scanned).
 	ScanResults *ScanResults
-}
-
-// Detached returns a copy of img that shares no memory with it, strings
-// included. The strings of an image decoded from DescribeImages are slices
-// of its whole page (awsconfig.FastDescribeImages): an image kept past its
-// page is kept detached, so that it does not keep the page alive.
-func (img Image) Detached() Image {
-	img = cloneImage(img)
-	for _, s := range []*string{&img.ID, &img.Region, &img.OwnerID, &img.OwnerAlias, &img.Name, &img.Description,
-		&img.State, &img.SourceImageID, &img.SourceImageRegion, &img.SourceInstanceID} {
-		*s = strings.Clone(*s)
-	}
-	for i := range img.ProductCodes {
-		img.ProductCodes[i] = strings.Clone(img.ProductCodes[i])
-	}
-	for i := range img.Watermarks {
-		w := &img.Watermarks[i]
-		w.Key, w.SourceImageID, w.SourceImageRegion = strings.Clone(w.Key), strings.Clone(w.SourceImageID), strings.Clone(w.SourceImageRegion)
-	}
-	if sr := img.ScanResults; sr != nil {
-		sr.HighestFindingSeverity = Severity(strings.Clone(string(sr.HighestFindingSeverity)))
-	}
-	return img
 }
 
 // HasKey reports whether the image carries the watermark key.
