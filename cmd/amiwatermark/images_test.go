@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
 )
 
 // pages is a fake paginator over n pages (plain values: eachPageAhead is
