@@ -96,10 +96,15 @@ func (e *emu) clearRequests() {
 // credential chain at account acctMe through the environment (so the tests
 // using it cannot run in parallel). Shared config files and IMDS are cut
 // off so the machine's own AWS setup cannot leak in.
-func newEmu(t *testing.T) *emu {
+func newEmu(t *testing.T) *emu { return newEmuWith(t, emutest.Options{}) }
+
+// newEmuWith is newEmu with the emulator's options (its Wrap is the
+// recorder's).
+func newEmuWith(t *testing.T, opts emutest.Options) *emu {
 	t.Helper()
 	e := &emu{t: t}
-	e.Server = emutest.NewServer(t, emutest.Options{Wrap: e.record})
+	opts.Wrap = e.record
+	e.Server = emutest.NewServer(t, opts)
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {

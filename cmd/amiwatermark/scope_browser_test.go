@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
 	"image/png"
 	"os"
 	"os/exec"
@@ -68,7 +69,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(3)
 	page := filepath.Join(t.TempDir(), "report.html")
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, json: true, html: page}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}, json: true, html: page}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
 	doc := decodeScoped(t, out)

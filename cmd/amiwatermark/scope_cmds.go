@@ -2,32 +2,19 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
+	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // The per-scope work of simulate, inspect and verify: what each command
 // does in one account and region when the scope flags are given.
-
-// startScoped validates the scope flags, asks STS who the caller is and
-// runs cmd in every scope.
-func startScoped(ctx context.Context, sf *scopeFlags, asJSON bool, ac *awsconfig.AccessConfig,
-	cmd *scopeCommand, stdout, stderr io.Writer) int {
-	p, err := sf.plan(asJSON)
-	if err != nil {
-		return report(stderr, cmd.name, err)
-	}
-	env, err := newScopeEnv(ctx, ac, p)
-	if err != nil {
-		return report(stderr, cmd.name, err)
-	}
-	return runScopes(ctx, env, cmd, stdout, stderr)
-}
 
 // ---- simulate
 
@@ -43,61 +30,92 @@ func simulateScopeCommand(o *simulateOptions) *scopeCommand {
 	if o.account != "" {
 		params["account"] = o.account
 	}
-	return &scopeCommand{
-		name:      "simulate",
-		countKeys: keys,
-		params:    params,
-		summary: func(c map[string]int) string {
-			s := fmt.Sprintf("%d images: %d allowed (%d own), %d blocked", c["images"], c["allowed"], c["own"], c["blocked"])
-			if o.inUse {
-				s += fmt.Sprintf("; in use: %d AMIs on %d instances, %d blocked (%d instances), %d not visible",
-					c["in_use_amis"], c["in_use_instances"], c["in_use_blocked_amis"], c["blocked_instances"], c["in_use_not_visible"])
-			}
-			if o.compare {
-				s += fmt.Sprintf("; against the current criteria: %d newly blocked, %d newly allowed", c["newly_blocked"], c["newly_allowed"])
-			}
-			return s
-		},
-		work: func(ctx context.Context, t *scopeTask) (map[string]int, error) {
-			so := *o
-			if so.account == "" {
-				so.account = t.Account // the scope's account: its own images are exempt
-			}
-			so.asJSON, so.progress = true, false
-			so.onScanned = func() { t.Scanned(1) }
-			so.onBlocked = func(b blockedImage, _ watermark.Image) error {
-				return t.Emit(scopeRow{Kind: "image", ImageID: b.ImageID, OwnerID: b.OwnerID, OwnerAlias: b.OwnerAlias,
-					Name: b.Name, Status: "blocked", Blocked: true, Reason: b.Reason})
-			}
-			out, err := simulate(ctx, t.EC2, t.Region, &so, io.Discard, io.Discard)
-			if err != nil {
-				return nil, err
-			}
-			c := map[string]int{"images": out.Totals.Images, "allowed": out.Totals.Allowed, "own": out.Totals.Own, "blocked": out.Totals.Blocked}
-			if cmp := out.Comparison; cmp != nil {
-				c["newly_blocked"], c["newly_allowed"] = len(cmp.NewlyBlocked), len(cmp.NewlyAllowed)
-			}
-			if u := out.InUse; u != nil {
-				c["in_use_amis"], c["in_use_instances"], c["in_use_blocked_amis"], c["in_use_not_visible"] = u.AMIs, u.Instances, u.Blocked, u.NotVisible
-				for _, im := range u.Images {
-					if im.Status == "allowed" {
-						continue
-					}
-					blocked := im.Status == "blocked"
-					for _, inst := range im.Instances {
-						if blocked {
-							c["blocked_instances"]++
-						}
-						if err := t.Emit(scopeRow{Kind: "instance", ImageID: im.ImageID, InstanceID: inst, OwnerID: im.OwnerID,
-							OwnerAlias: im.OwnerAlias, Name: im.Name, Status: im.Status, Blocked: blocked, Reason: im.Reason}); err != nil {
-							return nil, err
-						}
-					}
-				}
-			}
-			return c, nil
-		},
+	c := &scopeCommand{name: "simulate", countKeys: keys, params: params}
+	if len(o.owners) > 0 || o.compare {
+		// A narrowed scan is read per account as given; the comparison
+		// evaluates every image against each account's own criteria.
+		c.run.Work = func(ctx context.Context, sc *orgscan.Scope) (any, error) { return simulateScope(ctx, sc, o, nil) }
+		return c
 	}
+	c.run.Work = func(ctx context.Context, sc *orgscan.Scope) (any, error) {
+		return simulateScope(ctx, sc, o, ownAndShared)
+	}
+	c.run.Region = func(ctx context.Context, sc *orgscan.Scope) (any, error) { return readPublic(ctx, sc, o) }
+	c.run.Finish = func(_ context.Context, sc *orgscan.Scope, region, work any) (any, error) {
+		return finishWithPublic(work.(*scopeOut), region.(*publicImages), accountOf(o, sc)), nil
+	}
+	return c
+}
+
+// accountOf is the account whose own images are exempt in a scope:
+// --account, else the scope's.
+func accountOf(o *simulateOptions, sc *orgscan.Scope) string {
+	if o.account != "" {
+		return o.account
+	}
+	return sc.Account
+}
+
+// simulateScope runs simulate in one scope with the reads of scans (nil:
+// every image the account can see).
+func simulateScope(ctx context.Context, sc *orgscan.Scope, o *simulateOptions, scans []*ec2.DescribeImagesInput) (*scopeOut, error) {
+	so := *o
+	so.account = accountOf(o, sc)
+	so.asJSON, so.progress, so.scans = true, false, scans
+	var rows []rpt.Row
+	pub := &scopeOut{}
+	so.onScanned = func(img watermark.Image) {
+		sc.Progress.Images.Add(1)
+		if img.Public && scans != nil {
+			pub.notePublic(img)
+		}
+	}
+	so.onBlocked = func(b blockedImage, _ watermark.Image) error {
+		rows = append(rows, rpt.Row{Kind: "image", ImageID: b.ImageID, OwnerID: b.OwnerID, OwnerAlias: b.OwnerAlias,
+			Name: b.Name, Status: "blocked", Blocked: true, Reason: b.Reason})
+		return nil
+	}
+	out, err := simulate(ctx, sc.EC2, sc.Region, &so, io.Discard, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	c := map[string]int{"images": out.Totals.Images, "allowed": out.Totals.Allowed, "own": out.Totals.Own, "blocked": out.Totals.Blocked}
+	if cmp := out.Comparison; cmp != nil {
+		c["newly_blocked"], c["newly_allowed"] = len(cmp.NewlyBlocked), len(cmp.NewlyAllowed)
+	}
+	if u := out.InUse; u != nil {
+		rows = append(rows, inUseRows(u, c)...)
+	}
+	for _, k := range keysOf(o) {
+		c[k] += 0 // every key present, zeros included
+	}
+	pub.counts, pub.own = c, rows
+	pub.rows = rpt.RowSlice(rows)
+	return pub, nil
+}
+
+// keysOf are the count keys of simulate with o.
+func keysOf(o *simulateOptions) []string { return simulateScopeCommand(o).countKeys }
+
+// inUseRows are the rows of the in-use AMIs that are not allowed (one per
+// instance), counting the blocked instances in c.
+func inUseRows(u *inUseReport, c map[string]int) []rpt.Row {
+	c["in_use_amis"], c["in_use_instances"], c["in_use_blocked_amis"], c["in_use_not_visible"] = u.AMIs, u.Instances, u.Blocked, u.NotVisible
+	var rows []rpt.Row
+	for _, im := range u.Images {
+		if im.Status == "allowed" {
+			continue
+		}
+		blocked := im.Status == "blocked"
+		for _, inst := range im.Instances {
+			if blocked {
+				c["blocked_instances"]++
+			}
+			rows = append(rows, rpt.Row{Kind: "instance", ImageID: im.ImageID, InstanceID: inst, OwnerID: im.OwnerID,
+				OwnerAlias: im.OwnerAlias, Name: im.Name, Status: im.Status, Blocked: blocked, Reason: im.Reason})
+		}
+	}
+	return rows
 }
 
 // ---- inspect and verify: AMIs named on the command line
@@ -141,55 +159,52 @@ func refParams(refs []amiRef) []string {
 
 func inspectScopeCommand(refs []amiRef, at time.Time) *scopeCommand {
 	return &scopeCommand{
-		name:       "inspect",
-		countKeys:  []string{"amis", "allowed", "not_allowed", "unknown", "not_found"},
-		params:     map[string]any{"amis": refParams(refs), "at": at},
-		wantRegion: wantRefRegion(refs),
-		summary: func(c map[string]int) string {
-			return fmt.Sprintf("%d AMIs: %d allowed, %d not allowed, %d unknown (Allowed AMIs disabled), %d not found",
-				c["amis"], c["allowed"], c["not_allowed"], c["unknown"], c["not_found"])
-		},
-		work: func(ctx context.Context, t *scopeTask) (map[string]int, error) {
-			ids := refsIn(refs, t.Region)
-			imgs, err := describeByID(ctx, t.EC2, t.Region, ids)
-			if err != nil {
-				return nil, err
-			}
-			t.Scanned(len(imgs))
-			c := map[string]int{"amis": len(ids)}
-			for _, id := range ids {
-				img, ok := imgs[id]
-				if !ok {
-					c["not_found"]++
-					if err := t.Emit(scopeRow{Kind: "image", ImageID: id, Status: "not found", Reason: notFoundText(t.Region)}); err != nil {
-						return nil, err
-					}
-					continue
-				}
-				row := imageRow(img)
-				switch {
-				case img.Allowed == nil:
-					row.Status = "unknown"
-					c["unknown"]++
-				case *img.Allowed:
-					row.Status = "allowed"
-					c["allowed"]++
-				default:
-					row.Status, row.Blocked = "not allowed", true
-					row.Reason = "DescribeImages imageAllowed is false for this account"
-					c["not_allowed"]++
-				}
-				if err := t.Emit(row); err != nil {
-					return nil, err
-				}
-			}
-			return c, nil
-		},
+		name:      "inspect",
+		countKeys: []string{"amis", "allowed", "not_allowed", "unknown", "not_found"},
+		params:    map[string]any{"amis": refParams(refs), "at": at},
+		run: orgscan.Command{WantRegion: wantRefRegion(refs), Work: func(ctx context.Context, t *orgscan.Scope) (any, error) {
+			return inspectScope(ctx, t, refs)
+		}},
 	}
 }
 
-func imageRow(img watermark.Image) scopeRow {
-	r := scopeRow{Kind: "image", ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name}
+// inspectScope looks up the AMIs of refs in one scope.
+func inspectScope(ctx context.Context, t *orgscan.Scope, refs []amiRef) (*scopeOut, error) {
+	ids := refsIn(refs, t.Region)
+	imgs, err := describeByID(ctx, t.EC2, t.Region, ids)
+	if err != nil {
+		return nil, err
+	}
+	t.Progress.Images.Add(int64(len(imgs)))
+	c := map[string]int{"amis": len(ids), "allowed": 0, "not_allowed": 0, "unknown": 0, "not_found": 0}
+	var rows []rpt.Row
+	for _, id := range ids {
+		img, ok := imgs[id]
+		if !ok {
+			c["not_found"]++
+			rows = append(rows, rpt.Row{Kind: "image", ImageID: id, Status: "not found", Reason: notFoundText(t.Region)})
+			continue
+		}
+		row := imageRow(img)
+		switch {
+		case img.Allowed == nil:
+			row.Status = "unknown"
+			c["unknown"]++
+		case *img.Allowed:
+			row.Status = "allowed"
+			c["allowed"]++
+		default:
+			row.Status, row.Blocked = "not allowed", true
+			row.Reason = "DescribeImages imageAllowed is false for this account"
+			c["not_allowed"]++
+		}
+		rows = append(rows, row)
+	}
+	return &scopeOut{counts: c, rows: rpt.RowSlice(rows)}, nil
+}
+
+func imageRow(img watermark.Image) rpt.Row {
+	r := rpt.Row{Kind: "image", ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name}
 	for _, w := range img.Watermarks {
 		r.Watermarks = append(r.Watermarks, w.Key)
 	}
@@ -199,55 +214,55 @@ func imageRow(img watermark.Image) scopeRow {
 func verifyScopeCommand(refs []amiRef, o *verifyOptions, params map[string]any) *scopeCommand {
 	params["amis"] = refParams(refs)
 	return &scopeCommand{
-		name:       "verify",
-		countKeys:  []string{"amis", "ok", "failed"},
-		params:     params,
-		wantRegion: wantRefRegion(refs),
-		failedKey:  "failed",
-		summary: func(c map[string]int) string {
-			return fmt.Sprintf("%d AMIs: %d ok, %d failed", c["amis"], c["ok"], c["failed"])
-		},
-		work: func(ctx context.Context, t *scopeTask) (map[string]int, error) {
-			ids := refsIn(refs, t.Region)
-			imgs, err := describeByID(ctx, t.EC2, t.Region, ids)
-			if err != nil {
-				return nil, err
-			}
-			t.Scanned(len(imgs))
-			vo := *o
-			if vo.criteriaFile != "" && vo.account == "" {
-				vo.account = t.Account // evaluate the criteria for the scope's account
-			}
-			if vo.criteriaCurrent {
-				// The live criteria of this account in this region.
-				ls, err := liveSettingsOf(ctx, t.EC2, t.Region, vo.account)
-				if err != nil {
-					return nil, err
-				}
-				vo.live = map[string]*liveSettings{t.Region: ls}
-			}
-			c := map[string]int{"amis": len(ids)}
-			for _, id := range ids {
-				var row scopeRow
-				var fails []string
-				if img, ok := imgs[id]; ok {
-					row, fails = imageRow(img), vo.check(img)
-				} else {
-					row = scopeRow{Kind: "image", ImageID: id}
-					fails = []string{"exists: " + notFoundText(t.Region)}
-				}
-				if len(fails) == 0 {
-					row.Status = "ok"
-					c["ok"]++
-				} else {
-					row.Status, row.Blocked, row.Reason = "failed", true, strings.Join(fails, " | ")
-					c["failed"]++
-				}
-				if err := t.Emit(row); err != nil {
-					return nil, err
-				}
-			}
-			return c, nil
-		},
+		name:      "verify",
+		countKeys: []string{"amis", "ok", "failed"},
+		params:    params,
+		failedKey: "failed",
+		run: orgscan.Command{WantRegion: wantRefRegion(refs), Work: func(ctx context.Context, t *orgscan.Scope) (any, error) {
+			return verifyScope(ctx, t, refs, o)
+		}},
 	}
+}
+
+// verifyScope checks the AMIs of refs in one scope.
+func verifyScope(ctx context.Context, t *orgscan.Scope, refs []amiRef, o *verifyOptions) (*scopeOut, error) {
+	ids := refsIn(refs, t.Region)
+	imgs, err := describeByID(ctx, t.EC2, t.Region, ids)
+	if err != nil {
+		return nil, err
+	}
+	t.Progress.Images.Add(int64(len(imgs)))
+	vo := *o
+	if vo.criteriaFile != "" && vo.account == "" {
+		vo.account = t.Account // evaluate the criteria for the scope's account
+	}
+	if vo.criteriaCurrent {
+		// The live criteria of this account in this region.
+		ls, err := liveSettingsOf(ctx, t.EC2, t.Region, vo.account)
+		if err != nil {
+			return nil, err
+		}
+		vo.live = map[string]*liveSettings{t.Region: ls}
+	}
+	c := map[string]int{"amis": len(ids), "ok": 0, "failed": 0}
+	var rows []rpt.Row
+	for _, id := range ids {
+		var row rpt.Row
+		var fails []string
+		if img, ok := imgs[id]; ok {
+			row, fails = imageRow(img), vo.check(img)
+		} else {
+			row = rpt.Row{Kind: "image", ImageID: id}
+			fails = []string{"exists: " + notFoundText(t.Region)}
+		}
+		if len(fails) == 0 {
+			row.Status = "ok"
+			c["ok"]++
+		} else {
+			row.Status, row.Blocked, row.Reason = "failed", true, strings.Join(fails, " | ")
+			c["failed"]++
+		}
+		rows = append(rows, row)
+	}
+	return &scopeOut{counts: c, rows: rpt.RowSlice(rows)}, nil
 }

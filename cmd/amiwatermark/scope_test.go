@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
+	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
 )
 
 func TestScopeFlagsPlan(t *testing.T) {
@@ -27,14 +30,14 @@ func TestScopeFlagsPlan(t *testing.T) {
 		check   func(*scopePlan) bool
 	}{
 		{args: []string{"--regions", "us-east-1, eu-west-1,us-east-1"}, check: func(p *scopePlan) bool {
-			return strings.Join(p.regions, ",") == "us-east-1,eu-west-1" && !p.allRegions && p.concurrency == defaultConcurrency
+			return strings.Join(p.Regions, ",") == "us-east-1,eu-west-1" && !p.AllRegions && p.Concurrency == orgscan.DefaultConcurrency
 		}},
-		{args: []string{"--regions", "all"}, check: func(p *scopePlan) bool { return p.allRegions && p.regions == nil }},
+		{args: []string{"--regions", "all"}, check: func(p *scopePlan) bool { return p.AllRegions && p.Regions == nil }},
 		{args: []string{"--accounts", "111122223333,444455556666", "--role-name", "Audit", "--external-id", "xyz"}, check: func(p *scopePlan) bool {
-			return len(p.accounts) == 2 && p.roleName == "Audit" && p.externalID == "xyz"
+			return len(p.Accounts) == 2 && p.RoleName == "Audit" && p.ExternalID == "xyz"
 		}},
-		{args: []string{"--accounts", "org", "--role-name", "path/to/OrganizationAccountAccessRole"}, check: func(p *scopePlan) bool { return p.org }},
-		{args: []string{"--csv", "--concurrency", "3"}, check: func(p *scopePlan) bool { return p.csv && p.concurrency == 3 }},
+		{args: []string{"--accounts", "org", "--role-name", "path/to/OrganizationAccountAccessRole"}, check: func(p *scopePlan) bool { return p.Org }},
+		{args: []string{"--csv", "--concurrency", "3"}, check: func(p *scopePlan) bool { return p.csv && p.Concurrency == 3 }},
 		{args: []string{"--regions", ""}, wantErr: "--regions is empty"},
 		{args: []string{"--regions", "all,us-east-1"}, wantErr: `"all" cannot be combined`},
 		{args: []string{"--regions", "US_EAST"}, wantErr: `"US_EAST" is not a region name`},
@@ -98,25 +101,6 @@ func TestScopeFlagsInactiveByDefault(t *testing.T) {
 	}
 }
 
-func TestPartitionOf(t *testing.T) {
-	for arn, want := range map[string]string{
-		"arn:aws:iam::111122223333:user/alice":                 "aws",
-		"arn:aws-us-gov:sts::111122223333:assumed-role/R/s":    "aws-us-gov",
-		"arn:aws-cn:iam::111122223333:root":                    "aws-cn",
-		"arn:aws-iso-b:sts::111122223333:assumed-role/Role/s1": "aws-iso-b",
-	} {
-		got, err := partitionOf(arn)
-		if err != nil || got != want {
-			t.Errorf("partitionOf(%q) = %q, %v; want %q", arn, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "arn", "arn::iam", "urn:aws:iam::1:root"} {
-		if _, err := partitionOf(bad); err == nil {
-			t.Errorf("partitionOf(%q) succeeded", bad)
-		}
-	}
-}
-
 func TestValidRoleName(t *testing.T) {
 	for s, want := range map[string]bool{
 		"OrganizationAccountAccessRole": true, "audit/ami-reader": true, "a+=,.@_-": true,
@@ -128,161 +112,33 @@ func TestValidRoleName(t *testing.T) {
 	}
 }
 
-func TestPacerAIMD(t *testing.T) {
-	now := time.Unix(0, 0)
-	p := newPacer(func() time.Time { return now })
-	// Full rate: attempts 1/20 s apart.
-	if d := p.reserve(); d != 0 {
-		t.Errorf("first reserve waits %v", d)
-	}
-	if d := p.reserve(); d != 50*time.Millisecond {
-		t.Errorf("second reserve waits %v, want 50ms", d)
-	}
-	// Throttling halves the rate each time, down to the floor.
-	for i := 0; i < 10; i++ {
-		p.observe(true)
-	}
-	if r := p.currentRate(); r != pacerMinRate {
-		t.Errorf("rate after 10 throttles = %v, want %v", r, pacerMinRate)
-	}
-	now = now.Add(time.Hour)
-	p.reserve()
-	if d := p.reserve(); d != 2*time.Second {
-		t.Errorf("throttled spacing = %v, want 2s", d)
-	}
-	// Successes climb back additively to the ceiling.
-	for i := 0; i < 100; i++ {
-		p.observe(false)
-	}
-	if r := p.currentRate(); r != pacerMaxRate {
-		t.Errorf("rate after successes = %v, want %v", r, pacerMaxRate)
-	}
-	// Pacers are per account and region.
-	l := newLimiters()
-	if l.get("111122223333", "us-east-1") == l.get("111122223333", "eu-west-1") || l.get("111122223333", "us-east-1") == l.get("444455556666", "us-east-1") {
-		t.Error("account-regions share a pacer")
-	}
-	if l.get("111122223333", "us-east-1") != l.get("111122223333", "us-east-1") {
-		t.Error("one account-region has two pacers")
-	}
-}
-
-// TestSpoolChunks: rows kept in memory across several chunks, spilled in
-// the middle of a chunk, added after the spill and parked come back in
-// order.
-func TestSpoolChunks(t *testing.T) {
-	old := spoolRows
-	spoolRows = 700 // two whole chunks and part of a third, then a spill
-	defer func() { spoolRows = old }()
-	s := &spool{}
-	const n = 1500
-	for i := 0; i < n; i++ {
-		if err := s.add(scopeRow{Kind: "image", ImageID: fmt.Sprintf("ami-%017d", i), Status: "blocked"}); err != nil {
-			t.Fatal(err)
-		}
-		if s.inMemory() >= spoolRows {
-			t.Fatalf("row %d: %d rows in memory, the budget is %d", i, s.inMemory(), spoolRows)
-		}
-	}
-	if s.path == "" || s.inMemory() != n-2*700 || s.memory() <= 0 {
-		t.Fatalf("after %d rows: file %q, %d in memory (%d bytes)", n, s.path, s.inMemory(), s.memory())
-	}
-	check := func(when string) {
-		t.Helper()
-		i := 0
-		if err := s.each(func(r scopeRow) error {
-			if want := fmt.Sprintf("ami-%017d", i); r.ImageID != want {
-				return fmt.Errorf("row %d is %s, want %s", i, r.ImageID, want)
-			}
-			i++
-			return nil
-		}); err != nil || i != n {
-			t.Fatalf("%s: %d rows read, %v", when, i, err)
-		}
-	}
-	check("in memory and in the file")
-	if err := s.park(); err != nil || s.inMemory() != 0 || s.rows != nil || s.memory() != 0 {
-		t.Fatalf("park: %v, %d rows (%d bytes) left in memory", err, s.inMemory(), s.memory())
-	}
-	check("parked")
-	s.remove()
-}
-
-func TestSpoolSpillsAndStreams(t *testing.T) {
-	old := spoolRows
-	spoolRows = 8
-	defer func() { spoolRows = old }()
-	s := &spool{}
-	for i := 0; i < 50; i++ {
-		if err := s.add(scopeRow{Kind: "image", ImageID: fmt.Sprintf("ami-%017d", i), Status: "blocked", Blocked: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if s.path == "" {
-		t.Fatal("50 rows over an 8-row memory budget did not spill to a file")
-	}
-	if s.inMemory() >= spoolRows {
-		t.Errorf("%d rows in memory, budget %d", s.inMemory(), spoolRows)
-	}
-	if s.blockedByOwner[""+"unknown"] != 50 {
-		t.Errorf("blocked by owner = %v", s.blockedByOwner)
-	}
-	n := 0
-	err := s.each(func(r scopeRow) error {
-		if want := fmt.Sprintf("ami-%017d", n); r.ImageID != want {
-			t.Errorf("row %d = %s, want %s", n, r.ImageID, want)
-		}
-		n++
-		return nil
-	})
-	if err != nil || n != 50 {
-		t.Fatalf("read %d rows, err %v", n, err)
-	}
-	// Parking moves the rest to the file; the order stays.
-	if err := s.park(); err != nil || s.inMemory() != 0 || s.rows != nil {
-		t.Fatalf("park: %v, %d rows left in memory", err, s.inMemory())
-	}
-	n = 0
-	_ = s.each(func(r scopeRow) error {
-		if want := fmt.Sprintf("ami-%017d", n); r.ImageID != want {
-			t.Errorf("after park, row %d = %s, want %s", n, r.ImageID, want)
-		}
-		n++
-		return nil
-	})
-	if n != 50 {
-		t.Errorf("after park, %d rows", n)
-	}
-	path := s.path
-	s.remove()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("spool file %s left behind: %v", path, err)
-	}
-}
-
 // ---- fan-out against the emulator, in the caller's own account (no STS
 // needed): several regions, outputs, isolation, interruption.
 
 // scopeEnvFor builds the fan-out's environment for the caller acctMe
 // without asking STS (the caller's identity is given), so the regional
 // fan-out can be tested on the EC2 emulator alone.
-func (e *emu) scopeEnvFor(t *testing.T, p *scopePlan, maxRetries int) *scopeEnv {
+func (e *emu) scopeEnvFor(t *testing.T, p *scopePlan, maxRetries int) *scopedEnv {
 	t.Helper()
 	ac := &awsconfig.AccessConfig{CustomEndpointEc2: e.URL, MaxRetries: &maxRetries}
 	cfg, err := ac.Config(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.concurrency == 0 {
-		p.concurrency = defaultConcurrency
-	}
-	return &scopeEnv{ac: ac, base: cfg, home: "us-east-1", plan: p, limiters: newLimiters(), creds: map[string]*acctCreds{},
-		caller: identity{Account: acctMe, ARN: "arn:aws:iam::" + acctMe + ":user/tester", Partition: "aws"}}
+	env := orgscan.NewWithConfig(ac, cfg, &p.Plan, nil)
+	env.SetCaller(orgscan.Identity{Account: acctMe, ARN: "arn:aws:iam::" + acctMe + ":user/tester", Partition: "aws"})
+	return &scopedEnv{env, p}
 }
 
-func runScoped(ctx context.Context, env *scopeEnv, cmd *scopeCommand) (int, string, string) {
+// scopedEnv is a test's run: the environment and its plan with outputs.
+type scopedEnv struct {
+	*orgscan.Env
+	p *scopePlan
+}
+
+func runScoped(ctx context.Context, env *scopedEnv, cmd *scopeCommand) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := runScopes(ctx, env, cmd, &out, &errb)
+	code := runScopes(ctx, env.Env, env.p, cmd, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -316,43 +172,83 @@ func simOpts(t *testing.T, now time.Time) *simulateOptions {
 func TestScopedSimulateRegionsText(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(3)
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
-	// Grouped by account, then region in the order given; own images exempt.
+	// Each region under the account (as the scopes finish), with its
+	// blocked images under it; own images exempt.
 	wantContains(t, "stdout", out,
-		"\nAccount 111122223333\n  us-east-1: 6 images: 3 allowed (3 own), 3 blocked\n    BLOCKED ami-",
-		"  eu-west-1: 6 images: 3 allowed (3 own), 3 blocked\n",
-		"  ap-southeast-2: 6 images: 3 allowed (3 own), 3 blocked\n",
+		"\nAccount 111122223333\n  ",
 		"Total: 3 account-regions in 1 accounts (3 ok, 0 failed): 18 images: 9 allowed (9 own), 9 blocked\n",
 		"Blocked by owner: 444455556666=9\n",
 		"Blocked by account: 111122223333=9\n",
 	)
-	if strings.Index(out, "us-east-1:") > strings.Index(out, "eu-west-1:") || strings.Index(out, "eu-west-1:") > strings.Index(out, "ap-southeast-2:") {
-		t.Errorf("regions out of order:\n%s", out)
+	scopes := textScopes(out)
+	if len(scopes) != 3 {
+		t.Errorf("%d scopes in the text, want 3:\n%s", len(scopes), out)
+	}
+	for _, r := range scopeRegions {
+		block := scopes[acctMe+" "+r]
+		if !strings.HasPrefix(block, "6 images: 3 allowed (3 own), 3 blocked\n    BLOCKED ami-") || strings.Count(block, "BLOCKED ami-") != 3 ||
+			strings.Count(block, `name="pub-`+r+`-`) != 3 {
+			t.Errorf("%s:\n%s", r, block)
+		}
 	}
 	if n := strings.Count(out, "BLOCKED ami-"); n != 9 {
 		t.Errorf("%d BLOCKED lines, want 9:\n%s", n, out)
 	}
-	for _, r := range scopeRegions {
-		if !strings.Contains(out, `name="pub-`+r+`-0"`) {
-			t.Errorf("no blocked line for %s's public image", r)
-		}
-	}
 	wantContains(t, "stderr", errOut, "3/3 account-regions done (0 failed), 18 images scanned, 9 blocked so far")
-	// One scan per region, each in its own region; no account discovery
-	// (the scope's account is known).
+	// Per region: the account's own and shared images, and the public
+	// ones once, each in its own region; no account discovery (the
+	// scope's account is known).
 	st := e.Emulator.Stats()
 	for _, r := range scopeRegions {
-		if st.Regions[r]["DescribeImages"] != 1 {
-			t.Errorf("DescribeImages in %s = %d, want 1 (stats %v)", r, st.Regions[r]["DescribeImages"], st.Regions)
+		if st.Regions[r]["DescribeImages"] != 3 {
+			t.Errorf("DescribeImages in %s = %d, want 3 (stats %v)", r, st.Regions[r]["DescribeImages"], st.Regions)
 		}
 	}
+}
+
+// textScopes splits the text form by scope: "ACCOUNT REGION" -> the rest
+// of the scope's line and the lines of its rows.
+func textScopes(out string) map[string]string {
+	m := map[string]string{}
+	account, key := "", ""
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "Account "):
+			account, key = strings.TrimPrefix(l, "Account "), ""
+		case strings.HasPrefix(l, "    ") && key != "":
+			m[key] += "\n" + l
+		case strings.HasPrefix(l, "  ") && account != "":
+			region, rest, _ := strings.Cut(strings.TrimPrefix(l, "  "), ": ")
+			key = account + " " + region
+			m[key] = rest
+		default:
+			key = ""
+		}
+	}
+	for k := range m {
+		m[k] += "\n"
+	}
+	return m
+}
+
+// byRegion indexes a document's scopes by region.
+func byRegion(doc scopedJSON) map[string]int {
+	m := map[string]int{}
+	for i, s := range doc.Scopes {
+		m[s.Region] = i
+	}
+	return m
 }
 
 // scopedJSON is the JSON document of a scoped run.
 type scopedJSON struct {
 	Command    string         `json:"command"`
+	CountKeys  []string       `json:"count_keys"`
+	Started    string         `json:"started"`
+	Accounts   int            `json:"accounts"`
 	Caller     map[string]any `json:"caller"`
 	Parameters map[string]any `json:"parameters"`
 	Scopes     []struct {
@@ -360,10 +256,10 @@ type scopedJSON struct {
 		Region  string         `json:"region"`
 		Status  string         `json:"status"`
 		Totals  map[string]int `json:"totals"`
-		Items   []scopeRow     `json:"items"`
+		Items   []rpt.Row      `json:"items"`
 	} `json:"scopes"`
-	Failures         []scopeFailure `json:"failures"`
-	Unfinished       []scopeFailure `json:"unfinished"`
+	Failures         []rpt.Failure  `json:"failures"`
+	Unfinished       []rpt.Failure  `json:"unfinished"`
 	Interrupted      bool           `json:"interrupted"`
 	Totals           map[string]int `json:"totals"`
 	BlockedByOwner   map[string]int `json:"blocked_by_owner"`
@@ -388,15 +284,18 @@ func decodeScoped(t *testing.T, s string) scopedJSON {
 func TestScopedSimulateJSONAndCSV(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(2)
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, json: true}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}, json: true}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
 	doc := decodeScoped(t, out)
 	if doc.Command != "simulate" || doc.Caller["account"] != acctMe || len(doc.Scopes) != 3 || len(doc.Failures) != 0 || doc.Interrupted {
 		t.Fatalf("document: %+v", doc)
 	}
+	if idx := byRegion(doc); len(idx) != len(scopeRegions) {
+		t.Errorf("regions %v, want %v", idx, scopeRegions)
+	}
 	for i, s := range doc.Scopes {
-		if s.Account != acctMe || s.Region != scopeRegions[i] || s.Totals["images"] != 4 || s.Totals["blocked"] != 2 || len(s.Items) != 2 {
+		if s.Account != acctMe || !slices.Contains(scopeRegions, s.Region) || s.Totals["images"] != 4 || s.Totals["blocked"] != 2 || len(s.Items) != 2 {
 			t.Errorf("scope %d: %+v", i, s)
 		}
 		for _, it := range s.Items {
@@ -416,14 +315,14 @@ func TestScopedSimulateJSONAndCSV(t *testing.T) {
 
 	// CSV: a header, then one row per blocked image, naming account,
 	// region and image id.
-	env = e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, csv: true}, 2)
+	env = e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}, csv: true}, 2)
 	code, out, errOut = runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil {
 		t.Fatalf("CSV: %v\n%s", err, out)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(csvColumns, ",") {
+	if strings.Join(recs[0], ",") != strings.Join(rpt.CSVColumns, ",") {
 		t.Errorf("header = %v", recs[0])
 	}
 	if len(recs) != 7 {
@@ -449,11 +348,11 @@ func TestScopedThrottledRegionIsIsolated(t *testing.T) {
 	if err := e.Emulator.SetFaults(ec2emu.Faults{ThrottleRate: 1, Regions: []string{"eu-west-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, json: true}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}, json: true}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 1, out, errOut)
 	doc := decodeScoped(t, out)
-	if len(doc.Scopes) != 2 || doc.Scopes[0].Region != "us-east-1" || doc.Scopes[1].Region != "ap-southeast-2" {
+	if idx := byRegion(doc); len(doc.Scopes) != 2 || len(idx) != 2 || doc.Scopes[idx["us-east-1"]].Region != "us-east-1" || doc.Scopes[idx["ap-southeast-2"]].Region != "ap-southeast-2" {
 		t.Fatalf("finished scopes: %+v", doc.Scopes)
 	}
 	for _, s := range doc.Scopes {
@@ -469,15 +368,15 @@ func TestScopedThrottledRegionIsIsolated(t *testing.T) {
 	}
 	wantContains(t, "stderr", errOut, "111122223333 eu-west-1: describing images in eu-west-1:", "1 of 3 account-regions failed")
 	// The throttled account-region was retried (3 attempts) and slowed
-	// down; the others were asked once.
+	// down; the others were asked once per read (own, shared, public).
 	st := e.Emulator.Stats()
-	if st.Regions["eu-west-1"]["DescribeImages"] != 3 || st.Regions["us-east-1"]["DescribeImages"] != 1 {
+	if st.Regions["eu-west-1"]["DescribeImages"] < 3 || st.Regions["us-east-1"]["DescribeImages"] != 3 {
 		t.Errorf("calls per region: %v", st.Regions)
 	}
-	if r := env.limiters.get(acctMe, "eu-west-1").currentRate(); r >= pacerMaxRate {
+	if r := env.Rate(acctMe, "eu-west-1"); r >= orgscan.PacerMaxRate {
 		t.Errorf("the throttled account-region's pacer did not slow down: %v", r)
 	}
-	if r := env.limiters.get(acctMe, "us-east-1").currentRate(); r != pacerMaxRate {
+	if r := env.Rate(acctMe, "us-east-1"); r != orgscan.PacerMaxRate {
 		t.Errorf("an unthrottled account-region's pacer slowed down: %v", r)
 	}
 }
@@ -490,7 +389,7 @@ func TestScopedInterruptPrintsFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(ctxT(t))
-	env := e.scopeEnvFor(t, &scopePlan{regions: []string{"us-east-1", "ap-southeast-2", "eu-west-1"}, concurrency: 2}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: []string{"us-east-1", "ap-southeast-2", "eu-west-1"}, Concurrency: 2}}, 2)
 	go func() {
 		// Cancel once us-east-1 and eu-west-1 are done.
 		for e.Emulator.Stats().Regions["eu-west-1"]["DescribeImages"] == 0 {
@@ -519,7 +418,7 @@ func TestScopedInspectAndVerify(t *testing.T) {
 	e.seedLineage()
 	// inspect: an AMI without a region is looked up in every region; one
 	// with a region only there.
-	env := e.scopeEnvFor(t, &scopePlan{regions: []string{regionEast, regionWest}, json: true}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: []string{regionEast, regionWest}}, json: true}, 2)
 	refs, err := scopedRefs([]string{amiGolden, regionWest + ":" + amiCopy})
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +429,8 @@ func TestScopedInspectAndVerify(t *testing.T) {
 	if len(doc.Scopes) != 2 {
 		t.Fatalf("scopes: %+v", doc.Scopes)
 	}
-	east, west := doc.Scopes[0], doc.Scopes[1]
+	idx := byRegion(doc)
+	east, west := doc.Scopes[idx[regionEast]], doc.Scopes[idx[regionWest]]
 	if east.Region != regionEast || east.Totals["amis"] != 1 || east.Totals["unknown"] != 1 || east.Items[0].ImageID != amiGolden ||
 		strings.Join(east.Items[0].Watermarks, ",") != acctMe+":golden-base" {
 		t.Errorf("us-east-1: %+v", east)
@@ -545,7 +445,7 @@ func TestScopedInspectAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = e.scopeEnvFor(t, &scopePlan{regions: []string{regionEast}, csv: true}, 2)
+	env = e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: []string{regionEast}}, csv: true}, 2)
 	code, out, errOut = runScoped(ctxT(t), env, verifyScopeCommand(refs, o, map[string]any{}))
 	wantCode(t, code, 1, out, errOut)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -558,7 +458,7 @@ func TestScopedHTMLFile(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedRegions(2)
 	path := filepath.Join(t.TempDir(), "report.html")
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, html: path}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions}, html: path}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
 	b, err := os.ReadFile(path)
@@ -590,7 +490,7 @@ func TestScopedProgressThrottled(t *testing.T) {
 	old := progressLog
 	progressLog = 100 * time.Millisecond
 	defer func() { progressLog = old }()
-	env := e.scopeEnvFor(t, &scopePlan{regions: scopeRegions, concurrency: 1, csv: true}, 2)
+	env := e.scopeEnvFor(t, &scopePlan{Plan: orgscan.Plan{Regions: scopeRegions, Concurrency: 1}, csv: true}, 2)
 	code, out, errOut := runScoped(ctxT(t), env, simulateScopeCommand(simOpts(t, now)))
 	wantCode(t, code, 0, out, errOut)
 	ls := lines(errOut)
@@ -606,7 +506,7 @@ func TestScopedProgressThrottled(t *testing.T) {
 		t.Errorf("last progress line %q", last)
 	}
 	// On stdout only the CSV.
-	if !strings.HasPrefix(out, strings.Join(csvColumns, ",")+"\n") || strings.Contains(out, "amiwatermark") {
+	if !strings.HasPrefix(out, strings.Join(rpt.CSVColumns, ",")+"\n") || strings.Contains(out, "amiwatermark") {
 		t.Errorf("stdout:\n%s", out)
 	}
 }
@@ -627,24 +527,24 @@ func FuzzScopeFlagsPlan(f *testing.F) {
 			}
 			return
 		}
-		for _, r := range p.regions {
+		for _, r := range p.Regions {
 			if !amiref.ValidRegion(r) {
 				t.Errorf("region %q accepted", r)
 			}
 		}
-		for _, a := range p.accounts {
+		for _, a := range p.Accounts {
 			if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
 				t.Errorf("account %q accepted", a)
 			}
 		}
-		if p.roleName != "" && !validRoleName(p.roleName) {
-			t.Errorf("role %q accepted", p.roleName)
+		if p.RoleName != "" && !validRoleName(p.RoleName) {
+			t.Errorf("role %q accepted", p.RoleName)
 		}
-		if p.org && p.roleName == "" {
+		if p.Org && p.RoleName == "" {
 			t.Error("org without a role accepted")
 		}
-		if p.concurrency < 1 || p.concurrency > maxConcurrency {
-			t.Errorf("concurrency %d accepted", p.concurrency)
+		if p.Concurrency < 1 || p.Concurrency > orgscan.MaxConcurrency {
+			t.Errorf("concurrency %d accepted", p.Concurrency)
 		}
 	})
 }

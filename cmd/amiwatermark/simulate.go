@@ -77,10 +77,14 @@ type simulateOptions struct {
 	// compare: --compare-current; current is then the live settings.
 	compare bool
 	current *liveSettings
-	// onBlocked and onScanned, when set, take each blocked image and count
-	// each scanned one instead of the output (the scoped run).
+	// onBlocked and onScanned, when set, take each blocked image and each
+	// scanned one instead of the output (the scoped run).
 	onBlocked func(blockedImage, watermark.Image) error
-	onScanned func()
+	onScanned func(watermark.Image)
+	// scans are the DescribeImages reads of the scan, one after the other
+	// (an image read twice counts once); nil: one read of every image the
+	// account can see (Owners: owners).
+	scans []*ec2.DescribeImagesInput
 }
 
 // simulateOutput is the --json document (field names: docs/cli.md).
@@ -320,70 +324,7 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 			orDefault(out.Account, "(unknown)"), formatTime(o.at), scanText(o.owners))
 	}
 
-	// The scan.
-	in := &ec2.DescribeImagesInput{
-		Owners:            o.owners,
-		IncludeDeprecated: aws.Bool(true),
-		MaxResults:        aws.Int32(1000),
-	}
-	p := ec2.NewDescribeImagesPaginator(c, in)
-	seen := map[string]bool{}
-	nextPage := func(ctx context.Context) (*ec2.DescribeImagesOutput, error) {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, describeErr(region, err)
-		}
-		return page, nil
-	}
-	err := eachPageAhead(ctx, p.HasMorePages, nextPage, func(page *ec2.DescribeImagesOutput) error {
-		for i := range page.Images {
-			img := awsconfig.Image(&page.Images[i], region)
-			if seen[img.ID] { // pages never overlap on EC2; be safe anyway
-				continue
-			}
-			seen[img.ID] = true
-			if inUse != nil && inUse.instances[img.ID] != nil {
-				inUseSeen[img.ID] = img
-			}
-			out.Totals.Images++
-			if o.onScanned != nil {
-				o.onScanned()
-			}
-			v := o.criteria.Evaluate(img, out.Account, o.at)
-			if o.compare {
-				out.Comparison.add(o, img, v, out.Account, region, stdout)
-			}
-			switch {
-			case v.Allowed && img.OwnerID == out.Account && out.Account != "":
-				out.Totals.Allowed++
-				out.Totals.Own++
-			case v.Allowed:
-				out.Totals.Allowed++
-			default:
-				out.Totals.Blocked++
-				out.BlockedByOwner[ownerKey(img)]++
-				b := blockedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
-				if !img.CreationDate.IsZero() {
-					t := img.CreationDate
-					b.CreationDate = &t
-				}
-				if o.onBlocked != nil {
-					if err := o.onBlocked(b, img); err != nil {
-						return err
-					}
-				} else if o.asJSON {
-					out.Blocked = append(out.Blocked, b)
-				} else if !o.compare {
-					fmt.Fprintf(stdout, "BLOCKED %s %s owner=%s name=%s: %s\n", region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)
-				}
-			}
-			if o.progress && out.Totals.Images%progressEvery == 0 {
-				fmt.Fprintf(stderr, "amiwatermark simulate: %d images scanned, %d blocked so far\n", out.Totals.Images, out.Totals.Blocked)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := o.scan(ctx, c, region, out, inUse, inUseSeen, stdout, stderr); err != nil {
 		return nil, err
 	}
 
@@ -406,6 +347,91 @@ func simulate(ctx context.Context, c *ec2.Client, region string, o *simulateOpti
 		}
 	}
 	return out, nil
+}
+
+// scan reads the images of the scan (scanInputs) and evaluates each once.
+func (o *simulateOptions) scan(ctx context.Context, c *ec2.Client, region string, out *simulateOutput,
+	inUse *inUseAMIs, inUseSeen map[string]watermark.Image, stdout, stderr io.Writer) error {
+	seen := map[string]bool{}
+	for _, in := range o.scanInputs() {
+		p := ec2.NewDescribeImagesPaginator(c, in)
+		nextPage := func(ctx context.Context) (*ec2.DescribeImagesOutput, error) {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, describeErr(region, err)
+			}
+			return page, nil
+		}
+		err := eachPageAhead(ctx, p.HasMorePages, nextPage, func(page *ec2.DescribeImagesOutput) error {
+			for i := range page.Images {
+				img := awsconfig.Image(&page.Images[i], region)
+				if seen[img.ID] { // pages never overlap on EC2; reads may
+					continue
+				}
+				seen[img.ID] = true
+				if inUse != nil && inUse.instances[img.ID] != nil {
+					inUseSeen[img.ID] = img
+				}
+				if err := o.scanned(out, img, region, stdout, stderr); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanInputs are the reads of the scan (simulateOptions.scans).
+func (o *simulateOptions) scanInputs() []*ec2.DescribeImagesInput {
+	if o.scans != nil {
+		return o.scans
+	}
+	return []*ec2.DescribeImagesInput{{Owners: o.owners, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(1000)}}
+}
+
+// scanned evaluates one image of the scan and counts, reports or keeps it.
+func (o *simulateOptions) scanned(out *simulateOutput, img watermark.Image, region string, stdout, stderr io.Writer) error {
+	out.Totals.Images++
+	if o.onScanned != nil {
+		o.onScanned(img)
+	}
+	v := o.criteria.Evaluate(img, out.Account, o.at)
+	if o.compare {
+		out.Comparison.add(o, img, v, out.Account, region, stdout)
+	}
+	switch {
+	case v.Allowed && img.OwnerID == out.Account && out.Account != "":
+		out.Totals.Allowed++
+		out.Totals.Own++
+	case v.Allowed:
+		out.Totals.Allowed++
+	default:
+		out.Totals.Blocked++
+		out.BlockedByOwner[ownerKey(img)]++
+		b := blockedImage{ImageID: img.ID, OwnerID: img.OwnerID, OwnerAlias: img.OwnerAlias, Name: img.Name, Reason: v.Reason}
+		if !img.CreationDate.IsZero() {
+			t := img.CreationDate
+			b.CreationDate = &t
+		}
+		switch {
+		case o.onBlocked != nil:
+			if err := o.onBlocked(b, img); err != nil {
+				return err
+			}
+		case o.asJSON:
+			out.Blocked = append(out.Blocked, b)
+		case !o.compare:
+			fmt.Fprintf(stdout, "BLOCKED %s %s owner=%s name=%s: %s\n", region, img.ID, ownerText(img), quoteName(img.Name), v.Reason)
+		}
+	}
+	if o.progress && out.Totals.Images%progressEvery == 0 {
+		fmt.Fprintf(stderr, "amiwatermark simulate: %d images scanned, %d blocked so far\n", out.Totals.Images, out.Totals.Blocked)
+	}
+	return nil
 }
 
 func scanText(owners []string) string {

@@ -1,4 +1,4 @@
-package main
+package orgscan
 
 import (
 	"context"
@@ -9,20 +9,20 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// Rate limiting of the fan-out. EC2 meters requests per account and per
-// region, so each account-region has its own pacer: scopes of a throttled
-// account-region slow down while every other scope keeps its pace. STS
-// calls of an account have a pacer of their own (region "sts").
+// Rate limiting. EC2 meters requests per account and per region, so each
+// account-region has its own pacer: scopes of a throttled account-region
+// slow down while every other scope keeps its pace. STS calls of an
+// account have a pacer of their own (region "sts").
 //
 // A pacer spaces the attempts of one account-region at least 1/rate apart.
-// It starts at pacerMaxRate; a throttling answer (RequestLimitExceeded and
+// It starts at PacerMaxRate; a throttling answer (RequestLimitExceeded and
 // the SDK's other throttle codes) halves the rate, down to pacerMinRate,
 // and every successful call adds pacerStep back (additive increase,
 // multiplicative decrease). The SDK's retryer still retries the throttled
 // call with its own backoff; the pacer makes the account-region's later
 // calls wait too, instead of throttling again at full speed.
 const (
-	pacerMaxRate = 20.0 // requests per second: EC2's refill rate for describe calls
+	PacerMaxRate = 20.0 // requests per second: EC2's refill rate for describe calls
 	pacerMinRate = 0.5
 	pacerStep    = 0.5
 )
@@ -36,7 +36,7 @@ type pacer struct {
 }
 
 func newPacer(now func() time.Time) *pacer {
-	return &pacer{rate: pacerMaxRate, now: now}
+	return &pacer{rate: PacerMaxRate, now: now}
 }
 
 // reserve returns how long the caller must wait before its attempt, and
@@ -74,20 +74,14 @@ func (p *pacer) observe(throttled bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if throttled {
-		p.rate /= 2
-		if p.rate < pacerMinRate {
-			p.rate = pacerMinRate
-		}
+		p.rate = max(p.rate/2, pacerMinRate)
 		// Leave the account-region one interval of quiet.
 		if n := p.now().Add(time.Duration(float64(time.Second) / p.rate)); n.After(p.next) {
 			p.next = n
 		}
 		return
 	}
-	p.rate += pacerStep
-	if p.rate > pacerMaxRate {
-		p.rate = pacerMaxRate
-	}
+	p.rate = min(p.rate+pacerStep, PacerMaxRate)
 }
 
 func (p *pacer) currentRate() float64 {
@@ -117,6 +111,12 @@ func (l *limiters) get(account, region string) *pacer {
 		l.pacers[k] = p
 	}
 	return p
+}
+
+// Rate is the current request rate of account in region (tests,
+// diagnostics).
+func (e *Env) Rate(account, region string) float64 {
+	return e.limiters.get(account, region).currentRate()
 }
 
 var throttleCheck = retry.IsErrorThrottles(retry.DefaultThrottles)

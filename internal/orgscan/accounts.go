@@ -1,0 +1,66 @@
+package orgscan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+)
+
+// Accounts lists the accounts of the run: the plan's, the organization's
+// ACTIVE accounts, or the caller's; with a shard, the shard's part of
+// them in ascending order.
+func (e *Env) Accounts(ctx context.Context) ([]string, error) {
+	var list []string
+	switch {
+	case e.plan.Org:
+		var err error
+		if list, err = e.orgAccounts(ctx); err != nil {
+			return nil, err
+		}
+	case len(e.plan.Accounts) > 0:
+		list = e.plan.Accounts
+	default:
+		list = []string{e.caller.Account}
+	}
+	if e.plan.Shard.N > 0 {
+		list = e.plan.Shard.Of(list)
+	}
+	return list, nil
+}
+
+// orgAccounts pages through Organizations ListAccounts.
+func (e *Env) orgAccounts(ctx context.Context) ([]string, error) {
+	c := organizations.NewFromConfig(e.base, func(o *organizations.Options) {
+		o.Region = globalRegion(e.caller.Partition)
+	})
+	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the organization's accounts (Organizations ListAccounts): %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", errorText(err))
+		}
+		for _, a := range page.Accounts {
+			if accountActive(a) {
+				out = append(out, aws.ToString(a.Id))
+			}
+		}
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return nil, errors.New("Organizations ListAccounts returned no ACTIVE account")
+	}
+	return out, nil
+}
+
+func accountActive(a orgtypes.Account) bool {
+	if a.State != "" {
+		return a.State == orgtypes.AccountStateActive
+	}
+	return a.Status == orgtypes.AccountStatusActive
+}
