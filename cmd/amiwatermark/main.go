@@ -56,6 +56,7 @@ Usage:
   amiwatermark simulate [flags]                   which images would proposed Allowed-AMIs criteria block?
   amiwatermark attach   --name NAME [flags] TARGETS   attach watermarks: plan all, refuse on any problem, change, verify
   amiwatermark detach   --name NAME [flags] TARGETS   detach watermarks, the same way
+  amiwatermark report   [--csv | --json] [--html FILE] RESULT.json...   merge the --json results of shards
   amiwatermark version                            print the version
   amiwatermark help COMMAND                       the flags of COMMAND
 
@@ -77,6 +78,7 @@ func commands() []command {
 		{"simulate", "evaluate proposed Allowed-AMIs criteria", runSimulate},
 		{"attach", "attach watermarks to AMIs (plan, refuse on any problem, change, verify)", runAttach},
 		{"detach", "detach watermarks from AMIs", runDetach},
+		{"report", "merge the --json results of shard runs into one report", runReport},
 	}
 }
 
@@ -98,7 +100,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 					return c.run(ctx, []string{"-h"}, stdout, stderr)
 				}
 			}
-			fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach or detach\n", rest[0])
+			fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach, detach or report\n", rest[0])
 			return exitUsage
 		}
 		fmt.Fprint(stdout, mainUsage)
@@ -112,7 +114,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return c.run(ctx, rest, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach or detach (amiwatermark help)\n", name)
+	fmt.Fprintf(stderr, "amiwatermark: unknown command %q: use inspect, verify, simulate, attach, detach or report (amiwatermark help)\n", name)
 	return exitUsage
 }
 

@@ -19,18 +19,12 @@ import (
 // ---- simulate
 
 func simulateScopeCommand(o *simulateOptions) *scopeCommand {
-	keys := []string{"images", "allowed", "own", "blocked"}
-	if o.inUse {
-		keys = append(keys, "in_use_amis", "in_use_instances", "in_use_blocked_amis", "blocked_instances", "in_use_not_visible")
-	}
-	if o.compare {
-		keys = append(keys, "newly_blocked", "newly_allowed")
-	}
-	params := map[string]any{"criteria_file": o.criteriaFile, "at": o.at, "owners": o.owners, "in_use": o.inUse, "compare_current": o.compare}
+	params := map[string]any{"criteria_file": o.criteriaFile, "criteria_sha256": criteriaDigest(o.criteriaFile), "at": o.at,
+		"owners": o.owners, "in_use": o.inUse, "compare_current": o.compare}
 	if o.account != "" {
 		params["account"] = o.account
 	}
-	c := &scopeCommand{name: "simulate", countKeys: keys, params: params}
+	c := &scopeCommand{name: "simulate", countKeys: keysOf(o), params: params}
 	if len(o.owners) > 0 || o.compare {
 		// A narrowed scan is read per account as given; the comparison
 		// evaluates every image against each account's own criteria.
@@ -95,7 +89,16 @@ func simulateScope(ctx context.Context, sc *orgscan.Scope, o *simulateOptions, s
 }
 
 // keysOf are the count keys of simulate with o.
-func keysOf(o *simulateOptions) []string { return simulateScopeCommand(o).countKeys }
+func keysOf(o *simulateOptions) []string {
+	keys := []string{"images", "allowed", "own", "blocked"}
+	if o.inUse {
+		keys = append(keys, "in_use_amis", "in_use_instances", "in_use_blocked_amis", "blocked_instances", "in_use_not_visible")
+	}
+	if o.compare {
+		keys = append(keys, "newly_blocked", "newly_allowed")
+	}
+	return keys
+}
 
 // inUseRows are the rows of the in-use AMIs that are not allowed (one per
 // instance), counting the blocked instances in c.

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Result is what a JSON result document holds besides its scopes.
+type Result struct {
+	Command     string         `json:"command"`
+	Caller      Caller         `json:"caller"`
+	Params      map[string]any `json:"parameters"`
+	CountKeys   []string       `json:"count_keys"`
+	Started     string         `json:"started"`
+	Accounts    int            `json:"accounts"`
+	Failures    []Failure      `json:"failures"`
+	Unfinished  []Failure      `json:"unfinished"`
+	Interrupted bool           `json:"interrupted"`
+	Elapsed     float64        `json:"elapsed_seconds"`
+	// Read but recomputed by a merge.
+	Totals           map[string]int `json:"totals"`
+	BlockedByOwner   map[string]int `json:"blocked_by_owner"`
+	BlockedByAccount map[string]int `json:"blocked_by_account"`
+}
+
+// StartTime is Started as a time (zero when absent or malformed).
+func (r *Result) StartTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, r.Started)
+	return t
+}
+
+// jsonScope is a scope of the document.
+type jsonScope struct {
+	jsonScopeHead
+	Items []Row `json:"items"`
+}
+
+// Read reads a JSON result (the JSON writer's document) from r, one scope
+// at a time: scope, if not nil, gets each finished scope as it is decoded,
+// so that memory holds one scope's rows, not the document's. Unknown
+// fields are refused.
+func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := expect(dec, json.Delim('{')); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	fields := map[string]any{"command": &res.Command, "caller": &res.Caller, "parameters": &res.Params,
+		"count_keys": &res.CountKeys, "started": &res.Started, "accounts": &res.Accounts, "failures": &res.Failures,
+		"unfinished": &res.Unfinished, "interrupted": &res.Interrupted, "elapsed_seconds": &res.Elapsed,
+		"totals": &res.Totals, "blocked_by_owner": &res.BlockedByOwner, "blocked_by_account": &res.BlockedByAccount}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		switch dst, ok := fields[key]; {
+		case key == "scopes":
+			err = readScopes(dec, scope)
+		case ok:
+			err = dec.Decode(dst)
+		default:
+			err = fmt.Errorf("unknown field %q", key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if err := expect(dec, json.Delim('}')); err != nil {
+		return nil, err
+	}
+	if res.Command == "" {
+		return nil, fmt.Errorf("no \"command\": not a result of amiwatermark --json")
+	}
+	return res, nil
+}
+
+// readScopes decodes the scopes array one scope at a time.
+func readScopes(dec *json.Decoder, scope func(*Scope) error) error {
+	if err := expect(dec, json.Delim('[')); err != nil {
+		return err
+	}
+	for dec.More() {
+		var s jsonScope
+		if err := dec.Decode(&s); err != nil {
+			return err
+		}
+		if scope == nil {
+			continue
+		}
+		if s.Status != StatusOK {
+			return fmt.Errorf("scope %s %s has status %q: the scopes of a result are finished ones", s.Account, s.Region, s.Status)
+		}
+		sc := &Scope{Account: s.Account, Region: s.Region, Status: s.Status, Counts: s.Totals, Rows: RowSlice(s.Items)}
+		if err := scope(sc); err != nil {
+			return err
+		}
+	}
+	return expect(dec, json.Delim(']'))
+}
+
+func expect(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != want {
+		return fmt.Errorf("found %v where %v was expected", tok, want)
+	}
+	return nil
+}
