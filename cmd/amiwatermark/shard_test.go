@@ -197,3 +197,54 @@ func TestShardFlagUsageErrors(t *testing.T) {
 		wantContains(t, "stderr", errOut, "--shard: ", "is not a shard: write I/N")
 	}
 }
+
+// The two recipes of docs/cli.md ("Shards") are complete: the CI matrix
+// runs N shard jobs and one merge job, the state machine is valid JSON with
+// a Distributed Map of shard tasks and a merge task.
+func TestShardRecipesInTheDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	block := func(after, lang string) string {
+		i := strings.Index(doc, after)
+		if i < 0 {
+			t.Fatalf("docs/cli.md has no %q", after)
+		}
+		start := strings.Index(doc[i:], "```"+lang+"\n") + i + len(lang) + 4
+		return doc[start : start+strings.Index(doc[start:], "```")]
+	}
+	yaml := block("**A CI matrix**", "yaml")
+	for _, want := range []string{"matrix: {shard: [1, 2, 3, 4]}", `--shard "${{ matrix.shard }}/4" --json`, "needs: shard",
+		"amiwatermark report --html report.html shard-*.json", `--at "${{ needs.at.outputs.at }}"`} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("the CI recipe lacks %q", want)
+		}
+	}
+	var sm struct {
+		StartAt string
+		States  map[string]struct {
+			Type          string
+			Next          string
+			ItemProcessor struct {
+				ProcessorConfig struct{ Mode string }
+				States          map[string]json.RawMessage
+			}
+			Parameters json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(block("**A Step Functions Distributed Map**", "json")), &sm); err != nil {
+		t.Fatalf("the state machine is not JSON: %v", err)
+	}
+	m, merge := sm.States[sm.StartAt], sm.States["Merge"]
+	if m.Type != "Map" || m.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED" || m.Next != "Merge" || merge.Type != "Task" {
+		t.Errorf("state machine: %+v", sm)
+	}
+	if shard := string(m.ItemProcessor.States["Shard"]); !strings.Contains(shard, "--shard {}/{} --json") {
+		t.Errorf("the shard task does not run a shard: %s", shard)
+	}
+	if !strings.Contains(string(merge.Parameters), "amiwatermark report --html") {
+		t.Errorf("the merge task does not run report: %s", merge.Parameters)
+	}
+}
