@@ -22,7 +22,9 @@ func testScopes() []*Scope {
 		}
 		return out
 	}
-	counts := func(n int) map[string]int { return map[string]int{"images": n + 1, "allowed": 1, "own": 1, "blocked": n} }
+	counts := func(n int) map[string]int {
+		return map[string]int{"images": n + 1, "allowed": 1, "own": 1, "blocked": n}
+	}
 	return []*Scope{
 		{Account: "111122223333", Region: "us-east-1", Status: StatusOK, Counts: counts(3), Rows: RowSlice(rows("use1", 3))},
 		{Account: "777788889999", Region: "us-east-1", Status: StatusFailed, Error: "assuming: AccessDenied"},
