@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -141,48 +142,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"at": opts.at, "lineage": lineageArg, "max_watermark_age": maxAge, "max_source_image_age": maxSrcAge}
 		return startScoped(ctx, &sf, asJSON, ac, verifyScopeCommand(refs, opts, params), stdout, stderr)
 	}
-	sess, err := newSession(ctx, ac)
-	if err != nil {
-		return report(stderr, "verify", err)
-	}
-	refs, err := parseAMIArgs(pos, sess.defaultRegion())
-	if err != nil {
-		return report(stderr, "verify", err)
-	}
-	found, errs := describeRefs(ctx, sess, refs)
-	opts.at = sess.at(atFlag, opts.at)
-	if opts.criteriaCurrent {
-		opts.live = map[string]*liveSettings{}
-		for _, region := range regionsOf(refs) {
-			ls, err := readLiveSettings(ctx, sess, region, opts.account)
-			if err != nil {
-				return report(stderr, "verify", err)
-			}
-			opts.live[region] = ls
-		}
-	}
-	failedAMIs := 0
-	for _, ref := range refs {
-		var fails []string
-		if e, bad := errs[ref]; bad {
-			fails = []string{e.requirement + ": " + e.msg}
-		} else {
-			fails = opts.check(found[ref])
-		}
-		if len(fails) == 0 {
-			fmt.Fprintf(stdout, "OK %s %s\n", ref.Region, ref.ID)
-			continue
-		}
-		failedAMIs++
-		for _, f := range fails {
-			fmt.Fprintf(stdout, "FAIL %s %s: %s\n", ref.Region, ref.ID, f)
-		}
-	}
-	if failedAMIs > 0 {
-		fmt.Fprintf(stderr, "amiwatermark verify: %d of %d AMIs failed\n", failedAMIs, len(refs))
-		return exitFail
-	}
-	return exitOK
+	return verifyInRegion(ctx, ac, pos, opts, atFlag, stdout, stderr)
 }
 
 // verifyFlags validates the verify flags into options; every error is a
@@ -320,4 +280,51 @@ func (o *verifyOptions) checkPattern(img watermark.Image, p watermark.Pattern) s
 		keys[i] = w.Key
 	}
 	return "no watermark matches: the image carries " + strings.Join(keys, ", ")
+}
+
+// verifyInRegion verifies the AMIs of pos in the caller's account (not a
+// scoped run) and prints OK or FAIL per AMI.
+func verifyInRegion(ctx context.Context, ac *awsconfig.AccessConfig, pos []string, opts *verifyOptions, atFlag string, stdout, stderr io.Writer) int {
+	sess, err := newSession(ctx, ac)
+	if err != nil {
+		return report(stderr, "verify", err)
+	}
+	refs, err := parseAMIArgs(pos, sess.defaultRegion())
+	if err != nil {
+		return report(stderr, "verify", err)
+	}
+	found, errs := describeRefs(ctx, sess, refs)
+	opts.at = sess.at(atFlag, opts.at)
+	if opts.criteriaCurrent {
+		opts.live = map[string]*liveSettings{}
+		for _, region := range regionsOf(refs) {
+			ls, err := readLiveSettings(ctx, sess, region, opts.account)
+			if err != nil {
+				return report(stderr, "verify", err)
+			}
+			opts.live[region] = ls
+		}
+	}
+	failedAMIs := 0
+	for _, ref := range refs {
+		var fails []string
+		if e, bad := errs[ref]; bad {
+			fails = []string{e.requirement + ": " + e.msg}
+		} else {
+			fails = opts.check(found[ref])
+		}
+		if len(fails) == 0 {
+			fmt.Fprintf(stdout, "OK %s %s\n", ref.Region, ref.ID)
+			continue
+		}
+		failedAMIs++
+		for _, f := range fails {
+			fmt.Fprintf(stdout, "FAIL %s %s: %s\n", ref.Region, ref.ID, f)
+		}
+	}
+	if failedAMIs > 0 {
+		fmt.Fprintf(stderr, "amiwatermark verify: %d of %d AMIs failed\n", failedAMIs, len(refs))
+		return exitFail
+	}
+	return exitOK
 }
