@@ -54,22 +54,15 @@ func readPublic(ctx context.Context, sc *orgscan.Scope, o *simulateOptions) (*pu
 	pub := &publicImages{blockedAt: map[string]int{}, allowedBy: map[string]int{}}
 	p := ec2.NewDescribeImagesPaginator(sc.EC2, &ec2.DescribeImagesInput{
 		ExecutableUsers: []string{"all"}, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(1000)})
-	next := func(ctx context.Context) (*ec2.DescribeImagesOutput, error) {
+	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, describeErr(sc.Region, err)
 		}
-		return page, nil
-	}
-	err := eachPageAhead(ctx, p.HasMorePages, next, func(page *ec2.DescribeImagesOutput) error {
 		sc.Progress.Images.Add(int64(len(page.Images)))
 		for i := range page.Images {
 			pub.add(o, awsconfig.Image(&page.Images[i], sc.Region))
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	return pub, nil
 }

@@ -355,14 +355,11 @@ func (o *simulateOptions) scan(ctx context.Context, c *ec2.Client, region string
 	seen := map[string]bool{}
 	for _, in := range o.scanInputs() {
 		p := ec2.NewDescribeImagesPaginator(c, in)
-		nextPage := func(ctx context.Context) (*ec2.DescribeImagesOutput, error) {
+		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, describeErr(region, err)
+				return describeErr(region, err)
 			}
-			return page, nil
-		}
-		err := eachPageAhead(ctx, p.HasMorePages, nextPage, func(page *ec2.DescribeImagesOutput) error {
 			for i := range page.Images {
 				img := awsconfig.Image(&page.Images[i], region)
 				if seen[img.ID] { // pages never overlap on EC2; reads may
@@ -376,10 +373,6 @@ func (o *simulateOptions) scan(ctx context.Context, c *ec2.Client, region string
 					return err
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 	}
 	return nil
