@@ -88,6 +88,11 @@ type scopePlan struct {
 	csv         bool
 	json        bool
 	html        string
+	// refRegions are the regions of the AMIs named (inspect, verify)
+	// without --regions, refDefault whether an AMI was named without a
+	// region: they are the run's regions then (checkRefRegions).
+	refRegions []string
+	refDefault bool
 }
 
 // plan validates the scope flags. asJSON is the command's --json.
@@ -249,6 +254,9 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	home := cfg.Region
 	if home == "" && len(p.regions) > 0 {
 		home = p.regions[0]
+	}
+	if home == "" && len(p.refRegions) > 0 {
+		home = p.refRegions[0]
 	}
 	if home == "" {
 		home = "us-east-1"
@@ -469,6 +477,13 @@ func (e *scopeEnv) regionsFor(ctx context.Context, account string) ([]string, er
 	switch {
 	case len(e.plan.regions) > 0:
 		return e.plan.regions, nil
+	case !e.plan.allRegions && len(e.plan.refRegions) > 0:
+		out := e.plan.refRegions
+		if e.plan.refDefault && e.base.Region != "" && !slices.Contains(out, e.base.Region) {
+			out = append(slices.Clone(out), e.base.Region)
+			sort.Strings(out)
+		}
+		return out, nil
 	case !e.plan.allRegions:
 		if e.base.Region == "" {
 			return nil, usagef("no region: give --regions R1,R2 (or all), --region, or set AWS_REGION")

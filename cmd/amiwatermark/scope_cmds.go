@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -22,11 +24,57 @@ func startScoped(ctx context.Context, sf *scopeFlags, asJSON bool, ac *awsconfig
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}
+	if err := checkRefRegions(p, cmd.refs); err != nil {
+		return report(stderr, cmd.name, err)
+	}
 	env, err := newScopeEnv(ctx, ac, p)
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}
 	return runScopes(ctx, env, cmd, stdout, stderr)
+}
+
+// checkRefRegions makes sure that every AMI named with a region is checked
+// (a gate never passes over an AMI it was given): an AMI in a region that
+// --regions leaves out refuses the run before any AWS call. Without
+// --regions the run's regions are those of the AMIs (and the default
+// region for an AMI named without one). With --regions all, an AMI's
+// region that DescribeRegions does not list for an account fails that
+// account (missingRegions).
+func checkRefRegions(p *scopePlan, refs []amiRef) error {
+	if len(refs) == 0 || p.allRegions {
+		return nil
+	}
+	if len(p.regions) > 0 {
+		for _, r := range refs {
+			if r.Region != anyRegion && !slices.Contains(p.regions, r.Region) {
+				return usagef("%s:%s is in region %s, which --regions %s leaves out: nothing was checked; add %s to --regions (or give --regions all), or leave the AMI out",
+					r.Region, r.ID, r.Region, strings.Join(p.regions, ","), r.Region)
+			}
+		}
+		return nil
+	}
+	for _, r := range refs {
+		if r.Region == anyRegion {
+			p.refDefault = true
+		} else if !slices.Contains(p.refRegions, r.Region) {
+			p.refRegions = append(p.refRegions, r.Region)
+		}
+	}
+	sort.Strings(p.refRegions)
+	return nil
+}
+
+// missingRegions returns the regions of cmd's AMIs that regions (an
+// account's enabled regions, --regions all) does not have.
+func (c *scopeCommand) missingRegions(regions []string) []string {
+	var out []string
+	for _, r := range c.refs {
+		if r.Region != anyRegion && !slices.Contains(regions, r.Region) && !slices.Contains(out, r.Region) {
+			out = append(out, r.Region)
+		}
+	}
+	return out
 }
 
 // ---- simulate
@@ -142,6 +190,7 @@ func refParams(refs []amiRef) []string {
 func inspectScopeCommand(refs []amiRef, at time.Time) *scopeCommand {
 	return &scopeCommand{
 		name:       "inspect",
+		refs:       refs,
 		countKeys:  []string{"amis", "allowed", "not_allowed", "unknown", "not_found"},
 		params:     map[string]any{"amis": refParams(refs), "at": at},
 		wantRegion: wantRefRegion(refs),
@@ -200,6 +249,8 @@ func verifyScopeCommand(refs []amiRef, o *verifyOptions, params map[string]any) 
 	params["amis"] = refParams(refs)
 	return &scopeCommand{
 		name:       "verify",
+		refs:       refs,
+		checkedKey: "amis",
 		countKeys:  []string{"amis", "ok", "failed"},
 		params:     params,
 		wantRegion: wantRefRegion(refs),

@@ -82,6 +82,11 @@ type scopeCommand struct {
 	// failedKey, if set, is a count that makes the run exit 1 (verify's
 	// failed AMIs).
 	failedKey string
+	// checkedKey, if set, is a count that must not be zero: a gate that
+	// checked nothing does not pass (verify's AMIs).
+	checkedKey string
+	// refs are the AMIs named on the command line (inspect, verify).
+	refs []amiRef
 	// params are the command's settings, echoed in the JSON and HTML.
 	params map[string]any
 }
@@ -550,6 +555,10 @@ func runScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, stdout, st
 	if cmd.failedKey != "" && sum.Totals[cmd.failedKey] > 0 {
 		code = exitFail
 	}
+	if cmd.checkedKey != "" && sum.Totals[cmd.checkedKey] == 0 && code == exitOK {
+		fmt.Fprintf(stderr, "amiwatermark %s: no AMI was checked: a run that checked nothing does not pass\n", cmd.name)
+		code = exitFail
+	}
 	if sum.Interrupted {
 		fmt.Fprintf(stderr, "amiwatermark %s: interrupted: %d of %d account-regions finished; the output above has every finished one, the unfinished are listed\n",
 			cmd.name, sum.Totals["scopes_ok"]+sum.Totals["scopes_failed"], sum.scopes)
@@ -642,6 +651,12 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 			prog.done.Add(1)
 			send(r)
 			continue
+		}
+		for _, region := range cmd.missingRegions(l.regions) {
+			prog.failed.Add(1)
+			prog.done.Add(1)
+			send(&scopeResult{Account: a, Region: region, Status: scopeFailed,
+				Error: fmt.Sprintf("region %s is not enabled for account %s (DescribeRegions does not list it), or is not a region: the AMIs named in it were not checked; check the region name, or enable the region", region, a)})
 		}
 		for _, region := range l.regions {
 			if cmd.wantRegion != nil && !cmd.wantRegion(region) {
