@@ -143,3 +143,21 @@ func TestAttachRefusedJSONListsAMIsUnchanged(t *testing.T) {
 	wantState(t, by, regionEast+" "+amiBare, "unchanged")
 	wantState(t, by, regionEast+" "+amiForged, "unchanged")
 }
+
+// Issue 23, item 14: a refused Image Builder run's --json names the AMIs
+// that are not attachable, and lists the own AMIs unchanged.
+func TestAttachImageBuilderRefusedJSONNamesNotAttachable(t *testing.T) {
+	e := newEmu(t)
+	e.seedImageBuilder()
+	code, out, errOut := e.cli("attach", "--json", "--image-builder-image", arnIB+"2", "--name", "golden-base")
+	wantCode(t, code, 1, out, errOut)
+	doc, by := decodeMutate(t, out)
+	if len(doc.NotAttachable) != 1 || doc.NotAttachable[0].ImageID != amiIBOther || doc.NotAttachable[0].Account != acctOther ||
+		!strings.Contains(doc.NotAttachable[0].Reason, "not attachable by this account") {
+		t.Errorf("not_attachable = %+v", doc.NotAttachable)
+	}
+	wantState(t, by, regionEast+" "+amiIBEast, "unchanged")
+	if e.mutations() != 0 {
+		t.Error("a refused run made changes")
+	}
+}
