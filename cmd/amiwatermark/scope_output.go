@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -233,6 +234,26 @@ func (j *jsonReport) end(s *reportSummary) error {
 
 // ---- CSV
 
+// csvCell neutralises a cell that a spreadsheet would run as a formula
+// (CSV injection): AMI names and the like are chosen by whoever shares the
+// image, so a cell that begins with =, +, -, @, a tab or a carriage return
+// gets a leading single quote, which spreadsheets show as text.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// csvRecord is a CSV record of cells, each through csvCell: every CSV
+// writer writes its records with it.
+func csvRecord(cells ...string) []string {
+	for i, c := range cells {
+		cells[i] = csvCell(c)
+	}
+	return cells
+}
+
 // csvColumns is the CSV header.
 var csvColumns = []string{"account", "region", "kind", "image_id", "instance_id", "owner_id", "owner_alias", "name", "status", "reason"}
 
@@ -245,7 +266,7 @@ type csvReport struct {
 
 func (c *csvReport) begin(*reportHeader) error {
 	c.cw = csv.NewWriter(c.w)
-	if err := c.cw.Write(csvColumns); err != nil {
+	if err := c.cw.Write(csvRecord(slices.Clone(csvColumns)...)); err != nil {
 		return err
 	}
 	c.cw.Flush()
@@ -260,8 +281,8 @@ func (c *csvReport) scope(r *scopeResult) error {
 		if !row.Blocked {
 			return nil
 		}
-		return c.cw.Write([]string{r.Account, r.Region, row.Kind, row.ImageID, row.InstanceID, row.OwnerID, row.OwnerAlias,
-			row.Name, row.Status, row.Reason})
+		return c.cw.Write(csvRecord(r.Account, r.Region, row.Kind, row.ImageID, row.InstanceID, row.OwnerID, row.OwnerAlias,
+			row.Name, row.Status, row.Reason))
 	})
 	if err != nil {
 		return err
