@@ -108,6 +108,11 @@ func (s *scopeFlags) plan(asJSON bool) (*scopePlan, error) {
 	if s.set["html"] && strings.TrimSpace(s.html) == "" {
 		return nil, usagef("--html needs a file name: --html report.html")
 	}
+	if s.html != "" {
+		if err := checkOutputFile(s.html); err != nil {
+			return nil, usagef("--html %s: %v; nothing was asked of AWS", s.html, err)
+		}
+	}
 	var err error
 	if p.allRegions, p.regions, err = regionsFlag.parse(s.regions, s.set["regions"]); err != nil {
 		return nil, err
