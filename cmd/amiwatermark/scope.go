@@ -379,7 +379,7 @@ func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onFirst func(
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing the organization's accounts (Organizations ListAccounts): %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", errorText(err))
+			return nil, listAccountsError(err)
 		}
 		for _, a := range page.Accounts {
 			if accountActive(a) {
@@ -396,6 +396,17 @@ func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onFirst func(
 		return nil, errors.New("Organizations ListAccounts returned no ACTIVE account")
 	}
 	return out, nil
+}
+
+// listAccountsError says why ListAccounts failed and what to do: a
+// throttled call is not a missing permission.
+func listAccountsError(err error) error {
+	const what = "listing the organization's accounts (Organizations ListAccounts)"
+	switch apiCodeOf(err) {
+	case "TooManyRequestsException", "Throttling", "ThrottlingException", "RequestLimitExceeded":
+		return fmt.Errorf("%s: %s: Organizations throttled the call and every retry; run again later, raise --max-retries, or give --accounts ID,ID", what, errorText(err))
+	}
+	return fmt.Errorf("%s: %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", what, errorText(err))
 }
 
 func accountActive(a orgtypes.Account) bool {

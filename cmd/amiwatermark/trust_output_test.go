@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +67,24 @@ func TestHTMLKeepsModeOfReplacedFile(t *testing.T) {
 	wantCode(t, code, 0, out, errOut)
 	if st, err := os.Stat(fresh); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("new page: %v %v, want mode 0644", st, err)
+	}
+}
+
+// Issue 23, item 11: a throttled ListAccounts says it was throttled, not
+// that the caller is in the wrong account.
+func TestOrgListAccountsThrottled(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
+	seed, _ := orgSeed(1)
+	if err := o.Emulator.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	o.faults(`{"throttle_rate":1,"actions":["ListAccounts"]}`)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--accounts", "org", "--role-name", "R", "--regions", regionEast, "--max-retries", "0")
+	wantCode(t, code, 1, out, errOut)
+	wantContains(t, "stderr", errOut, "TooManyRequestsException", "throttled", "run again later", "--max-retries")
+	if strings.Contains(errOut, "management account") {
+		t.Errorf("a throttled call blamed on the account:\n%s", errOut)
 	}
 }
