@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,6 +142,9 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 			return req, usagef("%s %q: %v", req.Names.Detach, d, err)
 		}
 	}
+	if err := attachDetachOverlap(req.Attach, req.Detach); err != nil {
+		return req, err
+	}
 	var err error
 	if req.WaitTimeout, err = positiveDuration("--wait-timeout", m.waitTimeout); err != nil {
 		return req, err
@@ -165,6 +169,19 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 		return req, usagef("--account %q is not a 12-digit account id", m.criteriaAccount)
 	}
 	return req, nil
+}
+
+// attachDetachOverlap refuses a bare name given to both --name and
+// --detach: both mean the AMI owner's key, which cannot be detached and
+// attached in one run. (A full key ACCOUNT:NAME may be another account's
+// inherited key; the plan checks it against the AMI's owner.)
+func attachDetachOverlap(attach, detach []string) error {
+	for _, d := range detach {
+		if !strings.Contains(d, ":") && slices.Contains(attach, d) {
+			return usagef("--name %q and --detach %q name the same key (the AMI owner's %s): a key cannot be detached and attached in one run; give it to one of the two flags (an inherited key is re-attached to the AMI by --name alone, unless --keep-inherited)", d, d, d)
+		}
+	}
+	return nil
 }
 
 func positiveDuration(name, v string) (time.Duration, error) {

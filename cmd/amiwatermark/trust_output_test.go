@@ -88,3 +88,27 @@ func TestOrgListAccountsThrottled(t *testing.T) {
 		t.Errorf("a throttled call blamed on the account:\n%s", errOut)
 	}
 }
+
+// Issue 23, item 10: --name X --detach X is a usage error naming the
+// CLI's flags, before any AWS call.
+func TestAttachNameAndDetachSameKeyIsUsageError(t *testing.T) {
+	e := newEmu(t)
+	e.seedLineage()
+	for _, args := range [][]string{
+		{"attach", "--json", "--name", "approved", "--detach", "approved", regionEast + ":" + amiBare},
+		{"attach", "--name", "app1,approved", "--detach", "approved", regionEast + ":" + amiBare},
+	} {
+		before := e.Emulator.Stats().Total
+		code, out, errOut := e.cli(args...)
+		wantCode(t, code, 2, out, errOut)
+		wantContains(t, "stderr", errOut, `--name "approved"`, `--detach "approved"`)
+		for _, word := range []string{"detach = ", "watermarks", "assume_role"} {
+			if strings.Contains(errOut, word) {
+				t.Errorf("stderr speaks the post-processor's %q:\n%s", word, errOut)
+			}
+		}
+		if n := e.Emulator.Stats().Total - before; n != 0 {
+			t.Errorf("%d AWS calls for a usage error", n)
+		}
+	}
+}
