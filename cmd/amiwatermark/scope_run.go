@@ -641,15 +641,19 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 		if l.ahead {
 			<-ahead // the next account's preparation may start
 		}
-		if l.err != nil {
-			r := &scopeResult{Account: a, Region: "all", Status: scopeFailed, Error: l.err.Error()}
-			if ctx.Err() != nil {
-				r.Status, r.Error = scopeNotStarted, ""
-			} else {
-				prog.failed.Add(1)
+		if l.err != nil && ctx.Err() != nil {
+			// Interrupted before the account was prepared: each of its
+			// account-regions is unfinished (not done, not "all" unless
+			// --regions all).
+			for _, region := range unstartedRegions(ctx, env, cmd, a) {
+				send(&scopeResult{Account: a, Region: region, Status: scopeNotStarted})
 			}
+			continue
+		}
+		if l.err != nil {
+			prog.failed.Add(1)
 			prog.done.Add(1)
-			send(r)
+			send(&scopeResult{Account: a, Region: "all", Status: scopeFailed, Error: l.err.Error()})
 			continue
 		}
 		for _, region := range cmd.missingRegions(l.regions) {
@@ -688,6 +692,27 @@ func produceScopes(ctx context.Context, env *scopeEnv, cmd *scopeCommand, accoun
 	prog.final.Store(true)
 }
 
+// unstartedRegions are the account-regions of account a that an
+// interrupted run lists as not started when it never prepared a: the
+// regions of the run the command would scan, or "all" when they would
+// have come from DescribeRegions (--regions all).
+func unstartedRegions(ctx context.Context, env *scopeEnv, cmd *scopeCommand, a string) []string {
+	if env.plan.allRegions {
+		return []string{"all"}
+	}
+	rs, err := env.regionsFor(ctx, a) // no AWS call without --regions all
+	if err != nil {
+		return []string{"all"}
+	}
+	var out []string
+	for _, r := range rs {
+		if cmd.wantRegion == nil || cmd.wantRegion(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // prepareAhead is how many accounts are prepared ahead of the scopes
 // being started: enough for the slots of about one round of scopes
 // (concurrency / regions per account), at least 2.
@@ -701,7 +726,11 @@ func prepareAhead(p *scopePlan) int {
 
 // runScope runs cmd's work in one scope and fills r.
 func runScope(ctx context.Context, env *scopeEnv, cmd *scopeCommand, r *scopeResult, prog *progress) {
-	defer prog.done.Add(1)
+	defer func() {
+		if r.Status != scopeInterrupted { // done: finished, ok or failed
+			prog.done.Add(1)
+		}
+	}()
 	r.rows = &spool{}
 	fail := func(err error) {
 		if ctx.Err() != nil {
