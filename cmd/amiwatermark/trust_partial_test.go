@@ -78,7 +78,7 @@ func TestAttachFailureInSecondRegionReportsEachAMI(t *testing.T) {
 	// The AMIs as EC2 has them agree with the report; the docs' words too.
 	e.wantSDKKeys(regionEast, amiBare, acctMe+":approved@"+amiBare)
 	e.wantSDKKeys(regionWest, amiCopy, acctMe+":golden-base@"+amiGolden)
-	wantContains(t, "stderr", errOut, "stay in effect (they are not undone)")
+	wantContains(t, "stderr", errOut, "Calls that succeeded stay in effect", "Nothing was undone.")
 }
 
 // Ctrl-C while the second region's attach is in flight: the first is

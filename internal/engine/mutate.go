@@ -222,7 +222,7 @@ func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[
 	if dry {
 		b.WriteString("\nNothing was changed (dry run): fix the cause and run the dry run again.")
 	} else {
-		b.WriteString("\nCalls that succeeded stay in effect (they are not undone): a later run skips keys already present and makes only the missing calls.")
+		b.WriteString("\nCalls that succeeded stay in effect: a later run skips keys already present and makes only the missing calls. Nothing was undone.")
 	}
 	return &PartialError{msg: b.String(), AMIs: r.mutationStates(targets, outcomes)}
 }
