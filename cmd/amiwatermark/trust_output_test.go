@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,9 @@ func TestHTMLPathCheckedBeforeAnyAWSCall(t *testing.T) {
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		cases["an unwritable directory"] = filepath.Join(ro, "r.html")
+	}
+	if runtime.GOOS == "linux" { // not even root creates files in /proc
+		cases["a directory nobody writes in"] = "/proc/r.html"
 	}
 	for name, path := range cases {
 		for _, cmd := range [][]string{
