@@ -237,8 +237,13 @@ func stateOf(dry bool, done int, err error) string {
 		return StateUnchanged
 	case done > 0:
 		return StateChanged
-	case err != nil && apiCode(err) == "":
-		return StateUnknown // no answer from EC2: the call may have taken effect
+	case err == nil:
+		return StateUnchanged
 	}
-	return StateUnchanged
+	switch apiCode(err) {
+	case "", "InternalError", "InternalFailure", "Unavailable", "ServiceUnavailable":
+		// No answer, or a server error: the call may have taken effect.
+		return StateUnknown
+	}
+	return StateUnchanged // refused: it did not take effect
 }
