@@ -370,11 +370,22 @@ func failedResult(cmd string, dry bool, err error, res *resolved) mutateOutput {
 	var pe *engine.PartialError
 	if errors.As(err, &pe) {
 		byTarget := map[engine.Target]engine.AMIState{}
+		order := []engine.Target{}
 		for _, a := range pe.AMIs {
 			byTarget[a.Target] = a
+			order = append(order, a.Target)
 		}
-		for _, r := range res.refs {
-			a := byTarget[engine.Target{Region: r.Region, ImageID: r.ID}]
+		if res != nil { // the order of the targets, not the engine's regions
+			order = order[:0]
+			for _, r := range res.refs {
+				order = append(order, engine.Target{Region: r.Region, ImageID: r.ID})
+			}
+		}
+		for _, t := range order {
+			a, ok := byTarget[t]
+			if !ok {
+				a = engine.AMIState{Target: t, State: engine.StateUnchanged}
+			}
 			keys := a.Keys
 			if keys == nil && a.State == engine.StateUnchanged {
 				keys = presentKeys(a.Plan)
