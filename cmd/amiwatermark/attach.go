@@ -37,8 +37,9 @@ TARGETS (combinable; duplicates are dropped):
                                version in every distribution region (imagebuilder:GetImage)
 
 Exit 0 when every change was made (and verified), 1 when the run was refused
-(nothing changed) or a call failed (the report says what was done per AMI),
-2 on a usage error (nothing was asked of AWS).
+(nothing changed) or a call failed (the report says what was done per AMI;
+changes made are not undone; --json gives each AMI's state: changed,
+unchanged or unknown), 2 on a usage error (nothing was asked of AWS).
 `
 
 // mutateFlags are the flags of attach and detach.
