@@ -38,7 +38,7 @@ func (a *accessFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.region, "region", "", "AWS region of AMIs given without REGION: (default: AWS_REGION or the profile's region)")
 	fs.StringVar(&a.profile, "profile", "", "shared config/credentials profile (default: AWS_PROFILE or \"default\")")
 	fs.StringVar(&a.endpoint, "endpoint", "", "EC2 endpoint URL, e.g. a VPC endpoint or the ec2emu emulator (custom_endpoint_ec2)")
-	fs.IntVar(&a.maxRetries, "max-retries", awsconfig.DefaultMaxRetries, "retries of a throttled or failed EC2 call (max_retries)")
+	fs.IntVar(&a.maxRetries, "max-retries", awsconfig.DefaultMaxRetries, "retries of a throttled or failed AWS call")
 	fs.StringVar(&a.requestTimeout, "request-timeout", "", "time one attempt of an AWS call may take, e.g. 10s; a call fails after at most this × attempts (default "+awsconfig.DefaultRequestTimeout.String()+")")
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,8 +37,9 @@ TARGETS (combinable; duplicates are dropped):
                                version in every distribution region (imagebuilder:GetImage)
 
 Exit 0 when every change was made (and verified), 1 when the run was refused
-(nothing changed) or a call failed (the report says what was done per AMI),
-2 on a usage error (nothing was asked of AWS).
+(nothing changed) or a call failed (the report says what was done per AMI;
+changes made are not undone; --json gives each AMI's state: changed,
+unchanged or unknown), 2 on a usage error (nothing was asked of AWS).
 `
 
 // mutateFlags are the flags of attach and detach.
@@ -140,6 +143,9 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 			return req, usagef("%s %q: %v", req.Names.Detach, d, err)
 		}
 	}
+	if err := attachDetachOverlap(req.Attach, req.Detach); err != nil {
+		return req, err
+	}
 	var err error
 	if req.WaitTimeout, err = positiveDuration("--wait-timeout", m.waitTimeout); err != nil {
 		return req, err
@@ -166,6 +172,19 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 	return req, nil
 }
 
+// attachDetachOverlap refuses a bare name given to both --name and
+// --detach: both mean the AMI owner's key, which cannot be detached and
+// attached in one run. (A full key ACCOUNT:NAME may be another account's
+// inherited key; the plan checks it against the AMI's owner.)
+func attachDetachOverlap(attach, detach []string) error {
+	for _, d := range detach {
+		if !strings.Contains(d, ":") && slices.Contains(attach, d) {
+			return usagef("--name %q and --detach %q name the same key (the AMI owner's %s): a key cannot be detached and attached in one run; give it to one of the two flags (an inherited key is re-attached to the AMI by --name alone, unless --keep-inherited)", d, d, d)
+		}
+	}
+	return nil
+}
+
 func positiveDuration(name, v string) (time.Duration, error) {
 	d, err := parseAge(v)
 	if err != nil {
@@ -190,10 +209,12 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	if !ok {
 		return code
 	}
+	// res, once known, names the AMIs of a failed run in its --json.
+	var res *resolved
 	fail := func(err error) int {
 		code := report(stderr, cmd, err)
 		if m.jsonOut {
-			writeJSON(stdout, mutateOutput{Command: cmd, DryRun: m.dryRun, Error: err.Error(), AMIs: []amiOutput{}, NotAttachable: []notAttachableOutput{}})
+			writeJSON(stdout, failedResult(cmd, m.dryRun, err, res))
 		}
 		return code
 	}
@@ -214,8 +235,9 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	}
 	self := callerAccount(sess)
 	req.Account = self
-	res, err := resolveTargets(ctx, sess, self, &m.tf, pos)
+	res, err = resolveTargets(ctx, sess, self, &m.tf, pos)
 	if err != nil {
+		res = nil
 		return fail(err)
 	}
 	// Progress goes to stderr; stdout carries the result only (as for
@@ -237,8 +259,7 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	out, err := engine.Run(ctx, targets, req, clients, lineReporter{progress})
 	if err != nil {
 		// The engine's message already starts with "amiwatermark:".
-		msg := strings.TrimPrefix(err.Error(), "amiwatermark: ")
-		return fail(fmt.Errorf("%s", msg))
+		return fail(&trimmedError{strings.TrimPrefix(err.Error(), "amiwatermark: "), err})
 	}
 	if m.jsonOut {
 		writeJSON(stdout, jsonResult(cmd, m.dryRun, out, res))
@@ -257,6 +278,16 @@ func runMutate(ctx context.Context, cmd string, args []string, stdout, stderr io
 	return exitOK
 }
 
+// trimmedError is err with another message (the engine's without its
+// "amiwatermark: " prefix); errors.As still finds err's report per AMI.
+type trimmedError struct {
+	msg string
+	err error
+}
+
+func (e *trimmedError) Error() string { return e.msg }
+func (e *trimmedError) Unwrap() error { return e.err }
+
 // mutateOutput is the --json document of attach and detach. Its field
 // names are stable (see docs/cli.md).
 type mutateOutput struct {
@@ -273,6 +304,13 @@ type mutateOutput struct {
 type amiOutput struct {
 	Region  string `json:"region"`
 	ImageID string `json:"image_id"`
+	// State is what the run left: changed (a call took effect), unchanged
+	// (none did), unknown (a call ended without EC2's answer and nothing
+	// else took effect: it may or may not have taken effect).
+	State string `json:"state"`
+	// Failed is the call that failed and why; NotDone the calls not made.
+	Failed  string   `json:"failed,omitempty"`
+	NotDone []string `json:"not_done,omitempty"`
 	// Attached and Detached are the keys of the calls made (in a dry run:
 	// that would be made); Reattached the inherited keys among them that
 	// were detached and attached again; AlreadyPresent the requested keys
@@ -282,7 +320,9 @@ type amiOutput struct {
 	Reattached     []string `json:"reattached"`
 	AlreadyPresent []string `json:"already_present"`
 	// Keys are the keys on the AMI after the run (verified unless
-	// --no-verify; in a dry run: the keys it carries now).
+	// --no-verify; in a dry run: the keys it carries now). On failure: as
+	// described by verification, the keys before the run for an unchanged
+	// AMI, else null (not known).
 	Keys []string `json:"keys"`
 	// KeysAfter are the keys the plan leads to (the same as Keys after a
 	// verified run; in a dry run: what the run would leave).
@@ -297,23 +337,93 @@ type notAttachableOutput struct {
 }
 
 func jsonResult(cmd string, dry bool, out *engine.Result, res *resolved) mutateOutput {
-	doc := mutateOutput{Command: cmd, DryRun: dry, OK: true, AMIs: []amiOutput{}, NotAttachable: []notAttachableOutput{}}
+	doc := mutateOutput{Command: cmd, DryRun: dry, OK: true, AMIs: []amiOutput{}, NotAttachable: notAttachable(res)}
 	for _, a := range out.AMIs {
-		o := amiOutput{Region: a.Region, ImageID: a.ImageID,
-			Attached: nonNil(a.Attached), Detached: nonNil(a.Detached), Reattached: []string{}, AlreadyPresent: []string{},
-			Keys: nonNil(a.Keys), KeysAfter: nonNil(a.Plan.KeysAfter())}
-		for _, s := range a.Plan.Reattach {
-			o.Reattached = append(o.Reattached, s.Key)
+		state := engine.StateUnchanged
+		if !dry && len(a.Attached)+len(a.Detached) > 0 {
+			state = engine.StateChanged
 		}
-		for _, s := range a.Plan.Skipped {
-			o.AlreadyPresent = append(o.AlreadyPresent, s.Key)
-		}
-		doc.AMIs = append(doc.AMIs, o)
-	}
-	for _, f := range res.foreign {
-		doc.NotAttachable = append(doc.NotAttachable, notAttachableOutput{Region: f.Region, ImageID: f.ID, Account: f.Account, Reason: f.problem(res.self)})
+		doc.AMIs = append(doc.AMIs, amiJSON(a.Target, a.Plan, state, a.Attached, a.Detached, nonNil(a.Keys)))
 	}
 	return doc
+}
+
+// amiJSON is one AMI of the --json document.
+func amiJSON(t engine.Target, p watermark.ImagePlan, state string, attached, detached, keys []string) amiOutput {
+	o := amiOutput{Region: t.Region, ImageID: t.ImageID, State: state,
+		Attached: nonNil(attached), Detached: nonNil(detached), Reattached: []string{}, AlreadyPresent: []string{},
+		Keys: keys, KeysAfter: nonNil(p.KeysAfter())}
+	for _, s := range p.Reattach {
+		o.Reattached = append(o.Reattached, s.Key)
+	}
+	for _, s := range p.Skipped {
+		o.AlreadyPresent = append(o.AlreadyPresent, s.Key)
+	}
+	return o
+}
+
+// failedResult is the --json document of a run that failed: every AMI
+// with the state the run left it in. Before the engine's changes start
+// (a refusal, a plan problem) every AMI is unchanged; after, the engine
+// reports each AMI (engine.PartialError).
+func failedResult(cmd string, dry bool, err error, res *resolved) mutateOutput {
+	doc := mutateOutput{Command: cmd, DryRun: dry, Error: err.Error(), AMIs: []amiOutput{}, NotAttachable: notAttachable(res)}
+	var pe *engine.PartialError
+	if errors.As(err, &pe) {
+		byTarget := map[engine.Target]engine.AMIState{}
+		order := []engine.Target{}
+		for _, a := range pe.AMIs {
+			byTarget[a.Target] = a
+			order = append(order, a.Target)
+		}
+		if res != nil { // the order of the targets, not the engine's regions
+			order = order[:0]
+			for _, r := range res.refs {
+				order = append(order, engine.Target{Region: r.Region, ImageID: r.ID})
+			}
+		}
+		for _, t := range order {
+			a, ok := byTarget[t]
+			if !ok {
+				a = engine.AMIState{Target: t, State: engine.StateUnchanged}
+			}
+			keys := a.Keys
+			if keys == nil && a.State == engine.StateUnchanged {
+				keys = presentKeys(a.Plan)
+			}
+			o := amiJSON(a.Target, a.Plan, a.State, a.Attached, a.Detached, keys)
+			o.Failed, o.NotDone = a.Failed, a.NotDone
+			doc.AMIs = append(doc.AMIs, o)
+		}
+		return doc
+	}
+	if res != nil {
+		for _, r := range res.refs {
+			doc.AMIs = append(doc.AMIs, amiOutput{Region: r.Region, ImageID: r.ID, State: engine.StateUnchanged,
+				Attached: []string{}, Detached: []string{}, Reattached: []string{}, AlreadyPresent: []string{}, KeysAfter: []string{}})
+		}
+	}
+	return doc
+}
+
+// presentKeys are the keys an AMI carried before the run.
+func presentKeys(p watermark.ImagePlan) []string {
+	out := []string{}
+	for _, w := range p.Present {
+		out = append(out, w.Key)
+	}
+	return out
+}
+
+func notAttachable(res *resolved) []notAttachableOutput {
+	out := []notAttachableOutput{}
+	if res == nil {
+		return out
+	}
+	for _, f := range res.foreign {
+		out = append(out, notAttachableOutput{Region: f.Region, ImageID: f.ID, Account: f.Account, Reason: f.problem(res.self)})
+	}
+	return out
 }
 
 // joinKeys renders keys for a result line; keys whose name has leading or

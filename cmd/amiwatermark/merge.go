@@ -142,7 +142,7 @@ func mergeResults(_ context.Context, paths []string, results []*rpt.Result, p *s
 	delete(params, "shard")
 	cmd := &scopeCommand{name: first.Command, countKeys: first.CountKeys, params: params}
 	if cmd.name == "verify" {
-		cmd.failedKey = "failed"
+		cmd.failedKey, cmd.checkedKey = "failed", "amis"
 	}
 	head := &rpt.Header{Command: cmd.name, Caller: first.Caller, Params: cmd.params, CountKeys: cmd.countKeys, Started: first.StartTime()}
 	var elapsed float64

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +17,61 @@ import (
 
 // The per-scope work of simulate, inspect and verify: what each command
 // does in one account and region when the scope flags are given.
+
+// checkRefRegions makes sure that every AMI named with a region is checked
+// (a gate never passes over an AMI it was given): an AMI in a region that
+// --regions leaves out refuses the run before any AWS call. Without
+// --regions the run's regions are those of the AMIs (and the default
+// region for an AMI named without one: addDefaultRegion). With --regions
+// all, an AMI's region that DescribeRegions does not list for an account
+// fails that account-region (refsCommand).
+func checkRefRegions(p *scopePlan, refs []amiRef) error {
+	if len(refs) == 0 || p.AllRegions {
+		return nil
+	}
+	if len(p.Regions) > 0 {
+		for _, r := range refs {
+			if r.Region != anyRegion && !slices.Contains(p.Regions, r.Region) {
+				return usagef("%s:%s is in region %s, which --regions %s leaves out: nothing was checked; add %s to --regions (or give --regions all), or leave the AMI out",
+					r.Region, r.ID, r.Region, strings.Join(p.Regions, ","), r.Region)
+			}
+		}
+		return nil
+	}
+	for _, r := range refs {
+		if r.Region == anyRegion {
+			p.refDefault = true
+		} else if !slices.Contains(p.Regions, r.Region) {
+			p.Regions = append(p.Regions, r.Region)
+		}
+	}
+	slices.Sort(p.Regions)
+	return nil
+}
+
+// addDefaultRegion adds the configured region to the regions of the AMIs
+// named when one was named without a region.
+func (p *scopePlan) addDefaultRegion(region string) {
+	if p.refDefault && region != "" && !slices.Contains(p.Regions, region) {
+		p.Regions = append(p.Regions, region)
+		slices.Sort(p.Regions)
+	}
+}
+
+// refsCommand is the part of inspect and verify in the fan-out: the
+// regions of the AMIs named, each AMI checked where it is named.
+func refsCommand(refs []amiRef, work func(context.Context, *orgscan.Scope) (any, error)) orgscan.Command {
+	var needs []string
+	for _, r := range refs {
+		if r.Region != anyRegion && !slices.Contains(needs, r.Region) {
+			needs = append(needs, r.Region)
+		}
+	}
+	return orgscan.Command{WantRegion: wantRefRegion(refs), Work: work, Needs: needs,
+		Unlisted: func(account, region string) error {
+			return fmt.Errorf("region %s is not enabled for account %s (DescribeRegions does not list it), or is not a region: the AMIs named in it were not checked; check the region name, or enable the region", region, account)
+		}}
+}
 
 // ---- simulate
 
@@ -165,9 +222,10 @@ func inspectScopeCommand(refs []amiRef, at time.Time) *scopeCommand {
 		name:      "inspect",
 		countKeys: []string{"amis", "allowed", "not_allowed", "unknown", "not_found"},
 		params:    map[string]any{"amis": refParams(refs), "at": at},
-		run: orgscan.Command{WantRegion: wantRefRegion(refs), Work: func(ctx context.Context, t *orgscan.Scope) (any, error) {
+		refs:      refs,
+		run: refsCommand(refs, func(ctx context.Context, t *orgscan.Scope) (any, error) {
 			return inspectScope(ctx, t, refs)
-		}},
+		}),
 	}
 }
 
@@ -217,13 +275,15 @@ func imageRow(img watermark.Image) rpt.Row {
 func verifyScopeCommand(refs []amiRef, o *verifyOptions, params map[string]any) *scopeCommand {
 	params["amis"] = refParams(refs)
 	return &scopeCommand{
-		name:      "verify",
-		countKeys: []string{"amis", "ok", "failed"},
-		params:    params,
-		failedKey: "failed",
-		run: orgscan.Command{WantRegion: wantRefRegion(refs), Work: func(ctx context.Context, t *orgscan.Scope) (any, error) {
+		name:       "verify",
+		countKeys:  []string{"amis", "ok", "failed"},
+		params:     params,
+		failedKey:  "failed",
+		checkedKey: "amis",
+		refs:       refs,
+		run: refsCommand(refs, func(ctx context.Context, t *orgscan.Scope) (any, error) {
 			return verifyScope(ctx, t, refs, o)
-		}},
+		}),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
+	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -62,6 +63,9 @@ type scopePlan struct {
 	csv  bool
 	json bool
 	html string
+	// refDefault: an AMI was named without a region (inspect, verify
+	// without --regions): the configured region is one of the run's.
+	refDefault bool
 }
 
 // plan validates the scope flags. asJSON is the command's --json.
@@ -96,6 +100,11 @@ func (s *scopeFlags) outputs(asJSON bool) error {
 	}
 	if s.set["html"] && strings.TrimSpace(s.html) == "" {
 		return usagef("--html needs a file name: --html report.html")
+	}
+	if s.html != "" {
+		if err := rpt.CheckOutputFile(s.html); err != nil {
+			return usagef("--html %s: %v; nothing was asked of AWS", s.html, err)
+		}
 	}
 	return nil
 }

@@ -23,6 +23,11 @@ type scopeCommand struct {
 	// failedKey, if set, is a count that makes the run exit 1 (verify's
 	// failed AMIs).
 	failedKey string
+	// checkedKey, if set, is a count that must not be zero: a gate that
+	// checked nothing does not pass (verify's AMIs).
+	checkedKey string
+	// refs are the AMIs named on the command line (inspect, verify).
+	refs []amiRef
 	// params are the command's settings, echoed in the JSON and HTML.
 	params map[string]any
 	run    orgscan.Command
@@ -44,6 +49,9 @@ type scopeOut struct {
 func startScoped(ctx context.Context, sf *scopeFlags, asJSON bool, ac *awsconfig.AccessConfig,
 	cmd *scopeCommand, stdout, stderr io.Writer) int {
 	p, err := sf.plan(asJSON)
+	if err == nil {
+		err = checkRefRegions(p, cmd.refs)
+	}
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}
@@ -51,6 +59,7 @@ func startScoped(ctx context.Context, sf *scopeFlags, asJSON bool, ac *awsconfig
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}
+	p.addDefaultRegion(env.Base().Region)
 	if err := checkScope(env, p); err != nil {
 		return report(stderr, cmd.name, err)
 	}
@@ -224,6 +233,10 @@ func exitCode(stderr io.Writer, cmd *scopeCommand, sum *rpt.Summary) int {
 		code = exitFail
 	}
 	if cmd.failedKey != "" && sum.Totals[cmd.failedKey] > 0 {
+		code = exitFail
+	}
+	if cmd.checkedKey != "" && sum.Totals[cmd.checkedKey] == 0 && code == exitOK {
+		fmt.Fprintf(stderr, "amiwatermark %s: no AMI was checked: a run that checked nothing does not pass\n", cmd.name)
 		code = exitFail
 	}
 	if sum.Interrupted {

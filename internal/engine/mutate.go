@@ -222,9 +222,28 @@ func (r *run) mutationError(ctx context.Context, targets []Target, outcomes map[
 	if dry {
 		b.WriteString("\nNothing was changed (dry run): fix the cause and run the dry run again.")
 	} else {
-		b.WriteString("\nCalls that succeeded stay in effect: a later run skips keys already present and makes only the missing calls.")
+		b.WriteString("\nCalls that succeeded stay in effect: a later run skips keys already present and makes only the missing calls. Nothing was undone.")
 	}
-	return errors.New(b.String())
+	return &PartialError{msg: b.String(), AMIs: r.mutationStates(targets, outcomes)}
+}
+
+// mutationStates is the state of every AMI after a mutation phase that did
+// not complete.
+func (r *run) mutationStates(targets []Target, outcomes map[string]*outcome) []AMIState {
+	out := make([]AMIState, 0, len(targets))
+	for _, t := range targets {
+		o := outcomes[t.ImageID]
+		s := AMIState{Target: t, Plan: o.plan, NotDone: o.notDone,
+			State: stateOf(r.req.DryRun, len(o.attached)+len(o.detached), o.err)}
+		if !r.req.DryRun {
+			s.Attached, s.Detached = o.attached, o.detached
+		}
+		if o.err != nil {
+			s.Failed = o.failedOp + ": " + errText(o.err)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func opPermission(op string) string {

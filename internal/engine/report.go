@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 // announce says what the run is about to do.
@@ -183,4 +185,65 @@ func showAll(keys []string) []string {
 		out[i] = showKey(k)
 	}
 	return out
+}
+
+// The state a run leaves an AMI in (AMIState.State).
+const (
+	// StateChanged: at least one attach or detach call took effect.
+	StateChanged = "changed"
+	// StateUnchanged: no call took effect (none was made, every one was
+	// refused, or the run was a dry run).
+	StateUnchanged = "unchanged"
+	// StateUnknown: no call is known to have taken effect, but one ended
+	// without EC2's answer (interrupted, a timeout, a network error): it
+	// may or may not have taken effect.
+	StateUnknown = "unknown"
+)
+
+// AMIState is what a run that failed once its changes had started left on
+// one AMI.
+type AMIState struct {
+	Target
+	Plan  watermark.ImagePlan
+	State string
+	// Attached and Detached are the keys of the calls that took effect.
+	Attached []string
+	Detached []string
+	// Failed is the call that failed and its error; NotDone the calls not
+	// made.
+	Failed  string
+	NotDone []string
+	// Keys are the keys on the AMI as verification described them; nil
+	// when the AMI was not described after the changes.
+	Keys []string
+}
+
+// PartialError is the error of a run that failed once changes had started
+// (a call failed, the run was interrupted, or verification failed): the
+// message is the report printed to the user, AMIs the state of every AMI
+// of the run.
+type PartialError struct {
+	msg  string
+	AMIs []AMIState
+}
+
+func (e *PartialError) Error() string { return e.msg }
+
+// stateOf is the state of an AMI whose calls that took effect are done,
+// and whose failed call (if any) ended with err.
+func stateOf(dry bool, done int, err error) string {
+	switch {
+	case dry:
+		return StateUnchanged
+	case done > 0:
+		return StateChanged
+	case err == nil:
+		return StateUnchanged
+	}
+	switch apiCode(err) {
+	case "", "InternalError", "InternalFailure", "Unavailable", "ServiceUnavailable":
+		// No answer, or a server error: the call may have taken effect.
+		return StateUnknown
+	}
+	return StateUnchanged // refused: it did not take effect
 }

@@ -74,18 +74,39 @@ func (r *run) verifyAll(ctx context.Context, regions []*regionWork, plans map[st
 		}()
 	}
 	wg.Wait()
+	fail := func(format string, a ...any) error {
+		return &PartialError{msg: fmt.Sprintf(format, a...), AMIs: verifiedStates(regions, plans, after)}
+	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("amiwatermark: interrupted during verification: every planned change was made, but the result was not verified")
+		return nil, fail("amiwatermark: interrupted during verification: every planned change was made, but the result was not verified")
 	}
 	if len(errs) > 0 {
 		sort.Strings(errs)
-		return nil, fmt.Errorf("amiwatermark: every planned change was made, but verification could not describe the AMIs:\n  - %s", strings.Join(errs, "\n  - "))
+		return nil, fail("amiwatermark: every planned change was made, but verification could not describe the AMIs:\n  - %s", strings.Join(errs, "\n  - "))
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return nil, fmt.Errorf("amiwatermark: verification failed (the attach and detach calls succeeded):\n  - %s", strings.Join(problems, "\n  - "))
+		return nil, fail("amiwatermark: verification failed (the attach and detach calls succeeded and stay in effect):\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	return after, nil
+}
+
+// verifiedStates is the state of every AMI (region by region) when
+// verification failed: every planned call was made; keys are those
+// described (nil when not).
+func verifiedStates(regions []*regionWork, plans map[string]watermark.ImagePlan, after map[string][]string) []AMIState {
+	var out []AMIState
+	for _, w := range regions {
+		for _, t := range w.targets {
+			p := plans[t.ImageID]
+			s := AMIState{Target: t, Plan: p, State: StateUnchanged, Keys: after[t.ImageID]}
+			if p.Calls() > 0 {
+				s.State, s.Attached, s.Detached = StateChanged, p.AttachKeys(), p.Detach
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]watermark.ImagePlan) (map[string][]string, []string, error) {
@@ -113,6 +134,7 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 				probs = append(probs, verifyProblem{msg: fmt.Sprintf("%s %s: DescribeImages did not return the AMI", t.Region, t.ImageID)})
 				continue
 			}
+			keys[t.ImageID] = []string{} // described: nil means not described
 			for _, wm := range img.Watermarks {
 				keys[t.ImageID] = append(keys[t.ImageID], wm.Key)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/smithy-go"
 )
 
 // Accounts lists the accounts of the run: the plan's, the organization's
@@ -43,7 +44,7 @@ func (e *Env) orgAccounts(ctx context.Context) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing the organization's accounts (Organizations ListAccounts): %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", errorText(err))
+			return nil, listAccountsError(err)
 		}
 		for _, a := range page.Accounts {
 			if accountActive(a) {
@@ -63,4 +64,18 @@ func accountActive(a orgtypes.Account) bool {
 		return a.State == orgtypes.AccountStateActive
 	}
 	return a.Status == orgtypes.AccountStatusActive
+}
+
+// listAccountsError says why ListAccounts failed and what to do: a
+// throttled call is not a missing permission.
+func listAccountsError(err error) error {
+	const what = "listing the organization's accounts (Organizations ListAccounts)"
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "TooManyRequestsException", "Throttling", "ThrottlingException", "RequestLimitExceeded":
+			return fmt.Errorf("%s: %s: Organizations throttled the call and every retry; run again later, raise --max-retries, or give --accounts ID,ID", what, errorText(err))
+		}
+	}
+	return fmt.Errorf("%s: %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", what, errorText(err))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/aws/smithy-go"
@@ -56,41 +57,82 @@ func (r *runner) produce(ctx context.Context, accounts []string) {
 	for i, a := range accounts {
 		l := <-lists[i]
 		<-l.ahead
-		if l.err != nil {
-			r.accountFailed(ctx, a, l.err)
-			continue
-		}
-		for _, region := range l.regions {
-			if r.cmd.WantRegion != nil && !r.cmd.WantRegion(region) {
-				continue
-			}
-			r.prog.Total.Add(1)
-			if ctx.Err() != nil || !acquire(ctx, r.slots) {
-				r.prog.Done.Add(1)
+		switch {
+		case l.err != nil && ctx.Err() != nil:
+			for _, region := range r.unstarted(ctx, a) {
+				r.prog.Total.Add(1)
 				r.results <- &Result{Account: a, Region: region, Status: StatusNotStarted}
-				continue
 			}
-			r.regions.started(region)
-			r.wg.Add(1)
-			go r.scope(ctx, a, region)
+		case l.err != nil:
+			r.failed(a, "all", l.err)
+		default:
+			r.start(ctx, a, l.regions)
 		}
 	}
 	r.prog.Final.Store(true)
 	r.regions.final()
 }
 
-// accountFailed reports an account whose preparation failed (AssumeRole,
-// DescribeRegions) as one failed scope, region "all".
-func (r *runner) accountFailed(ctx context.Context, account string, err error) {
-	res := &Result{Account: account, Region: "all", Status: StatusFailed, Error: err.Error(), Err: err}
-	if ctx.Err() != nil {
-		res.Status, res.Error, res.Err = StatusNotStarted, "", nil
-	} else {
-		r.prog.Failed.Add(1)
+// start starts the account's scopes, each in a slot; those it cannot
+// start before ctx ends are not started.
+func (r *runner) start(ctx context.Context, a string, regions []string) {
+	for _, region := range r.missing(regions) {
+		r.failed(a, region, r.cmd.Unlisted(a, region))
 	}
+	for _, region := range regions {
+		if r.cmd.WantRegion != nil && !r.cmd.WantRegion(region) {
+			continue
+		}
+		r.prog.Total.Add(1)
+		if ctx.Err() != nil || !acquire(ctx, r.slots) {
+			r.results <- &Result{Account: a, Region: region, Status: StatusNotStarted}
+			continue
+		}
+		r.regions.started(region)
+		r.wg.Add(1)
+		go r.scope(ctx, a, region)
+	}
+}
+
+// failed reports a failed account-region that never started: a failed
+// preparation (AssumeRole, DescribeRegions: region "all"), or a region
+// the command needs that the account has not enabled.
+func (r *runner) failed(account, region string, err error) {
 	r.prog.Total.Add(1)
+	r.prog.Failed.Add(1)
 	r.prog.Done.Add(1)
-	r.results <- res
+	r.results <- &Result{Account: account, Region: region, Status: StatusFailed, Error: err.Error(), Err: err}
+}
+
+// missing are the regions of Command.Needs that regions lacks.
+func (r *runner) missing(regions []string) []string {
+	var out []string
+	for _, n := range r.cmd.Needs {
+		if !slices.Contains(regions, n) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// unstarted are the account-regions of an account the run never
+// prepared: the regions the command would run in, or "all" when they
+// would have come from DescribeRegions.
+func (r *runner) unstarted(ctx context.Context, account string) []string {
+	if r.env.plan.AllRegions {
+		return []string{"all"}
+	}
+	rs, err := r.env.Regions(ctx, account) // no AWS call without AllRegions
+	if err != nil {
+		return []string{"all"}
+	}
+	var out []string
+	for _, region := range rs {
+		if r.cmd.WantRegion == nil || r.cmd.WantRegion(region) {
+			out = append(out, region)
+		}
+	}
+	return out
 }
 
 type regionList struct {
@@ -162,7 +204,9 @@ func (r *runner) scope(ctx context.Context, account, region string) {
 	} else {
 		res.Status, res.Value = StatusOK, work
 	}
-	r.prog.Done.Add(1)
+	if res.Status != StatusInterrupted { // done: ok or failed
+		r.prog.Done.Add(1)
+	}
 	r.results <- res
 }
 

@@ -31,6 +31,11 @@ type Command struct {
 	// WantRegion, if set, skips regions where the command has nothing to
 	// do.
 	WantRegion func(region string) bool
+	// Needs are regions the command must run in: with AllRegions, each
+	// one an account's enabled regions lack fails that account-region
+	// with Unlisted's error.
+	Needs    []string
+	Unlisted func(account, region string) error
 	// Work runs the command in one scope, holding one of the run's
 	// Concurrency slots.
 	Work func(ctx context.Context, sc *Scope) (any, error)
@@ -61,7 +66,7 @@ type Result struct {
 type Progress struct {
 	Total   atomic.Int64 // scopes known so far
 	Final   atomic.Bool  // Total is the final total
-	Done    atomic.Int64
+	Done    atomic.Int64 // finished scopes: ok or failed
 	Failed  atomic.Int64
 	Images  atomic.Int64
 	Blocked atomic.Int64

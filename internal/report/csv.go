@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"strings"
 )
 
 // CSVColumns is the CSV header.
@@ -18,7 +19,7 @@ type CSV struct {
 // Begin writes the header.
 func (c *CSV) Begin(*Header) error {
 	c.cw = csv.NewWriter(c.W)
-	if err := c.cw.Write(CSVColumns); err != nil {
+	if err := c.cw.Write(Record(CSVColumns...)); err != nil {
 		return err
 	}
 	c.cw.Flush()
@@ -34,7 +35,7 @@ func (c *CSV) Scope(sc *Scope) error {
 		if !r.Blocked {
 			return nil
 		}
-		return c.cw.Write([]string{sc.Account, sc.Region, r.Kind, r.ImageID, r.InstanceID, r.OwnerID, r.OwnerAlias, r.Name, r.Status, r.Reason})
+		return c.cw.Write(Record(sc.Account, sc.Region, r.Kind, r.ImageID, r.InstanceID, r.OwnerID, r.OwnerAlias, r.Name, r.Status, r.Reason))
 	})
 	if err != nil {
 		return err
@@ -47,4 +48,25 @@ func (c *CSV) Scope(sc *Scope) error {
 func (c *CSV) End(*Summary) error {
 	c.cw.Flush()
 	return c.cw.Error()
+}
+
+// Cell neutralises a cell that a spreadsheet would run as a formula (CSV
+// injection): AMI names and the like are chosen by whoever shares the
+// image, so a cell that begins with =, +, -, @, a tab or a carriage return
+// gets a leading single quote, which spreadsheets show as text.
+func Cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// Record is a CSV record of cells, each through Cell (a copy): every CSV
+// record is written with it.
+func Record(cells ...string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = Cell(c)
+	}
+	return out
 }

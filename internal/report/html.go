@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -44,11 +45,10 @@ type accountFrags struct {
 	shown, more   int
 }
 
-// NewHTML starts a report to path; its directory must exist.
+// NewHTML starts a report to path (CheckOutputFile).
 func NewHTML(path string) (*HTML, error) {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("the directory %s does not exist", dir)
+	if err := CheckOutputFile(path); err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp("", "amiwatermark-html-*.part")
 	if err != nil {
@@ -289,7 +289,11 @@ func (h *HTML) Commit() error {
 	if h.tmpPage == "" {
 		return fmt.Errorf("the page was not assembled")
 	}
-	if err := os.Chmod(h.tmpPage, 0o644); err != nil {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(h.path); err == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm() // replacing a file keeps its mode (a 0600 report stays 0600)
+	}
+	if err := os.Chmod(h.tmpPage, mode); err != nil {
 		return err
 	}
 	if err := os.Rename(h.tmpPage, h.path); err != nil {
@@ -297,6 +301,28 @@ func (h *HTML) Commit() error {
 	}
 	h.tmpPage = ""
 	return nil
+}
+
+// CheckOutputFile checks, before any AWS call, that a report can be
+// written to path: not a directory, in a directory that exists and where a
+// file can be created (the page is written next to path, then renamed onto
+// it). The error says what is wrong.
+func CheckOutputFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory: give a file name, for example %s", path, filepath.Join(path, "report.html"))
+	} else if err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file: give the name of a file to write", path)
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("the directory %s does not exist", dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write in the directory %s: %v", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // Abort removes the temporary files (after Commit: the body's only).
