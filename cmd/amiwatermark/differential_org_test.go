@@ -184,3 +184,51 @@ func dAudit(ctx context.Context, t *testing.T, o *orgEmu, crit []types.ImageCrit
 	}
 	return v
 }
+
+// With --in-use, an organization-wide simulate (public images read once)
+// reports the in-use AMIs exactly as the per-account full scan does: a
+// public AMI in use is described by id when the scope's own reads did not
+// return it.
+func TestOrgInUseMatchesTheFullScan(t *testing.T) {
+	o := newOrgEmu(t)
+	now := o.seedSimulate()
+	ctx := ctxT(t)
+	me := o.EC2(regionEast, acctMe)
+	for _, ami := range []string{amiApp, amiForged, amiOtherApp, amiPublic, amiMarket, amiAmazon} {
+		if _, err := me.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
+			t.Fatalf("RunInstances %s: %v", ami, err)
+		}
+	}
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--in-use", "--json", "--regions", regionEast)
+	wantCode(t, code, 0, out, errOut)
+	doc := decodeScoped(t, out)
+	if len(doc.Scopes) != 1 {
+		t.Fatalf("scopes %+v", doc.Scopes)
+	}
+	got := doc.Scopes[0]
+	opts := &simulateOptions{criteriaFile: crit, inUse: true}
+	if err := opts.validate(ts(now)); err != nil {
+		t.Fatal(err)
+	}
+	full, err := simulateScope(ctx, &orgscan.Scope{Account: acctMe, Region: regionEast, EC2: me, Progress: &orgscan.Progress{}}, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []rpt.Row
+	_ = full.rows(func(r rpt.Row) error { rows = append(rows, r); return nil })
+	key := func(rs []rpt.Row) string {
+		var ks []string
+		for _, r := range rs {
+			ks = append(ks, r.Kind+" "+r.ImageID+" "+r.InstanceID+" "+r.Status+" "+r.Reason)
+		}
+		slices.Sort(ks)
+		return strings.Join(ks, "\n")
+	}
+	if !maps.Equal(got.Totals, full.counts) || key(got.Items) != key(rows) {
+		t.Errorf("public read once:\n%v\n%s\nfull scan:\n%v\n%s", got.Totals, key(got.Items), full.counts, key(rows))
+	}
+	if got.Totals["in_use_amis"] != 6 || got.Totals["blocked_instances"] == 0 {
+		t.Errorf("totals %v: the in-use AMIs were not all evaluated", got.Totals)
+	}
+}
