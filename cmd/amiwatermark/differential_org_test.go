@@ -232,3 +232,40 @@ func TestOrgInUseMatchesTheFullScan(t *testing.T) {
 		t.Errorf("totals %v: the in-use AMIs were not all evaluated", got.Totals)
 	}
 }
+
+// An organization-wide simulate makes the minimum number of DescribeImages
+// calls of issue 25: per region ceil(public/1000) pages once, per account
+// and region one page of own and one of shared images.
+func TestOrgSimulateCallsAreTheMinimum(t *testing.T) {
+	o := newOrgEmu(t)
+	now := o.Emulator.Now()
+	accounts := []string{"600000000001", "600000000002", "600000000003", "600000000004", "600000000005"}
+	var imgs []ec2emu.SeedImage
+	for _, r := range dOrgRegions {
+		for i := 0; i < 2500; i++ {
+			imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: "555566667777", Name: fmt.Sprintf("pub-%d", i), CreationDate: ts(now.Add(-testDay)), Public: true})
+		}
+		for i, a := range accounts {
+			imgs = append(imgs, ec2emu.SeedImage{Region: r, Account: a, Name: "own", CreationDate: ts(now.Add(-testDay))},
+				ec2emu.SeedImage{Region: r, Account: accounts[(i+1)%len(accounts)], Name: "shared", CreationDate: ts(now.Add(-testDay)), SharedWith: []string{a}})
+		}
+	}
+	o.seed(imgs...)
+	o.Emulator.ResetStats()
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--csv", "--regions", strings.Join(dOrgRegions, ","),
+		"--accounts", strings.Join(accounts, ","), "--role-name", "Audit")
+	wantCode(t, code, 0, "", errOut)
+	minimum := len(dOrgRegions)*3 + len(accounts)*len(dOrgRegions)*2
+	calls := 0
+	for _, r := range dOrgRegions {
+		calls += int(o.Emulator.Stats().Regions[r]["DescribeImages"])
+	}
+	if calls != minimum {
+		t.Errorf("%d DescribeImages calls, want the minimum %d", calls, minimum)
+	}
+	if n := strings.Count(out, "\n") - 1; n != len(accounts)*len(dOrgRegions)*(2500+1) {
+		t.Errorf("%d CSV rows, want every account's 2500 blocked public images and its shared one per region", n)
+	}
+	t.Logf("%d DescribeImages calls for %d accounts × %d regions (a full scan per account: %d)", calls, len(accounts), len(dOrgRegions), len(accounts)*len(dOrgRegions)*3)
+}
