@@ -4,7 +4,10 @@
 // each, lists the regions, paces the calls of each account-region on
 // throttling, keeps a scope's failure in that scope and stops on
 // cancellation. It parses no flags and writes no output: the command line
-// (cmd/amiwatermark) and the Image Builder function wire it.
+// (cmd/amiwatermark) wires it, and a program that only needs to act in
+// other accounts (the Image Builder function, for the AMIs a pipeline
+// distributes) uses New and Env.Config (the role assumed once per account)
+// and Env.EC2 without Run.
 package orgscan
 
 import (
