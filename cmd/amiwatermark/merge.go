@@ -27,8 +27,9 @@ account-regions are written file by file, in each file's order.
 
 Results of different commands or different criteria are refused (exit 2,
 naming the files): the command, its count keys and its parameters must be
-equal, but for --shard and the criteria file's name (its content counts, by
-its SHA-256). An account-region found in two results is refused too.
+equal, but for --shard, --at (give every shard the same --at to evaluate
+them at one time) and the criteria file's name (its content counts, by its
+SHA-256). An account-region found in two results is refused too.
 
 Exit 0 when every merged run was complete, 1 when one of them had a failed or
 unfinished account-region (or verify a failed AMI), 2 on a usage error (a
@@ -125,12 +126,14 @@ func misfit(a, b *rpt.Result) string {
 	return ""
 }
 
-// comparable are the parameters that must be equal: all but the shard and
-// the criteria file's name.
+// comparable are the parameters that must be equal: all but the shard, the
+// criteria file's name (its SHA-256 is compared) and the time of the
+// evaluation (shards run at different times; --at gives them one).
 func comparable(p map[string]any) map[string]any {
 	out := maps.Clone(p)
 	delete(out, "shard")
 	delete(out, "criteria_file")
+	delete(out, "at")
 	return out
 }
 

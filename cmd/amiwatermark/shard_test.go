@@ -186,6 +186,12 @@ func TestReportRefusesResultsThatDoNotFit(t *testing.T) {
 	if code, out, errOut := runCLI("report", "--json", s1, s2); code != 1 { // acctThird's failure is in one shard
 		t.Errorf("report of two fitting shards: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Shards evaluated at different times (no --at) still merge.
+	later := run("s2-later.json", "simulate", "--criteria", crit, "--regions", regionEast+","+regionWest,
+		"--accounts", strings.Join(shardAccounts, ","), "--role-name", "Audit", "--json", "--shard", "2/2")
+	if code, out, errOut := runCLI("report", s1, later); code != 1 || !strings.Contains(out, "Total: 12 account-regions in 6 accounts") {
+		t.Errorf("report of shards at two times: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 func TestShardFlagUsageErrors(t *testing.T) {
