@@ -118,8 +118,6 @@ func misfit(a, b *rpt.Result) string {
 	switch {
 	case a.Command != b.Command:
 		return fmt.Sprintf("different commands (%s, %s)", a.Command, b.Command)
-	case !reflect.DeepEqual(a.CountKeys, b.CountKeys):
-		return fmt.Sprintf("different counts (%s; %s)", strings.Join(a.CountKeys, ","), strings.Join(b.CountKeys, ","))
 	case !reflect.DeepEqual(comparable(a.Params), comparable(b.Params)):
 		return fmt.Sprintf("different criteria or parameters (%v; %v)", comparable(a.Params), comparable(b.Params))
 	}
@@ -143,18 +141,15 @@ func mergeResults(_ context.Context, paths []string, results []*rpt.Result, p *s
 	first := results[0]
 	params := maps.Clone(first.Params)
 	delete(params, "shard")
-	cmd := &scopeCommand{name: first.Command, countKeys: first.CountKeys, params: params}
-	if cmd.name == "verify" {
-		cmd.failedKey, cmd.checkedKey = "failed", "amis"
+	cmd, err := mergedCommand(first.Command, params)
+	if err != nil {
+		return report(stderr, "report", usagef("%s: %v", paths[0], err))
 	}
-	head := &rpt.Header{Command: cmd.name, Caller: first.Caller, Params: cmd.params, CountKeys: cmd.countKeys, Started: first.StartTime()}
+	head := &rpt.Header{Command: cmd.name, Caller: first.Caller, Params: cmd.params, CountKeys: cmd.countKeys, Started: time.Now().UTC()}
 	var elapsed float64
 	interrupted := false
 	for _, r := range results {
-		head.Accounts += r.Accounts
-		if t := r.StartTime(); t.Before(head.Started) {
-			head.Started = t
-		}
+		head.Accounts += r.Totals["accounts"]
 		elapsed, interrupted = max(elapsed, r.Elapsed), interrupted || r.Interrupted
 	}
 	out, err := newOutputs(p, stdout)
@@ -179,6 +174,24 @@ func mergeResults(_ context.Context, paths []string, results []*rpt.Result, p *s
 		}
 	}
 	return exitCode(stderr, cmd, sum)
+}
+
+// mergedCommand is the command of merged results: its counts and exit
+// rules.
+func mergedCommand(name string, params map[string]any) (*scopeCommand, error) {
+	var c *scopeCommand
+	switch name {
+	case "simulate":
+		c = &scopeCommand{countKeys: keysOf(&simulateOptions{inUse: params["in_use"] == true, compare: params["compare_current"] == true})}
+	case "inspect":
+		c = inspectScopeCommand(nil, time.Time{})
+	case "verify":
+		c = verifyScopeCommand(nil, nil, map[string]any{})
+	default:
+		return nil, fmt.Errorf("a result of %q: report merges results of simulate, inspect and verify", name)
+	}
+	c.name, c.params = name, params
+	return c, nil
 }
 
 // writeMerged streams every file's scopes to the outputs, then the failed

@@ -246,9 +246,6 @@ func byRegion(doc scopedJSON) map[string]int {
 // scopedJSON is the JSON document of a scoped run.
 type scopedJSON struct {
 	Command    string         `json:"command"`
-	CountKeys  []string       `json:"count_keys"`
-	Started    string         `json:"started"`
-	Accounts   int            `json:"accounts"`
 	Caller     map[string]any `json:"caller"`
 	Parameters map[string]any `json:"parameters"`
 	Scopes     []struct {

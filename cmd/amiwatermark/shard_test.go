@@ -53,7 +53,7 @@ func canonical(t *testing.T, s string) string {
 	for _, sc := range doc.Scopes {
 		sort.Slice(sc.Items, func(i, j int) bool { return sc.Items[i].ImageID < sc.Items[j].ImageID })
 	}
-	doc.ElapsedSeconds, doc.Started = 0, ""
+	doc.ElapsedSeconds = 0
 	delete(doc.Parameters, "shard")
 	b, err := json.MarshalIndent(doc, "", " ")
 	if err != nil {

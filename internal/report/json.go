@@ -10,7 +10,7 @@ import (
 
 // JSON writes one document, scope by scope as the scopes finish:
 //
-//	{"command", "caller", "parameters", "count_keys", "scopes": [{"account",
+//	{"command", "caller", "parameters", "scopes": [{"account",
 //	"region", "status", "totals", "items": [...]}], "failures": [...],
 //	"unfinished": [...], "interrupted", "totals", "blocked_by_owner",
 //	"blocked_by_account", "elapsed_seconds"}
@@ -33,8 +33,7 @@ func (j *JSON) Begin(h *Header) error {
 	head := []struct {
 		k string
 		v any
-	}{{"command", h.Command}, {"caller", h.Caller}, {"parameters", params}, {"count_keys", h.CountKeys},
-		{"started", h.Started.UTC().Format(time.RFC3339)}, {"accounts", h.Accounts}}
+	}{{"command", h.Command}, {"caller", h.Caller}, {"parameters", params}}
 	j.bw.WriteString("{\n")
 	for _, f := range head {
 		b, err := json.Marshal(f.v)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 )
 
 // Result is what a JSON result document holds besides its scopes.
@@ -12,9 +11,6 @@ type Result struct {
 	Command     string         `json:"command"`
 	Caller      Caller         `json:"caller"`
 	Params      map[string]any `json:"parameters"`
-	CountKeys   []string       `json:"count_keys"`
-	Started     string         `json:"started"`
-	Accounts    int            `json:"accounts"`
 	Failures    []Failure      `json:"failures"`
 	Unfinished  []Failure      `json:"unfinished"`
 	Interrupted bool           `json:"interrupted"`
@@ -23,12 +19,6 @@ type Result struct {
 	Totals           map[string]int `json:"totals"`
 	BlockedByOwner   map[string]int `json:"blocked_by_owner"`
 	BlockedByAccount map[string]int `json:"blocked_by_account"`
-}
-
-// StartTime is Started as a time (zero when absent or malformed).
-func (r *Result) StartTime() time.Time {
-	t, _ := time.Parse(time.RFC3339, r.Started)
-	return t
 }
 
 // jsonScope is a scope of the document.
@@ -48,8 +38,7 @@ func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
-	fields := map[string]any{"command": &res.Command, "caller": &res.Caller, "parameters": &res.Params,
-		"count_keys": &res.CountKeys, "started": &res.Started, "accounts": &res.Accounts, "failures": &res.Failures,
+	fields := map[string]any{"command": &res.Command, "caller": &res.Caller, "parameters": &res.Params, "failures": &res.Failures,
 		"unfinished": &res.Unfinished, "interrupted": &res.Interrupted, "elapsed_seconds": &res.Elapsed,
 		"totals": &res.Totals, "blocked_by_owner": &res.BlockedByOwner, "blocked_by_account": &res.BlockedByAccount}
 	for dec.More() {
