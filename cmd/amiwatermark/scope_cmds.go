@@ -114,11 +114,11 @@ func simulateScope(ctx context.Context, sc *orgscan.Scope, o *simulateOptions, s
 	so.account = accountOf(o, sc)
 	so.asJSON, so.progress, so.scans = true, false, scans
 	var rows []rpt.Row
-	pub := &scopeOut{}
+	res := &scopeOut{}
 	so.onScanned = func(img watermark.Image) {
 		sc.Progress.Images.Add(1)
 		if img.Public && scans != nil {
-			pub.notePublic(img)
+			res.notePublic(img) // the region's read has it too
 		}
 	}
 	so.onBlocked = func(b blockedImage, _ watermark.Image) error {
@@ -140,9 +140,8 @@ func simulateScope(ctx context.Context, sc *orgscan.Scope, o *simulateOptions, s
 	for _, k := range keysOf(o) {
 		c[k] += 0 // every key present, zeros included
 	}
-	pub.counts, pub.own = c, rows
-	pub.rows = rpt.RowSlice(rows)
-	return pub, nil
+	res.counts, res.own, res.rows = c, rows, rpt.RowSlice(rows)
+	return res, nil
 }
 
 // keysOf are the count keys of simulate with o.
