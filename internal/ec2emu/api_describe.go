@@ -287,6 +287,7 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		next = encodePageToken(last.CreationDate.UnixNano(), last.ID, ev.fingerprint(rq))
 	}
 
+	rq.items = len(page)
 	x.reserve(len(page) * 768) // an image's item is about 600-900 bytes
 	x.open("imagesSet")
 	var items []imageItem
