@@ -50,7 +50,6 @@ type Server struct {
 	stats   *stats
 	faults  *faults
 	views   views
-	items   imageItems
 	buckets buckets
 }
 
