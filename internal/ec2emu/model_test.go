@@ -185,6 +185,12 @@ func TestLatencyModel(t *testing.T) {
 			t.Errorf("a call took %s, want %s (base + per_item x items) to +80ms", d, c.want)
 		}
 	}
+	// An injected fault latency runs within the model's time.
+	ctlOK(t, ts, "POST", "/_emu/faults", `{"latency":"100ms"}`)
+	if d, want := timeCall(t, page(5)), 170*time.Millisecond; d < want || d > want+80*time.Millisecond {
+		t.Errorf("with a 100ms fault latency a call took %s, want %s to +80ms", d, want)
+	}
+	ctlOK(t, ts, "DELETE", "/_emu/faults", "")
 	ctlOK(t, ts, "POST", "/_emu/config", `{"latency_model":{}}`)
 	if d := timeCall(t, page(50)); d > 100*time.Millisecond {
 		t.Fatalf("model off: a call took %s", d)
