@@ -2,7 +2,8 @@
 // organization-wide `amiwatermark simulate` against `ec2emu` with EC2's
 // throttling and a latency model, both programs run as processes, as users
 // run them. It drives only binaries (cmd/ec2emu and cmd/amiwatermark, built
-// by the benchmark) and has no product code.
+// by the benchmark); its one non-test file, model.go, is the model's
+// arithmetic (the minimum number of calls and the floor of the wall time).
 //
 // Run it alone with
 //
