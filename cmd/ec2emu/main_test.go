@@ -418,9 +418,10 @@ func TestProgramModelFlags(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// 99 tokens left plus at most a few refilled while the 120 arrive.
-	if n := throttled.Load(); n < 10 || n > 21 {
-		t.Errorf("%d of 120 concurrent describes throttled, want about 21", n)
+	// 99 tokens left plus the few refilled while the 120 arrive: some are
+	// throttled, never more than 21.
+	if n := throttled.Load(); n < 1 || n > 21 {
+		t.Errorf("%d of 120 concurrent describes throttled, want 1 to 21", n)
 	}
 	e.stop(syscall.SIGTERM)
 }

@@ -134,14 +134,20 @@ func TestModelConfigErrors(t *testing.T) {
 	}
 }
 
-// timeCall returns how long call took.
+// timeCall returns how long call took: the shortest of 3 tries, so that a
+// stall of the test machine does not count (the model's time is a floor:
+// no try can be shorter).
 func timeCall(t *testing.T, call func() error) time.Duration {
 	t.Helper()
-	start := time.Now()
-	if err := call(); err != nil {
-		t.Fatal(err)
+	best := time.Duration(1<<63 - 1)
+	for range 3 {
+		start := time.Now()
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, time.Since(start))
 	}
-	return time.Since(start)
+	return best
 }
 
 func TestLatencyModel(t *testing.T) {

@@ -314,11 +314,15 @@ func TestLatencyModelOtherServices(t *testing.T) {
 		}, 100*time.Millisecond + 20*5*time.Millisecond},
 		{"GetCallerIdentity", func() error { _, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }, 100 * time.Millisecond},
 	} {
-		start := time.Now()
-		if err := c.call(); err != nil {
-			t.Fatalf("%s: %v", c.what, err)
+		d := time.Duration(1<<63 - 1)
+		for range 3 { // the shortest of 3 tries: a stall of the machine does not count
+			start := time.Now()
+			if err := c.call(); err != nil {
+				t.Fatalf("%s: %v", c.what, err)
+			}
+			d = min(d, time.Since(start))
 		}
-		if d := time.Since(start); d < c.want || d > c.want+80*time.Millisecond {
+		if d < c.want || d > c.want+80*time.Millisecond {
 			t.Errorf("%s took %s, want %s to +80ms", c.what, d, c.want)
 		}
 	}
