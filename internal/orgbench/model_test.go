@@ -1,6 +1,9 @@
 package orgbench
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,6 +42,31 @@ func TestModelFigures(t *testing.T) {
 		}
 		if got := tc.m.FullScanCalls(); got != tc.fullCalls {
 			t.Errorf("%s: FullScanCalls = %d, want %d", tc.name, got, tc.fullCalls)
+		}
+	}
+}
+
+// TestTotalsError: a run whose totals differ from the model's is broken.
+func TestTotalsError(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"totals":{"scopes_ok":2,"scopes_failed":0,"images":20600,"blocked":200,"own":400,"allowed":20400}}`
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"good", good, ""},
+		{"a failed scope", strings.Replace(good, `"scopes_ok":2,"scopes_failed":0`, `"scopes_ok":1,"scopes_failed":1`, 1), "totals scopes_ok = 1, want 2"},
+		{"public images missed", strings.Replace(good, "20600", "600", 1), "totals images = 600, want 20600"},
+		{"own image blocked", strings.Replace(good, `"blocked":200`, `"blocked":201`, 1), "totals blocked = 201, want 200"},
+		{"no totals", `{}`, "totals scopes_ok = 0, want 2"},
+		{"not JSON", `{"totals":`, "unexpected end of JSON input"},
+	} {
+		file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".json")
+		if err := os.WriteFile(file, []byte(tc.doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := totalsError(file, 2)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
 }

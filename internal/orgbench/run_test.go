@@ -117,25 +117,34 @@ func vmHWM(pid int) int64 {
 }
 
 // checkTotals fails b unless the JSON result in file covers every
-// account-region with the verdicts of the model: every image seen, the
-// shared ones blocked, the public ones allowed, the own ones exempt.
+// account-region with the verdicts of the model (see totalsError).
 func checkTotals(b *testing.B, file string, scopes int) {
+	if err := totalsError(file, scopes); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// totalsError says how the totals of the JSON result in file differ from
+// the model's: every account-region ok, every image seen, the shared ones
+// blocked, the public ones allowed, the own ones exempt.
+func totalsError(file string, scopes int) error {
 	raw, err := os.ReadFile(file)
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	var doc struct {
 		Totals map[string]int `json:"totals"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		b.Fatalf("%s: %v", file, err)
+		return fmt.Errorf("%s: %v", file, err)
 	}
 	t := doc.Totals
 	want := map[string]int{"scopes_ok": scopes, "scopes_failed": 0, "images": scopes * (p4.Public + p4.Own + p4.Shared),
 		"blocked": scopes * p4.Shared, "own": scopes * p4.Own}
-	for k, v := range want {
-		if t[k] != v {
-			b.Fatalf("%s: totals %s = %d, want %d (all totals: %v)", file, k, t[k], v, t)
+	for _, k := range []string{"scopes_ok", "scopes_failed", "images", "blocked", "own"} {
+		if t[k] != want[k] {
+			return fmt.Errorf("%s: totals %s = %d, want %d (all totals: %v)", file, k, t[k], want[k], t)
 		}
 	}
+	return nil
 }
