@@ -4,7 +4,8 @@
 //	ec2emu [--addr 127.0.0.1:0] [--state FILE] [--write-behind 100ms]
 //	       [--seed FILE] [--default-account 123456789012]
 //	       [--available-after D] [--pending-describes N]
-//	       [--not-found-describes N]
+//	       [--not-found-describes N] [--throttle ec2|off]
+//	       [--latency-base D] [--latency-per-item D]
 //
 // The first line on stdout is exactly "listening on http://HOST:PORT".
 // EC2, STS, Organizations and Image Builder are served on one port (each
@@ -33,6 +34,14 @@
 // applied at start only when there is no state to load (no --state, or the
 // --state file does not exist yet), so a restart on the same state file does
 // not add the seed images twice. Delete the state file to seed again.
+//
+// Models (off unless asked, also set at run time by POST /_emu/config):
+// --throttle ec2 answers RequestLimitExceeded (503) the way EC2's token
+// buckets do, per account, region and action class (AWS's numbers:
+// non-mutating actions 100 tokens refilled 20 a second, mutating ones 50
+// and 5); --latency-base and --latency-per-item make every API call take
+// base + per-item x the items it returns (numbers of your choosing, such
+// as 150ms and 1ms). See docs/emulator.md.
 //
 // The emulator has no authentication; it listens on loopback unless --addr
 // says otherwise, and warns when it does.
@@ -85,6 +94,12 @@ Runs the EC2 emulator: EC2, STS, Organizations and Image Builder on one port
 /_emu/ (health, stats, reset, clock, faults, config, images, seed, save). The
 first stdout line is "listening on http://HOST:PORT". See docs/emulator.md.
 
+Models, off unless asked: --throttle ec2 answers RequestLimitExceeded (503)
+as EC2's token buckets do (per account, region and action class; AWS's
+numbers: non-mutating 100 tokens + 20/s, mutating 50 + 5/s);
+--latency-base 150ms --latency-per-item 1ms makes every API call take
+base + per-item x the items it returns (numbers of your choosing).
+
 With --state FILE the state is loaded from FILE at start (when it exists) and
 written to it atomically after every change (write-behind: within the
 --write-behind delay of the change, default 100ms), on POST /_emu/save and on
@@ -104,6 +119,9 @@ Flags:
 	f.DurationVar(&c.opts.AvailableAfter, "available-after", 0, "how long new images stay pending")
 	f.IntVar(&c.opts.PendingDescribes, "pending-describes", 0, "DescribeImages calls that see a new image pending")
 	f.IntVar(&c.opts.NotFoundDescribes, "not-found-describes", 0, "DescribeImages calls by id that answer InvalidAMIID.NotFound for a new image")
+	f.StringVar(&c.opts.Throttle, "throttle", ec2emu.ThrottleOff, "throttle model: ec2 (EC2's token buckets per account, region and action class: RequestLimitExceeded when empty) or off")
+	f.DurationVar(&c.opts.Latency.Base, "latency-base", 0, "latency model: every API call takes this long, plus --latency-per-item for each item it returns (e.g. 150ms)")
+	f.DurationVar(&c.opts.Latency.PerItem, "latency-per-item", 0, "latency model: added to a call's time for each item it returns (DescribeImages images, ListAccounts accounts; e.g. 1ms)")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -116,10 +134,24 @@ Flags:
 	if c.opts.AvailableAfter < 0 || c.opts.PendingDescribes < 0 || c.opts.NotFoundDescribes < 0 {
 		return nil, errors.New("--available-after, --pending-describes and --not-found-describes must not be negative")
 	}
+	if err := (ec2emu.RuntimeConfig{Throttle: c.opts.Throttle, LatencyModel: c.opts.Latency}).Validate(); err != nil {
+		return nil, modelFlagError(err)
+	}
 	if c.writeBehind < 0 || c.writeBehind > time.Minute {
 		return nil, fmt.Errorf("--write-behind %s is out of range: give 0 (off) up to 1m, for example 100ms", c.writeBehind)
 	}
 	return c, nil
+}
+
+// modelFlagError names the flags of a model setting Validate refused.
+func modelFlagError(err error) error {
+	msg := err.Error()
+	for field, flag := range map[string]string{"throttle ": "--throttle ", "latency_model.base ": "--latency-base ", "latency_model.per_item ": "--latency-per-item "} {
+		if rest, ok := strings.CutPrefix(msg, field); ok {
+			return errors.New(flag + rest)
+		}
+	}
+	return err
 }
 
 func isAccountID(s string) bool {

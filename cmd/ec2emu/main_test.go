@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -342,6 +344,8 @@ func TestProgramStartErrors(t *testing.T) {
 		{"extra arg", []string{"serve"}, []string{`unexpected argument "serve"`}},
 		{"unknown flag", []string{"--port", "1"}, []string{"flag provided but not defined: -port"}},
 		{"bad addr", []string{"--addr", "127.0.0.1:notaport"}, []string{"--addr 127.0.0.1:notaport"}},
+		{"bad throttle", []string{"--throttle", "aws"}, []string{`--throttle "aws" is not a throttle model: use "ec2"`}},
+		{"negative latency", []string{"--latency-per-item", "-1ms"}, []string{"--latency-per-item -1ms is out of range"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -384,6 +388,47 @@ func TestProgramParseFlags(t *testing.T) {
 	if c, err = parseFlags([]string{"--write-behind", "0"}, io.Discard); err != nil || c.writeBehind != 0 {
 		t.Errorf("--write-behind 0: %+v %v", c, err)
 	}
+}
+
+// TestProgramModelFlags: --throttle ec2 and the latency flags are in force
+// from the start and shown by GET /_emu/config.
+func TestProgramModelFlags(t *testing.T) {
+	e := startEmu(t, "--throttle", "ec2", "--latency-base", "120ms", "--latency-per-item", "1ms")
+	if code, m := e.control("GET", "/_emu/config", ""); code != 200 || m["throttle"] != "ec2" ||
+		!jsonHas(m["latency_model"], "base", "120ms") || !jsonHas(m["latency_model"], "per_item", "1ms") {
+		t.Fatalf("GET /_emu/config = %d %v", code, m)
+	}
+	c := emutest.EC2Client(e.url, "us-east-1", emutest.Credentials("111122223333"), func(o *ec2.Options) { o.RetryMaxAttempts = 1 })
+	start := time.Now()
+	_, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	if d := time.Since(start); err != nil || d < 120*time.Millisecond || d > time.Second {
+		t.Fatalf("first describe: %v in %s, want success in 120ms (+ little)", err, d)
+	}
+	var wg sync.WaitGroup
+	var throttled atomic.Int32
+	for range 120 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}})
+			var ae smithy.APIError
+			if errors.As(err, &ae) && ae.ErrorCode() == "RequestLimitExceeded" {
+				throttled.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	// 99 tokens left plus the few refilled while the 120 arrive: some are
+	// throttled, never more than 21.
+	if n := throttled.Load(); n < 1 || n > 21 {
+		t.Errorf("%d of 120 concurrent describes throttled, want 1 to 21", n)
+	}
+	e.stop(syscall.SIGTERM)
+}
+
+func jsonHas(v any, key, want string) bool {
+	m, _ := v.(map[string]any)
+	return m[key] == want
 }
 
 // TestProgramStopsDuringLatency: a request sleeping in injected latency does

@@ -92,6 +92,8 @@ type request struct {
 	account string
 	id      string
 	now     time.Time
+	// items is the number of items the answer returns (the latency model).
+	items int
 }
 
 // handler performs one action and writes the children of the response
@@ -130,6 +132,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	rq.region, rq.account = c.region, c.account
 
 	s.recordCall(rq.action, rq.region)
+	if aerr := s.throttle(rq.action, rq.account, rq.region); aerr != nil {
+		writeAPIError(w, reqID, aerr)
+		return
+	}
 	if aerr := s.injectFault(r.Context(), rq.action, rq.region); aerr != nil {
 		writeAPIError(w, reqID, aerr)
 		return
@@ -166,6 +172,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 		writeAPIError(w, reqID, aerr)
 		return
 	}
+	setItems(r.Context(), rq.items)
 	x.finish()
 	setAPIHeaders(w, reqID)
 	// The Date header carries the emulator's clock (moved by /_emu/clock),

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash/fnv"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,14 +217,7 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		after = &pagePos{cd: cd, id: id}
 	}
 
-	var (
-		matches []*Image
-		// With a region scan of an index list (kept), the position in
-		// list of each match: its written item can be kept (imageItems).
-		list []*Image
-		kept bool
-		at   []int
-	)
+	var matches []*Image
 	if len(ids) > 0 {
 		seen := make(map[string]bool, len(ids))
 		uniq := ids[:0:0]
@@ -260,15 +252,14 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 	} else {
 		// Scan the region in DescribeImages order from the page position;
 		// stop once one more than a page has matched.
-		list, kept = s.visibleCandidates(ev.region, ev.account)
+		list := s.visibleCandidates(ev.region, ev.account)
 		start := 0
 		if after != nil {
 			start = sort.Search(len(list), func(i int) bool { return after.before(list[i]) })
 		}
-		for i, img := range list[start:] {
+		for _, img := range list[start:] {
 			if ev.discoverableBy(img) && ev.selected(img, false) {
 				matches = append(matches, img)
-				at = append(at, start+i)
 				if hasMax && int64(len(matches)) > maxResults {
 					break
 				}
@@ -287,39 +278,16 @@ func describeImages(s *Server, rq *request, x *xmlOut) *apiError {
 		next = encodePageToken(last.CreationDate.UnixNano(), last.ID, ev.fingerprint(rq))
 	}
 
+	rq.items = len(page)
 	x.reserve(len(page) * 768) // an image's item is about 600-900 bytes
 	x.open("imagesSet")
-	var items []imageItem
-	gen := s.imagesGeneration()
-	if kept {
-		items = s.items.get(gen, list, at[:len(page)])
-	}
-	for i, img := range page {
+	for _, img := range page {
 		var allowed *bool
 		if ev.mode != allowedDisabled {
 			a := ev.allowed(img)
 			allowed = &a
 		}
-		// A pending image changes as it is described: never kept.
-		if items != nil && items[i].b != nil && !volatile(img) {
-			k := items[i]
-			x.b = append(x.b, k.b[:k.split]...)
-			writeAllowed(x, allowed)
-			x.b = append(x.b, k.b[k.split:]...)
-			continue
-		}
-		start := len(x.b)
-		writeImageHead(x, img)
-		split := len(x.b)
-		writeAllowed(x, allowed)
-		rest := len(x.b)
-		writeImageTail(x, img)
-		if items != nil && !volatile(img) {
-			items[i] = imageItem{b: slices.Concat(x.b[start:split], x.b[rest:]), split: split - start}
-		}
-	}
-	if items != nil {
-		s.items.put(gen, list, at[:len(page)], items)
+		writeImage(x, img, allowed)
 	}
 	x.close("imagesSet")
 	if next != "" {
@@ -422,20 +390,6 @@ func decodeKeysetToken(tok, idPrefix string) (cd int64, id string, fp uint64, ok
 
 // writeImage renders one <item> of imagesSet. allowed nil omits imageAllowed.
 func writeImage(x *xmlOut, img *Image, allowed *bool) {
-	writeImageHead(x, img)
-	writeAllowed(x, allowed)
-	writeImageTail(x, img)
-}
-
-func writeAllowed(x *xmlOut, allowed *bool) {
-	if allowed != nil {
-		x.elemBool("imageAllowed", *allowed)
-	}
-}
-
-// writeImageHead renders an <item> up to imageAllowed, which depends on the
-// caller; writeImageTail the rest.
-func writeImageHead(x *xmlOut, img *Image) {
 	x.open("item")
 	x.elem("imageId", img.ID)
 	if img.ImageLocation != "" {
@@ -494,9 +448,9 @@ func writeImageHead(x *xmlOut, img *Image) {
 	x.elemOpt("sourceImageId", img.SourceImageID)
 	x.elemOpt("sourceImageRegion", img.SourceImageRegion)
 	x.elemOpt("sourceInstanceId", img.SourceInstanceID)
-}
-
-func writeImageTail(x *xmlOut, img *Image) {
+	if allowed != nil {
+		x.elemBool("imageAllowed", *allowed)
+	}
 	if len(img.Watermarks) > 0 {
 		x.open("imageWatermarkSet")
 		for i := range img.Watermarks {

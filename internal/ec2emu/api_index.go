@@ -149,15 +149,14 @@ func (s *Server) regionView(region string) *regionView {
 
 // visibleCandidates returns, in DescribeImages order, the images of region
 // that account may see: its own and the public or shared ones (a superset
-// of what it sees; discoverableBy decides). indexed is true when the list
-// is the index's own (the account's images, none shared in the region),
-// false when it was merged for this call. Callers hold s.mu.
-func (s *Server) visibleCandidates(region, account string) (list []*Image, indexed bool) {
+// of what it sees; discoverableBy decides). The slice must not be
+// modified. Callers hold s.mu.
+func (s *Server) visibleCandidates(region, account string) []*Image {
 	s.regionImages(region) // brings the index in sync
 	own := s.st.index.byOwner[region][account]
 	shared := s.regionView(region).shared
 	if len(shared) == 0 {
-		return own, len(own) > 0
+		return own
 	}
 	out := make([]*Image, 0, len(own)+len(shared))
 	i, j := 0, 0
@@ -174,5 +173,5 @@ func (s *Server) visibleCandidates(region, account string) (list []*Image, index
 			i, j = i+1, j+1
 		}
 	}
-	return out, false
+	return out
 }

@@ -145,8 +145,8 @@ func TestDescribeAnswersFollowChanges(t *testing.T) {
 	if len(first) != 30 || !reflect.DeepEqual(first, again) {
 		t.Fatalf("an unchanged region answers differently: %d then %d images", len(first), len(again))
 	}
-	// Paged (7 a page, the later pages from kept items the second time):
-	// the same images, in the same order, as one page.
+	// Paged (7 a page, twice): the same images, in the same order, as one
+	// page.
 	one, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000)})
 	if err != nil {
 		t.Fatal(err)
@@ -188,8 +188,8 @@ func TestDescribeAnswersFollowChanges(t *testing.T) {
 	if _, err := c.DisableAllowedImagesSettings(ctx, &ec2.DisableAllowedImagesSettingsInput{}); err != nil {
 		t.Fatal(err)
 	}
-	// The emulator keeps each image's written item while nothing changes
-	// (imageItems): every change to an image shows in the next answer.
+	// Every change to an image shows in the next answer, in a region scan
+	// and described by id.
 	changes := []struct {
 		what   string
 		change func() error

@@ -20,7 +20,8 @@ package ec2emu
 //	POST /_emu/faults        Faults (empty body or {} clears) -> the Faults now in force
 //	DELETE /_emu/faults      clears faults
 //	GET  /_emu/config        RuntimeConfig
-//	POST /_emu/config        partial RuntimeConfig (absent fields unchanged) -> RuntimeConfig
+//	POST /_emu/config        partial RuntimeConfig (absent fields unchanged; {} turns
+//	                         the throttle and latency models off) -> RuntimeConfig
 //	POST /_emu/images        [SeedImage, ...] -> {"image_ids":["ami-...", ...]}
 //	POST /_emu/seed          Seed (object, or an array of images) -> {"images":N,"accounts":N}
 //
@@ -167,7 +168,7 @@ func ctlReadBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, err
 }
 
 // ctlStrictUnmarshal decodes one JSON value and refuses unknown fields, so a
-// typo such as "throttle" instead of "throttle_rate" is an error, not a no-op.
+// typo such as "throttle_rat" instead of "throttle_rate" is an error, not a no-op.
 func ctlStrictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -295,6 +296,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) (any, erro
 	}
 	if req.NotFoundDescribes != nil {
 		c.NotFoundDescribes = *req.NotFoundDescribes
+	}
+	if err := req.applyModels(&c); err != nil {
+		return nil, ctlBadRequest("/_emu/config: %v", err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, ctlBadRequest("/_emu/config: %v", err)

@@ -9,24 +9,34 @@ import (
 	"time"
 )
 
-// RuntimeConfig is the new-image behaviour that POST /_emu/config changes at
-// run time (see Options).
+// RuntimeConfig is the new-image behaviour and the throttle and latency
+// models that POST /_emu/config changes at run time (see Options).
 type RuntimeConfig struct {
 	AvailableAfter    time.Duration `json:"-"`
 	PendingDescribes  int           `json:"pending_describes"`
 	NotFoundDescribes int           `json:"not_found_describes"`
+	// Throttle is ThrottleEC2 or ThrottleOff ("" is off); see model_throttle.go.
+	Throttle string `json:"-"`
+	// LatencyModel: see model_latency.go.
+	LatencyModel LatencyModel `json:"-"`
 }
 
 type runtimeConfigWire struct {
-	AvailableAfter    *string `json:"available_after,omitempty"`
-	PendingDescribes  *int    `json:"pending_describes,omitempty"`
-	NotFoundDescribes *int    `json:"not_found_describes,omitempty"`
+	AvailableAfter    *string           `json:"available_after,omitempty"`
+	PendingDescribes  *int              `json:"pending_describes,omitempty"`
+	NotFoundDescribes *int              `json:"not_found_describes,omitempty"`
+	Throttle          *string           `json:"throttle,omitempty"`
+	LatencyModel      *latencyModelWire `json:"latency_model,omitempty"`
 }
 
-// MarshalJSON writes AvailableAfter as a duration string.
+// MarshalJSON writes durations as duration strings and an unset throttle
+// as "off".
 func (c RuntimeConfig) MarshalJSON() ([]byte, error) {
-	a := c.AvailableAfter.String()
-	return json.Marshal(runtimeConfigWire{&a, &c.PendingDescribes, &c.NotFoundDescribes})
+	a, th := c.AvailableAfter.String(), c.Throttle
+	if th == "" {
+		th = ThrottleOff
+	}
+	return json.Marshal(runtimeConfigWire{&a, &c.PendingDescribes, &c.NotFoundDescribes, &th, c.LatencyModel.wire()})
 }
 
 // Validate refuses negative values.
@@ -39,7 +49,7 @@ func (c RuntimeConfig) Validate() error {
 	case c.NotFoundDescribes < 0:
 		return fmt.Errorf("not_found_describes %d is negative: give 0 or more", c.NotFoundDescribes)
 	}
-	return nil
+	return c.validateModels()
 }
 
 // Config returns the new-image behaviour in force.
@@ -54,6 +64,8 @@ func (s *Server) configLocked() RuntimeConfig {
 		AvailableAfter:    s.opts.AvailableAfter,
 		PendingDescribes:  s.opts.PendingDescribes,
 		NotFoundDescribes: s.opts.NotFoundDescribes,
+		Throttle:          s.opts.Throttle,
+		LatencyModel:      s.opts.Latency,
 	}
 }
 
@@ -77,6 +89,14 @@ func (s *Server) setConfigLocked(c RuntimeConfig) {
 	s.opts.AvailableAfter = c.AvailableAfter
 	s.opts.PendingDescribes = c.PendingDescribes
 	s.opts.NotFoundDescribes = c.NotFoundDescribes
+	if c.Throttle == ThrottleOff {
+		c.Throttle = ""
+	}
+	if s.opts.Throttle != c.Throttle {
+		s.buckets.clear() // turned on or off: buckets start full
+	}
+	s.opts.Throttle = c.Throttle
+	s.opts.Latency = c.LatencyModel
 }
 
 // ImageCount returns the number of images in the state (all regions and
@@ -107,15 +127,15 @@ func (s *Server) AdvanceClock(d time.Duration) {
 }
 
 // Reset clears everything: images, instances, Allowed-AMIs settings, the
-// clock offset, faults, stats, and run-time config changes.
+// clock offset, faults, stats, run-time config changes (the throttle and
+// latency models included) and the token buckets.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.st = newState()
 	if s.faults != nil && s.faults.hasBase {
-		s.opts.AvailableAfter = s.faults.base.AvailableAfter
-		s.opts.PendingDescribes = s.faults.base.PendingDescribes
-		s.opts.NotFoundDescribes = s.faults.base.NotFoundDescribes
+		s.opts = s.faults.base
 	}
+	s.buckets.clear()
 	s.faults = nil
 	s.mu.Unlock()
 	s.stats.reset()

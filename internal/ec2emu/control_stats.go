@@ -30,6 +30,9 @@ type Stats struct {
 	// Faults counts injected faults per kind: "throttle", "error", "fail"
 	// and "latency" (requests delayed). All four keys are always present.
 	Faults map[string]int64 `json:"faults"`
+	// Throttled counts the requests the throttle model (/_emu/config
+	// "throttle":"ec2") answered RequestLimitExceeded (absent when 0).
+	Throttled int64 `json:"throttled,omitempty"`
 }
 
 // stats is the live counter set. It has its own mutex because recordCall is
@@ -40,6 +43,8 @@ type stats struct {
 	actions map[string]int64
 	regions map[string]map[string]int64
 	faults  map[string]int64
+	// throttledN counts the throttle model's RequestLimitExceeded answers.
+	throttledN int64
 
 	// generation counts changes of the State (see Server.Generation). It
 	// lives here because stats is the one per-Server record this file owns
@@ -78,13 +83,20 @@ func (st *stats) fault(kind string) {
 	st.mu.Unlock()
 }
 
+func (st *stats) throttled() {
+	st.mu.Lock()
+	st.throttledN++
+	st.mu.Unlock()
+}
+
 func (st *stats) snapshot() Stats {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := Stats{
-		Total:   st.total,
-		Actions: make(map[string]int64, len(st.actions)),
-		Regions: make(map[string]map[string]int64, len(st.regions)),
+		Total:     st.total,
+		Throttled: st.throttledN,
+		Actions:   make(map[string]int64, len(st.actions)),
+		Regions:   make(map[string]map[string]int64, len(st.regions)),
 		Faults: map[string]int64{
 			faultLatency: 0, faultThrottle: 0, faultError: 0, faultFail: 0,
 		},
@@ -111,12 +123,12 @@ func (st *stats) reset() { st.swap() }
 func (st *stats) swap() Stats {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := Stats{Total: st.total, Actions: st.actions, Regions: st.regions,
+	out := Stats{Total: st.total, Actions: st.actions, Regions: st.regions, Throttled: st.throttledN,
 		Faults: map[string]int64{faultLatency: 0, faultThrottle: 0, faultError: 0, faultFail: 0}}
 	for k, v := range st.faults {
 		out.Faults[k] = v
 	}
-	st.total = 0
+	st.total, st.throttledN = 0, 0
 	st.actions = map[string]int64{}
 	st.regions = map[string]map[string]int64{}
 	st.faults = map[string]int64{}

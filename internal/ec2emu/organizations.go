@@ -67,6 +67,11 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c ca
 		fail(jerr)
 		return
 	}
+	if m, ok := out.(map[string]any); ok {
+		if accounts, ok := m["Accounts"].([]map[string]any); ok {
+			setItems(r.Context(), len(accounts))
+		}
+	}
 	writeJSON(w, orgContentType, reqID, out)
 }
 

@@ -290,3 +290,49 @@ func TestOptInRegionNotEnabledIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyModelOtherServices: the latency model applies to every
+// service; a ListAccounts page counts its accounts as items, STS calls
+// return none. The throttle model leaves them alone.
+func TestLatencyModelOtherServices(t *testing.T) {
+	srv := emutest.NewServer(t, emutest.Options{Seed: orgSeed(25)})
+	if err := srv.Emulator.SetConfig(ec2emu.RuntimeConfig{Throttle: ec2emu.ThrottleEC2,
+		LatencyModel: ec2emu.LatencyModel{Base: 100 * time.Millisecond, PerItem: 5 * time.Millisecond}}); err != nil {
+		t.Fatal(err)
+	}
+	org := srv.Organizations("us-east-1", mgmtAcct)
+	stsc := srv.STS("us-east-1", mgmtAcct)
+	ctx := context.Background()
+	for _, c := range []struct {
+		what string
+		call func() error
+		want time.Duration
+	}{
+		{"ListAccounts of 20", func() error {
+			_, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
+			return err
+		}, 100*time.Millisecond + 20*5*time.Millisecond},
+		{"GetCallerIdentity", func() error { _, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }, 100 * time.Millisecond},
+	} {
+		d := time.Duration(1<<63 - 1)
+		for range 3 { // the shortest of 3 tries: a stall of the machine does not count
+			start := time.Now()
+			if err := c.call(); err != nil {
+				t.Fatalf("%s: %v", c.what, err)
+			}
+			d = min(d, time.Since(start))
+		}
+		if d < c.want || d > c.want+80*time.Millisecond {
+			t.Errorf("%s took %s, want %s to +80ms", c.what, d, c.want)
+		}
+	}
+	// 150 STS calls in a row (latency off): no bucket (EC2 only).
+	if err := srv.Emulator.SetConfig(ec2emu.RuntimeConfig{Throttle: ec2emu.ThrottleEC2}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 150 {
+		if _, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func (s *Server) callerOf(r *http.Request) caller {
 
 // serveService routes an API request by its credential scope's service.
 func (s *Server) serveService(w http.ResponseWriter, r *http.Request) {
+	w, r = s.withLatency(w, r)
 	c := s.callerOf(r)
 	switch c.service {
 	case "", serviceEC2:

@@ -31,6 +31,11 @@ type Options struct {
 	// many DescribeImages calls that name it by id before it is visible
 	// (eventual consistency).
 	NotFoundDescribes int
+	// Throttle is ThrottleEC2 for EC2's request token buckets (see
+	// model_throttle.go); "" or ThrottleOff for none.
+	Throttle string
+	// Latency is the latency model (see model_latency.go); zero for none.
+	Latency LatencyModel
 	// Now is the base clock; nil means time.Now. The emulator's clock is
 	// Now() plus the offset moved forward by POST /_emu/clock.
 	Now func() time.Time
@@ -40,12 +45,12 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu     sync.RWMutex // guards st, stats, faults; DescribeImages that change nothing share it (describeShared)
-	st     *State
-	stats  *stats
-	faults *faults
-	views  views
-	items  imageItems
+	mu      sync.RWMutex // guards st, stats, faults; DescribeImages that change nothing share it (describeShared)
+	st      *State
+	stats   *stats
+	faults  *faults
+	views   views
+	buckets buckets
 }
 
 // New returns an emulator with empty state.

@@ -136,6 +136,9 @@ func (p *Program) Lines() <-chan string { return p.lines }
 // Done is closed when the program has exited.
 func (p *Program) Done() <-chan struct{} { return p.done }
 
+// Pid is the program's process id (for /proc figures such as its peak memory).
+func (p *Program) Pid() int { return p.cmd.Process.Pid }
+
 // Signal sends sig to the program.
 func (p *Program) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
