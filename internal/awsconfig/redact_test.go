@@ -21,7 +21,7 @@ func TestRedactor(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		secrets   []string
+		secrets  []string
 		in, want string
 	}{
 		// The longest secret that begins at a position wins.
