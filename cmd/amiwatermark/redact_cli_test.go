@@ -118,3 +118,23 @@ func TestRenewedOrgRolesRedacted(t *testing.T) {
 	wantContains(t, "--html", string(report), `<table id="failures">`, "AuthFailure")
 	wantRedacted(t, map[string]string{"stdout": out, "stderr": errOut, "html": string(report)}, renewed(t, echo))
 }
+
+// The source profile's keys sign the role's AssumeRole and never come out
+// of the chain: an STS that echoes them gets them redacted too.
+func TestProfileSourceKeysRedacted(t *testing.T) {
+	e := newEmu(t)
+	const srcKey, srcSecret = "AKIDSOURCE" + acctMe, "profile-source-secret-key-9876543210"
+	echo := &emutest.CredentialEcho{Actions: []string{"AssumeRole"}, Known: map[string]string{srcKey: srcSecret}}
+	front := echoFront(t, e, echo)
+	cfg := writeFile(t, "config", "[profile src]\naws_access_key_id = "+srcKey+"\naws_secret_access_key = "+srcSecret+
+		"\n\n[profile role]\nrole_arn = arn:aws:iam::"+acctOther+":role/Reader\nsource_profile = src\nregion = "+regionEast+"\n")
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	code, out, errOut := runCLI("inspect", "--endpoint", front, "--profile", "role", "--max-retries", "0", "--json", "ami-0123456789abcdef0")
+	if code == exitOK || len(echo.Echoed()) == 0 {
+		t.Fatalf("exit %d, %d echoes\n%s", code, len(echo.Echoed()), errOut)
+	}
+	if leaked := echo.Leaked(out + errOut); len(leaked) > 0 {
+		t.Errorf("the output quotes %q:\n%s%s", leaked, out, errOut)
+	}
+	wantContains(t, "stderr", errOut, "AccessDenied: The request signed with access key [redacted]")
+}

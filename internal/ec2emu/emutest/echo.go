@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,8 +34,11 @@ type CredentialEcho struct {
 	// Known maps access key ids to secret keys that do not go over the
 	// wire (long-term keys), so that the echo can quote them.
 	Known map[string]string
+	// After: this many requests of Actions pass untouched first.
+	After int
 
 	mu     sync.Mutex
+	passed int
 	issued []aws.Credentials
 	echoed []aws.Credentials
 }
@@ -59,11 +64,11 @@ func (e *CredentialEcho) Wrap(next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
 		action := form.Get("Action")
-		if slices.Contains(e.Actions, action) {
+		if slices.Contains(e.Actions, action) && !e.pass() {
 			e.echo(w, r)
 			return
 		}
-		if action != "AssumeRole" {
+		if action != "AssumeRole" || slices.Contains(e.Actions, action) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -80,6 +85,14 @@ func (e *CredentialEcho) Wrap(next http.Handler) http.Handler {
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(out)
 	})
+}
+
+// pass counts a request of Actions and tells whether it passes (After).
+func (e *CredentialEcho) pass() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.passed++
+	return e.passed <= e.After
 }
 
 var expiration = regexp.MustCompile(`<Expiration>[^<]*</Expiration>`)
@@ -140,4 +153,53 @@ func signingScope(r *http.Request) (key, service string) {
 		return parts[0], ""
 	}
 	return parts[0], parts[3]
+}
+
+// Front starts the echo in front of the server at target (the emulator's
+// URL) and returns the echo's URL; it closes when the test ends.
+func (e *CredentialEcho) Front(t testing.TB, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Wrap(httputil.NewSingleHostReverseProxy(u)))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Renewed reports whether the echo quoted a role's credential other than
+// the first one AssumeRole handed out: one the SDK renewed.
+func (e *CredentialEcho) Renewed() bool {
+	issued, echoed := e.Issued(), e.Echoed()
+	for _, c := range echoed {
+		if len(issued) > 1 && strings.HasPrefix(c.AccessKeyID, "ASIA") && c.AccessKeyID != issued[0].AccessKeyID && c.SecretAccessKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Leaked returns the credentials in play (issued, echoed, Known) that text
+// quotes, HTML entities unescaped.
+func (e *CredentialEcho) Leaked(text string) []string {
+	text = html.UnescapeString(text)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, c := range append(slices.Clone(e.issued), e.echoed...) {
+		for _, v := range []string{c.AccessKeyID, c.SecretAccessKey, c.SessionToken} {
+			if v != "" && strings.Contains(text, v) && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	for k, v := range e.Known {
+		for _, s := range []string{k, v} {
+			if strings.Contains(text, s) && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
