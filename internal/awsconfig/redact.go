@@ -2,6 +2,7 @@ package awsconfig
 
 import (
 	"cmp"
+	"io"
 	"slices"
 	"strings"
 )
@@ -54,6 +55,14 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	return r.replacer.Replace(s)
+}
+
+// WriteString writes s to w with every secret replaced.
+func (r *Redactor) WriteString(w io.Writer, s string) (int, error) {
+	if r.replacer == nil {
+		return io.WriteString(w, s)
+	}
+	return r.replacer.WriteString(w, s)
 }
 
 // RedactValues replaces every secret in s with "[redacted]" (see

@@ -50,6 +50,6 @@ func (r *RedactWriter) Flush() error {
 }
 
 func (r *RedactWriter) emit(b []byte) error {
-	_, err := io.WriteString(r.w, r.redactor().String(string(b)))
+	_, err := r.redactor().WriteString(r.w, string(b))
 	return err
 }
