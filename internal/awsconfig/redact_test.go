@@ -1,7 +1,9 @@
 package awsconfig
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -174,4 +176,36 @@ func naiveRedactWith(text string, secrets []string, mark string) string {
 		i++
 	}
 	return b.String()
+}
+
+// Several goroutines may write at once (the CLI's progress lines and its
+// report share stderr): every line comes out whole and redacted.
+func TestRedactWriterConcurrent(t *testing.T) {
+	const key = "AKIAIOSFODNN7EXAMPLA"
+	r := NewRedactor(key)
+	var out strings.Builder
+	w := &RedactWriter{w: &out, redactor: func() *Redactor { return r }}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				fmt.Fprintf(w, "goroutine %d line %d key=%s\n", g, i, key)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(got) != 800 {
+		t.Fatalf("%d lines, want 800", len(got))
+	}
+	for _, l := range got {
+		if !strings.HasSuffix(l, " key=[redacted]") {
+			t.Fatalf("line %q", l)
+		}
+	}
 }

@@ -3,15 +3,18 @@ package awsconfig
 import (
 	"bytes"
 	"io"
+	"sync"
 )
 
 // RedactWriter writes to another writer with every credential the process
 // holds replaced by "[redacted]" (Redact). It redacts whole lines: the end
 // of a write after its last line break is held back until the line is
 // complete or Flush is called, so a credential cut in two by the writes
-// (a bufio.Writer's flushes) is redacted all the same.
+// (a bufio.Writer's flushes) is redacted all the same. It may be used by
+// several goroutines at once (a progress line and a report on stderr).
 type RedactWriter struct {
-	w io.Writer
+	mu sync.Mutex
+	w  io.Writer
 	// redactor is the redactor of the moment: the registry's (Redact),
 	// or a fixed one in tests.
 	redactor func() *Redactor
@@ -26,6 +29,8 @@ func NewRedactWriter(w io.Writer) *RedactWriter {
 // Write writes the complete lines of what was held back and p, redacted,
 // and holds back the rest.
 func (r *RedactWriter) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.held = append(r.held, p...)
 	end := bytes.LastIndexByte(r.held, '\n') + 1
 	if end == 0 {
@@ -41,6 +46,8 @@ func (r *RedactWriter) Write(p []byte) (int, error) {
 
 // Flush writes what was held back, redacted.
 func (r *RedactWriter) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if len(r.held) == 0 {
 		return nil
 	}
