@@ -253,9 +253,6 @@ func newScopeEnv(ctx context.Context, ac *awsconfig.AccessConfig, p *scopePlan) 
 	if err != nil {
 		return nil, err
 	}
-	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
-		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	}
 	home := cfg.Region
 	if home == "" && len(p.regions) > 0 {
 		home = p.regions[0]
@@ -460,15 +457,16 @@ func (e *scopeEnv) assume(ctx context.Context, account string) (aws.Config, erro
 			o.ExternalID = aws.String(e.plan.externalID)
 		}
 	})
-	cache := aws.NewCredentialsCache(provider)
-	creds, err := cache.Retrieve(ctx)
+	// Every credential of the role, each renewal too, is registered for
+	// redaction before it is used.
+	cache := awsconfig.RegisterCredentials(provider)
+	_, err := cache.Retrieve(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
 		return aws.Config{}, fmt.Errorf("assuming %s: %s; check that the role exists in account %s, trusts the caller %s (and the --external-id), and allows what docs/cli.md lists", arn, errorText(err), account, e.caller.ARN)
 	}
-	addSecrets(creds.SecretAccessKey, creds.SessionToken)
 	cfg := e.base.Copy()
 	cfg.Credentials = cache
 	return cfg, nil
