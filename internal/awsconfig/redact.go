@@ -24,6 +24,8 @@ const minSecretLen = 4
 // breaks; the rule lets RedactWriter work on whole lines).
 type Redactor struct {
 	replacer *strings.Replacer // nil: nothing to redact
+	secrets  []string          // longest first
+	byFirst  [256][]string     // the secrets by their first byte, longest first
 }
 
 // NewRedactor returns a Redactor for the given values.
@@ -46,7 +48,37 @@ func NewRedactor(values ...string) *Redactor {
 	for _, s := range secrets {
 		pairs = append(pairs, s, redacted)
 	}
-	return &Redactor{replacer: strings.NewReplacer(pairs...)}
+	r := &Redactor{replacer: strings.NewReplacer(pairs...), secrets: secrets}
+	for _, s := range secrets {
+		r.byFirst[s[0]] = append(r.byFirst[s[0]], s)
+	}
+	return r
+}
+
+// safeCut returns how much of b (text without a line break) can be
+// redacted now, apart from what follows: the scan from left to right (the
+// rule above) is run while every secret that may begin at its position
+// lies within b, so its decisions are final; it stops between matches, and
+// the scan of b[:p] then decides as the scan of the whole text would.
+func (r *Redactor) safeCut(b []byte) int {
+	if len(r.secrets) == 0 {
+		return len(b)
+	}
+	p := 0
+	for p+len(r.secrets[0]) <= len(b) {
+		p += max(r.longestAt(b[p:]), 1)
+	}
+	return p
+}
+
+// longestAt returns the length of the longest secret b begins with, or 0.
+func (r *Redactor) longestAt(b []byte) int {
+	for _, s := range r.byFirst[b[0]] {
+		if len(s) <= len(b) && string(b[:len(s)]) == s {
+			return len(s)
+		}
+	}
+	return 0
 }
 
 // String returns s with every secret replaced.

@@ -1,7 +1,9 @@
 package awsconfig
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,28 +81,42 @@ func FuzzRedactWriter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, extra string, cuts []byte) {
 		values := append(strings.Split(extra, "|"), overlapping...)
 		r := NewRedactor(values...)
-		var out strings.Builder
-		w := &RedactWriter{w: &out, redactor: func() *Redactor { return r }}
-		rest := text
-		for i := 0; len(rest) > 0; i++ {
-			n := len(rest)
-			if i < len(cuts) {
-				n = min(n, int(cuts[i])%25)
-			}
-			if m, err := w.Write([]byte(rest[:n])); m != n || err != nil {
-				t.Fatalf("Write = %d, %v", m, err)
-			}
-			rest = rest[n:]
+		// Held lines are cut at 64 KiB, and at a few bytes to try the cut.
+		for _, limit := range []int{0, 1 + len(text)%13} {
+			writeInPieces(t, text, cuts, values, &RedactWriter{redactor: func() *Redactor { return r }, limit: limit})
 		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		secrets := lines(values)
-		if want := naiveRedact(text, secrets); out.String() != want {
-			t.Fatalf("written in pieces %v: %q\nthe simple scan of the whole text: %q", cuts, out.String(), want)
-		}
-		checkNoSecret(t, text, out.String(), secrets)
 	})
+}
+
+// writeInPieces writes text through w in the pieces cuts gives and checks
+// that the output is the simple scan of the whole text.
+func writeInPieces(t *testing.T, text string, cuts []byte, values []string, w *RedactWriter) {
+	t.Helper()
+	var out strings.Builder
+	w.w = &out
+	secrets := lines(values)
+	bound := cmp.Or(w.limit, maxHeldLine) + len(slices.MaxFunc(secrets, func(a, b string) int { return len(a) - len(b) })) + 24
+	rest := text
+	for i := 0; len(rest) > 0; i++ {
+		n := len(rest)
+		if i < len(cuts) {
+			n = min(n, int(cuts[i])%25)
+		}
+		if m, err := w.Write([]byte(rest[:n])); m != n || err != nil {
+			t.Fatalf("Write = %d, %v", m, err)
+		}
+		rest = rest[n:]
+		if len(w.held) > bound {
+			t.Fatalf("holds %d bytes of a line (at most %d)", len(w.held), bound)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := naiveRedact(text, secrets); out.String() != want {
+		t.Fatalf("written in pieces %v: %q\nthe simple scan of the whole text: %q", cuts, out.String(), want)
+	}
+	checkNoSecret(t, text, out.String(), secrets)
 }
 
 // The reproduction: a write that ends where the secret ends, then
@@ -207,5 +223,29 @@ func TestRedactWriterConcurrent(t *testing.T) {
 		if !strings.HasSuffix(l, " key=[redacted]") {
 			t.Fatalf("line %q", l)
 		}
+	}
+}
+
+// A line with no end (a long JSON document on one line, a run of one
+// letter that secrets overlap in everywhere) is not held whole: what no
+// secret can still reach is written as it comes, redacted as the whole.
+func TestRedactWriterLongLineBounded(t *testing.T) {
+	r := NewRedactor("aaaa", "aaaaaa", "AKIAIOSFODNN7EXAMPLA")
+	text := strings.Repeat("a", 300<<10) + "AKIAIOSFODNN7EXAMPLA" + strings.Repeat("xa", 100<<10)
+	var out strings.Builder
+	w := &RedactWriter{w: &out, redactor: func() *Redactor { return r }}
+	maxHeld := 0
+	for rest := text; len(rest) > 0; {
+		n := min(len(rest), 4093)
+		w.Write([]byte(rest[:n]))
+		rest = rest[n:]
+		maxHeld = max(maxHeld, len(w.held))
+	}
+	w.Flush()
+	if maxHeld > maxHeldLine+4096+20 {
+		t.Errorf("held up to %d bytes of one line; want at most about %d", maxHeld, maxHeldLine)
+	}
+	if want := naiveRedact(text, []string{"aaaa", "aaaaaa", "AKIAIOSFODNN7EXAMPLA"}); out.String() != want {
+		t.Errorf("long line redacted differently from the whole text (%d vs %d bytes)", out.Len(), len(want))
 	}
 }

@@ -2,6 +2,7 @@ package awsconfig
 
 import (
 	"bytes"
+	"cmp"
 	"io"
 	"sync"
 )
@@ -10,7 +11,9 @@ import (
 // holds replaced by "[redacted]" (Redact). It redacts whole lines: the end
 // of a write after its last line break is held back until the line is
 // complete or Flush is called, so a credential cut in two by the writes
-// (a bufio.Writer's flushes) is redacted all the same. It may be used by
+// (a bufio.Writer's flushes) is redacted all the same. A line longer than
+// 64 KiB is not held whole: all of it that no secret could still reach is
+// written (Redactor.safeCut), so memory stays bounded. It may be used by
 // several goroutines at once (a progress line and a report on stderr).
 type RedactWriter struct {
 	mu sync.Mutex
@@ -19,7 +22,13 @@ type RedactWriter struct {
 	// or a fixed one in tests.
 	redactor func() *Redactor
 	held     []byte
+	// limit is how much of a line is held at most before its safe part is
+	// written (0: maxHeldLine).
+	limit int
 }
+
+// maxHeldLine is how much of an unfinished line a RedactWriter holds.
+const maxHeldLine = 64 << 10
 
 // NewRedactWriter returns a RedactWriter writing to w.
 func NewRedactWriter(w io.Writer) *RedactWriter {
@@ -33,6 +42,9 @@ func (r *RedactWriter) Write(p []byte) (int, error) {
 	defer r.mu.Unlock()
 	r.held = append(r.held, p...)
 	end := bytes.LastIndexByte(r.held, '\n') + 1
+	if len(r.held)-end > cmp.Or(r.limit, maxHeldLine) {
+		end += r.redactor().safeCut(r.held[end:])
+	}
 	if end == 0 {
 		return len(p), nil
 	}
