@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,12 +103,6 @@ func newSession(ctx context.Context, ac *awsconfig.AccessConfig) (*session, erro
 	if err != nil {
 		return nil, err
 	}
-	// The plugin redacts the credentials it was given; the CLI redacts the
-	// ones the SDK's chain resolved, so an endpoint that echoes them (in an
-	// error message, for example) never prints them.
-	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
-		addSecrets(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	}
 	clock := &awsconfig.Clock{}
 	return &session{clock: clock, ac: ac, cfg: awsconfig.WithClock(cfg, clock), clients: map[string]*ec2.Client{}}, nil
 }
@@ -200,73 +192,10 @@ func describeErr(region string, err error) error {
 	return callErr(err, "describing images in %s: %s", region, errorText(err))
 }
 
-// secrets are the credential values the CLI's output must never show, and
-// the redactor made of them.
-var secrets struct {
-	mu       sync.Mutex
-	values   []string
-	redactor *awsconfig.Redactor
-}
-
-// addSecrets registers credential values for redact.
-func addSecrets(values ...string) {
-	secrets.mu.Lock()
-	defer secrets.mu.Unlock()
-	secrets.values = append(secrets.values, values...)
-	secrets.redactor = nil
-}
-
-// currentRedactor is the redactor of the values registered so far.
-func currentRedactor() *awsconfig.Redactor {
-	secrets.mu.Lock()
-	defer secrets.mu.Unlock()
-	if secrets.redactor == nil {
-		secrets.redactor = awsconfig.NewRedactor(secrets.values...)
-	}
-	return secrets.redactor
-}
-
-// redact replaces every registered credential value in s, with the
-// plugin's rule.
-func redact(s string) string { return currentRedactor().String(s) }
-
-// redactWriter redacts credentials from everything written through it. A
-// credential cut in two by the writes is redacted too: the end of a write
-// that may begin one is held back until the next write (or Flush).
-type redactWriter struct {
-	w    io.Writer
-	held []byte
-	// out is the redacted text of the last write and joined the held
-	// bytes followed by the next write: buffers reused from write to write.
-	out, joined []byte
-}
-
-func (r *redactWriter) Write(p []byte) (int, error) {
-	red := currentRedactor()
-	data := p
-	if len(r.held) > 0 {
-		r.joined = append(append(r.joined[:0], r.held...), p...)
-		data = r.joined
-	}
-	keep := red.PartialTail(data)
-	r.out = red.Append(r.out[:0], data[:len(data)-keep])
-	r.held = append(r.held[:0], data[len(data)-keep:]...)
-	if _, err := r.w.Write(r.out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// Flush writes what was held back.
-func (r *redactWriter) Flush() error {
-	if len(r.held) == 0 {
-		return nil
-	}
-	r.out = currentRedactor().Append(r.out[:0], r.held)
-	r.held = r.held[:0]
-	_, err := r.w.Write(r.out)
-	return err
-}
+// redact replaces every credential the process holds in s (the
+// registry of internal/awsconfig: the caller's, every role's, every
+// renewal).
+func redact(s string) string { return awsconfig.Redact(s) }
 
 // at re-reads --at against EC2's clock once an answer has set it: "now"
 // and +/- offsets are measured from EC2's clock, like the data source and

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
@@ -108,12 +109,13 @@ func TestInspectAgesAgainstEC2Clock(t *testing.T) {
 // may begin one until the next write or Flush.
 func TestRedactWriterAcrossWrites(t *testing.T) {
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	addSecrets(secret)
-	text := "first " + secret + " middle wJal not it " + secret + secret + " last wJalrX"
-	want := "first [redacted] middle wJal not it [redacted][redacted] last wJalrX"
+	const key = "AKIAIOSFODNN7EXAMPLA" // ends with the A that begins it
+	awsconfig.AddSecrets(secret, key)
+	text := "first " + secret + " middle wJal not it " + secret + secret + " key=" + key + "\nlast wJalrX"
+	want := "first [redacted] middle wJal not it [redacted][redacted] key=[redacted]\nlast wJalrX"
 	for size := 1; size <= len(text); size++ {
 		var out strings.Builder
-		w := &redactWriter{w: &out}
+		w := awsconfig.NewRedactWriter(&out)
 		for i := 0; i < len(text); i += size {
 			if _, err := w.Write([]byte(text[i:min(i+size, len(text))])); err != nil {
 				t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/version"
 )
 
@@ -83,7 +84,7 @@ func commands() []command {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	rout, rerr := &redactWriter{w: stdout}, &redactWriter{w: stderr}
+	rout, rerr := awsconfig.NewRedactWriter(stdout), awsconfig.NewRedactWriter(stderr)
 	defer rerr.Flush()
 	defer rout.Flush()
 	stdout, stderr = rout, rerr

@@ -55,7 +55,7 @@ func startScoped(ctx context.Context, sf *scopeFlags, asJSON bool, ac *awsconfig
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}
-	env, err := orgscan.New(ctx, ac, &p.Plan, addSecrets)
+	env, err := orgscan.New(ctx, ac, &p.Plan)
 	if err != nil {
 		return report(stderr, cmd.name, err)
 	}

@@ -125,7 +125,7 @@ func (e *emu) scopeEnvFor(t *testing.T, p *scopePlan, maxRetries int) *scopedEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := orgscan.NewWithConfig(ac, cfg, &p.Plan, nil)
+	env := orgscan.NewWithConfig(ac, cfg, &p.Plan)
 	env.SetCaller(orgscan.Identity{Account: acctMe, ARN: "arn:aws:iam::" + acctMe + ":user/tester", Partition: "aws"})
 	return &scopedEnv{env, p}
 }

@@ -348,10 +348,12 @@ func (d *Datasource) Execute() (cty.Value, error) {
 	return hcl2helper.HCL2ValueFromConfig(out, d.OutputSpec()), nil
 }
 
-// redact returns err with the configured credentials replaced by
-// "[redacted]" in its text: EC2 answers, proxies and endpoints can quote
-// what they were sent, and Packer prints the data source's error. The
-// original error stays reachable with errors.Is/As.
+// redact returns err with every credential the process holds (the
+// configured ones, the default chain's, assumed roles' and their renewals:
+// awsconfig's registry) replaced by "[redacted]" in its text: EC2 answers,
+// proxies and endpoints can quote what they were sent, and Packer prints
+// the data source's error. The original error stays reachable with
+// errors.Is/As.
 func redact(c *awsconfig.AccessConfig, err error) error {
 	msg := c.Redact(err.Error())
 	if msg == err.Error() {

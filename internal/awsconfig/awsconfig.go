@@ -182,9 +182,13 @@ func (c *AccessConfig) Secrets() []string {
 	return out
 }
 
-// Redact replaces every configured credential value in s with "[redacted]"
-// (see RedactValues).
-func (c *AccessConfig) Redact(s string) string { return RedactValues(s, c.Secrets()...) }
+// Redact replaces in s with "[redacted]" every credential the process
+// holds: the configured ones and every one the SDK obtained, whenever it
+// obtained it (the process-wide registry, see Redact).
+func (c *AccessConfig) Redact(s string) string {
+	AddSecrets(c.Secrets()...)
+	return Redact(s)
+}
 
 // RetryMaxAttempts is the number of attempts one EC2 call makes.
 func (c *AccessConfig) RetryMaxAttempts() int {
@@ -210,6 +214,8 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 			})
 		}),
 	}
+	opts = append(opts, registerChainOptions()...)
+	AddSecrets(c.Secrets()...)
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
 	}
@@ -237,6 +243,9 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	// Every credential the chain hands out, renewals included, is
+	// registered for redaction before it signs a request.
+	cfg.Credentials = RegisterCredentials(cfg.Credentials)
 	// Wrapped after loading, so that the loader can still apply a custom CA
 	// bundle to the buildable client.
 	if cfg.HTTPClient == nil {
@@ -269,7 +278,7 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 				o.Tags = append(o.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 			}
 		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
+		cfg.Credentials = RegisterCredentials(provider)
 	}
 	return cfg, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // credCache holds each account's credentials, or the refusal.
@@ -72,15 +74,15 @@ func (e *Env) assume(ctx context.Context, account string) (aws.Config, error) {
 			o.ExternalID = aws.String(e.plan.ExternalID)
 		}
 	})
-	cache := aws.NewCredentialsCache(provider)
-	creds, err := cache.Retrieve(ctx)
-	if err != nil {
+	// Every credential of the role, each renewal too, is registered for
+	// redaction before it is used.
+	cache := awsconfig.RegisterCredentials(provider)
+	if _, err := cache.Retrieve(ctx); err != nil {
 		if ctx.Err() != nil {
 			return aws.Config{}, ctx.Err()
 		}
 		return aws.Config{}, fmt.Errorf("assuming %s: %s; check that the role exists in account %s, trusts the caller %s (and the --external-id), and allows what docs/cli.md lists", arn, errorText(err), account, e.caller.ARN)
 	}
-	e.secret(creds.SecretAccessKey, creds.SessionToken)
 	cfg := e.base.Copy()
 	cfg.Credentials = cache
 	return cfg, nil

@@ -29,24 +29,20 @@ type Env struct {
 	plan     *Plan
 	limiters *limiters
 	creds    credCache
-	// secret registers the credentials the run holds, so that no output
-	// shows them.
-	secret func(values ...string)
 }
 
 // New loads the caller's configuration and asks STS who the caller is.
 // STS and Organizations clients honour AWS_ENDPOINT_URL_STS,
 // AWS_ENDPOINT_URL_ORGANIZATIONS and AWS_ENDPOINT_URL as the SDK resolves
-// them. secret is given every credential value the run gets (nil: none).
-func New(ctx context.Context, ac *awsconfig.AccessConfig, p *Plan, secret func(values ...string)) (*Env, error) {
+// them. Every credential the run holds (the caller's, each role's, every
+// renewal) is in internal/awsconfig's redaction registry before it is
+// used.
+func New(ctx context.Context, ac *awsconfig.AccessConfig, p *Plan) (*Env, error) {
 	cfg, err := ac.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e := NewWithConfig(ac, cfg, p, secret)
-	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
-		e.secret(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	}
+	e := NewWithConfig(ac, cfg, p)
 	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = e.home }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("asking STS who the caller is (GetCallerIdentity in %s): %s; check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID...) and AWS_ENDPOINT_URL_STS", e.home, errorText(err))
@@ -64,7 +60,7 @@ func New(ctx context.Context, ac *awsconfig.AccessConfig, p *Plan, secret func(v
 
 // NewWithConfig makes an Env from a loaded configuration; its caller is
 // unknown until SetCaller (New asks STS).
-func NewWithConfig(ac *awsconfig.AccessConfig, cfg aws.Config, p *Plan, secret func(values ...string)) *Env {
+func NewWithConfig(ac *awsconfig.AccessConfig, cfg aws.Config, p *Plan) *Env {
 	home := cfg.Region
 	if home == "" && len(p.Regions) > 0 {
 		home = p.Regions[0]
@@ -72,14 +68,10 @@ func NewWithConfig(ac *awsconfig.AccessConfig, cfg aws.Config, p *Plan, secret f
 	if home == "" {
 		home = "us-east-1"
 	}
-	if secret == nil {
-		secret = func(...string) {}
-	}
 	if p.Concurrency <= 0 {
 		p.Concurrency = DefaultConcurrency
 	}
-	return &Env{ac: ac, base: cfg, home: home, plan: p, limiters: newLimiters(), secret: secret,
-		creds: credCache{m: map[string]*acctCreds{}}}
+	return &Env{ac: ac, base: cfg, home: home, plan: p, limiters: newLimiters(), creds: credCache{m: map[string]*acctCreds{}}}
 }
 
 // SetCaller sets the caller's identity (what New asks STS).

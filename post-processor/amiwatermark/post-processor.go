@@ -159,8 +159,9 @@ func (c *Config) request() engine.Request {
 	}
 }
 
-// reporter shows the engine's lines in Packer's UI, redacting credentials
-// from anything that quotes a server answer. Packer already prefixes every
+// reporter shows the engine's lines in Packer's UI, redacting every
+// credential the process holds (AccessConfig.Redact: awsconfig's registry,
+// renewals included) from anything that quotes a server answer. Packer already prefixes every
 // line with the build and the post-processor's name.
 type reporter struct {
 	ui     packersdk.Ui
