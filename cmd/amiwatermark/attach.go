@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -148,12 +147,8 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 		return req, err
 	}
 	if m.criteriaFile != "" {
-		data, err := os.ReadFile(m.criteriaFile)
-		if err != nil {
-			return req, usagef("--criteria: cannot read the criteria file: %v", err)
-		}
-		if req.Criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
-			return req, usagef("--criteria %s: %v", m.criteriaFile, err)
+		if req.Criteria, err = watermark.ReadCriteriaFile(m.criteriaFile); err != nil {
+			return req, criteriaUsage(m.criteriaFile, err)
 		}
 		req.CriteriaSource = m.criteriaFile
 		req.CriteriaAccount = m.criteriaAccount

@@ -4,8 +4,9 @@
 package amiwatermark
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -219,10 +220,11 @@ func (c *Config) prepare() error {
 	// allowed_criteria_file
 	c.allowedCriteria = nil
 	if c.AllowedCriteriaFile != "" {
-		data, err := os.ReadFile(c.AllowedCriteriaFile)
-		if err != nil {
+		crit, err := watermark.ReadCriteriaFile(c.AllowedCriteriaFile)
+		var unreadable *fs.PathError
+		if errors.As(err, &unreadable) {
 			add("allowed_criteria_file: %v: give the path of a JSON file of Allowed-AMIs image criteria", err)
-		} else if crit, err := watermark.ParseCriteriaJSON(data); err != nil {
+		} else if err != nil {
 			add("allowed_criteria_file %s: %v", c.AllowedCriteriaFile, err)
 		} else {
 			c.allowedCriteria = crit
