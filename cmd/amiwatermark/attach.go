@@ -42,8 +42,8 @@ Exit 0 when every change was made (and verified), 1 when the run was refused
 type mutateFlags struct {
 	af                accessFlags
 	tf                targetFlags
-	names             stringList
-	detach            stringList
+	names             watermark.NameList // kept as written (spaces too), as AWS and the post-processor do
+	detach            watermark.NameList
 	dryRun            bool
 	noVerify          bool
 	waitTimeout       string
