@@ -138,6 +138,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 		writeAPIError(w, reqID, aerr)
 		return
 	}
+	if aerr := s.actionDenied(rq.account, rq.action); aerr != nil {
+		writeAPIError(w, reqID, aerr)
+		return
+	}
 	if rq.action == "" {
 		writeAPIError(w, reqID, errBad("MissingAction", "The request must contain the parameter Action."))
 		return
