@@ -107,6 +107,8 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 			KeepInherited:  "--keep-inherited",
 			Criteria:       "--criteria",
 			Credentials:    "the --profile or the credentials",
+			DetachKey:      "--detach %q",
+			AssumeRole:     "a --profile that assumes a role in it",
 		},
 	}
 	if cmd == "attach" {
@@ -119,7 +121,7 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 		if len(req.Detach) == 0 {
 			return req, usagef("nothing to detach: give --name NAME (the AMI owner's key) or --name ACCOUNT:NAME (repeatable)")
 		}
-		req.Names.Detach = "--name"
+		req.Names.Detach, req.Names.DetachKey = "--name", "--name %q"
 	}
 	// The name rules are checked now, before any AWS call; the plan checks
 	// them again per AMI.

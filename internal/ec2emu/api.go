@@ -130,6 +130,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 	rq.region, rq.account = c.region, c.account
 
 	s.recordCall(rq.action, rq.region)
+	if rq.form.Get("DryRun") == "true" {
+		s.stats.recordDryRun(rq.action)
+	}
 	if aerr := s.injectFault(r.Context(), rq.action, rq.region); aerr != nil {
 		writeAPIError(w, reqID, aerr)
 		return

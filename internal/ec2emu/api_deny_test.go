@@ -61,3 +61,22 @@ func TestDenyActions(t *testing.T) {
 		t.Fatalf("bad deny_actions: %v", bad)
 	}
 }
+
+// TestStatsCountDryRun: requests sent with DryRun are counted in Actions
+// and, again, in DryRun, so a test can tell checks from changes.
+func TestStatsCountDryRun(t *testing.T) {
+	e := emutest.NewServer(t, emutest.Options{})
+	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: "111122223333", Name: "a"})[0]
+	c := e.EC2("us-east-1", "111122223333")
+	for _, dry := range []bool{true, true, false} {
+		_, _ = c.AttachImageWatermark(context.Background(), &ec2.AttachImageWatermarkInput{ImageId: aws.String(id), WatermarkName: aws.String("golden"), DryRun: aws.Bool(dry)})
+	}
+	st := e.Emulator.Stats()
+	if st.Actions["AttachImageWatermark"] != 3 || st.DryRun["AttachImageWatermark"] != 2 || len(st.DryRun) != 1 {
+		t.Fatalf("stats = %+v", st)
+	}
+	e.Emulator.ResetStats()
+	if st := e.Emulator.Stats(); len(st.DryRun) != 0 {
+		t.Fatalf("after reset: %+v", st)
+	}
+}

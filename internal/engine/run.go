@@ -65,6 +65,11 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	// Check every planned call with DryRun: a denied detach or attach
+	// refuses the run before the first change.
+	if err := r.preflight(ctx, regions, plans); err != nil {
+		return nil, err
+	}
 
 	// 3. Mutate, regions in parallel.
 	outcomes := r.mutateAll(ctx, regions, plans)
