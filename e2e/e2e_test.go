@@ -143,8 +143,8 @@ func TestSelectAttachAndRerun(t *testing.T) {
 			p.wantKeys(t, "us-east-1", testBaseID, key("golden-base-test"))
 
 			s := p.getStats(t)
-			if got := s.Actions["AttachImageWatermark"]; got != 2 {
-				t.Errorf("AttachImageWatermark calls = %d, want 2 (stats %+v)", got, s)
+			if got := s.Actions["AttachImageWatermark"] - s.DryRun["AttachImageWatermark"]; got != 2 {
+				t.Errorf("AttachImageWatermark calls without DryRun = %d, want 2 (stats %+v)", got, s)
 			}
 			if got := s.Actions["DetachImageWatermark"]; got != 0 {
 				t.Errorf("DetachImageWatermark calls = %d, want 0", got)
@@ -514,7 +514,8 @@ func TestExamples(t *testing.T) {
 		p.wantKeys(t, "us-east-1", oldPrimary, key("golden-base"))
 		p.wantKeys(t, "eu-west-1", oldCopy, key("golden-base"))
 		p.wantKeys(t, "us-east-1", app, key("golden-base"))
-		if got := p.getStats(t).Actions["AttachImageWatermark"]; got != 2 {
+		if s := p.getStats(t); s.Actions["AttachImageWatermark"]-s.DryRun["AttachImageWatermark"] != 2 {
+			got := s.Actions["AttachImageWatermark"] - s.DryRun["AttachImageWatermark"]
 			t.Errorf("candidate.pkr.hcl: AttachImageWatermark calls = %d, want 2", got)
 		}
 
