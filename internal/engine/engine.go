@@ -2,7 +2,8 @@
 // the CLI: given AMIs (region, id), a request (names to attach, keys to
 // detach, options) and EC2 clients, it describes every AMI, plans each one
 // with the pure rules of internal/watermark, refuses the whole run if any
-// plan is invalid, mutates the regions in parallel, verifies, and returns
+// plan is invalid or any planned call fails EC2's DryRun check (a denied
+// detach or attach), mutates the regions in parallel, verifies, and returns
 // the result per AMI. It knows nothing of Packer.
 package engine
 

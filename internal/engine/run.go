@@ -20,8 +20,9 @@ type run struct {
 }
 
 // Run watermarks targets as req says, with clients for the EC2 calls and
-// rep for progress. Nothing is changed unless every AMI was described and
-// every plan is valid. The error says what was done per AMI.
+// rep for progress. Nothing is changed unless every AMI was described,
+// every plan is valid and every planned call passed EC2's DryRun check
+// (preflight). The error says what was done per AMI.
 func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
 	req.Timing = req.Timing.withDefaults()
 	req.Names = req.Names.withDefaults()
