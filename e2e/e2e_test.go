@@ -391,14 +391,19 @@ func TestPromotion(t *testing.T) {
 		}
 		p.wantKeys(t, "us-east-1", oldUse1, key("approved"))
 		p.wantKeys(t, "eu-west-1", oldEuw1, key("approved"))
+		// One detach and one attach per region, each first checked with
+		// DryRun (the permission check before any change).
 		s := p.getStats(t)
 		for _, region := range []string{"us-east-1", "eu-west-1"} {
-			if got := s.Regions[region]["DetachImageWatermark"]; got != 1 {
-				t.Errorf("%s: DetachImageWatermark calls = %d, want 1 (stats %+v)", region, got, s)
+			if got := s.Regions[region]["DetachImageWatermark"]; got != 2 {
+				t.Errorf("%s: DetachImageWatermark calls = %d, want 1 and its DryRun check (stats %+v)", region, got, s)
 			}
-			if got := s.Regions[region]["AttachImageWatermark"]; got != 1 {
-				t.Errorf("%s: AttachImageWatermark calls = %d, want 1", region, got)
+			if got := s.Regions[region]["AttachImageWatermark"]; got != 2 {
+				t.Errorf("%s: AttachImageWatermark calls = %d, want 1 and its DryRun check", region, got)
 			}
+		}
+		if s.DryRun["DetachImageWatermark"] != 2 || s.DryRun["AttachImageWatermark"] != 2 {
+			t.Errorf("DryRun checks = %v, want one per call", s.DryRun)
 		}
 
 		// The second template selects by approved: the promoted images, newer
