@@ -308,9 +308,12 @@ func TestAmazonEBSPipeline(t *testing.T) {
 		wantCalls(t, s, "us-east-1", map[string]int64{
 			"CreateKeyPair": 1, "CreateSecurityGroup": 1, "AuthorizeSecurityGroupIngress": 1, "RunInstances": 1,
 			"StopInstances": 1, "CreateImage": 1, "TerminateInstances": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1,
-			"AttachImageWatermark": 1, "DeregisterImage": 0,
+			"AttachImageWatermark": 2, "DeregisterImage": 0, // the permission check's DryRun, then the attach
 		})
-		wantCalls(t, s, "eu-west-1", map[string]int64{"CopyImage": 1, "AttachImageWatermark": 1, "DeregisterImage": 0})
+		wantCalls(t, s, "eu-west-1", map[string]int64{"CopyImage": 1, "AttachImageWatermark": 2, "DeregisterImage": 0})
+		if s.DryRun["AttachImageWatermark"] != 2 {
+			t.Errorf("DryRun attaches = %d, want 2 (one per AMI, before any change)", s.DryRun["AttachImageWatermark"])
+		}
 		if s.Regions["us-east-1"]["DescribeInstances"] < 3 {
 			t.Errorf("DescribeInstances calls = %d, want at least 3 (running, stopping, stopped)", s.Regions["us-east-1"]["DescribeInstances"])
 		}

@@ -143,8 +143,8 @@ func TestSelectAttachAndRerun(t *testing.T) {
 			p.wantKeys(t, "us-east-1", testBaseID, key("golden-base-test"))
 
 			s := p.getStats(t)
-			if got := s.Actions["AttachImageWatermark"]; got != 2 {
-				t.Errorf("AttachImageWatermark calls = %d, want 2 (stats %+v)", got, s)
+			if got := s.Actions["AttachImageWatermark"] - s.DryRun["AttachImageWatermark"]; got != 2 {
+				t.Errorf("AttachImageWatermark calls without DryRun = %d, want 2 (stats %+v)", got, s)
 			}
 			if got := s.Actions["DetachImageWatermark"]; got != 0 {
 				t.Errorf("DetachImageWatermark calls = %d, want 0", got)
@@ -391,14 +391,19 @@ func TestPromotion(t *testing.T) {
 		}
 		p.wantKeys(t, "us-east-1", oldUse1, key("approved"))
 		p.wantKeys(t, "eu-west-1", oldEuw1, key("approved"))
+		// One detach and one attach per region, each first checked with
+		// DryRun (the permission check before any change).
 		s := p.getStats(t)
 		for _, region := range []string{"us-east-1", "eu-west-1"} {
-			if got := s.Regions[region]["DetachImageWatermark"]; got != 1 {
-				t.Errorf("%s: DetachImageWatermark calls = %d, want 1 (stats %+v)", region, got, s)
+			if got := s.Regions[region]["DetachImageWatermark"]; got != 2 {
+				t.Errorf("%s: DetachImageWatermark calls = %d, want 1 and its DryRun check (stats %+v)", region, got, s)
 			}
-			if got := s.Regions[region]["AttachImageWatermark"]; got != 1 {
-				t.Errorf("%s: AttachImageWatermark calls = %d, want 1", region, got)
+			if got := s.Regions[region]["AttachImageWatermark"]; got != 2 {
+				t.Errorf("%s: AttachImageWatermark calls = %d, want 1 and its DryRun check", region, got)
 			}
+		}
+		if s.DryRun["DetachImageWatermark"] != 2 || s.DryRun["AttachImageWatermark"] != 2 {
+			t.Errorf("DryRun checks = %v, want one per call", s.DryRun)
 		}
 
 		// The second template selects by approved: the promoted images, newer
@@ -514,7 +519,8 @@ func TestExamples(t *testing.T) {
 		p.wantKeys(t, "us-east-1", oldPrimary, key("golden-base"))
 		p.wantKeys(t, "eu-west-1", oldCopy, key("golden-base"))
 		p.wantKeys(t, "us-east-1", app, key("golden-base"))
-		if got := p.getStats(t).Actions["AttachImageWatermark"]; got != 2 {
+		if s := p.getStats(t); s.Actions["AttachImageWatermark"]-s.DryRun["AttachImageWatermark"] != 2 {
+			got := s.Actions["AttachImageWatermark"] - s.DryRun["AttachImageWatermark"]
 			t.Errorf("candidate.pkr.hcl: AttachImageWatermark calls = %d, want 2", got)
 		}
 

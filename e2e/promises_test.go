@@ -70,7 +70,9 @@ func TestPromiseFailedRunAMIs(t *testing.T) {
 			r := p.ebsBuild(t, dir, testdata("ebs-pipeline.pkr.hcl"), p.endpointVar(), "ami_name=lost")
 			mustFail(t, r)
 			out := squash(r.Output())
-			mustContain(t, r, "watermarking failed in eu-west-1")
+			// The denied attach is found by the permission check (DryRun)
+			// before any change.
+			mustContain(t, r, "nothing was changed: 1 planned call(s) did not pass EC2's DryRun check")
 			i := strings.Index(out, "Packer will now deregister the build's AMIs")
 			if i < 0 {
 				t.Fatalf("the error does not say the AMIs will be deregistered:\n%s", r)
@@ -103,7 +105,8 @@ func TestPromiseFailedRunAMIs(t *testing.T) {
 			mustSucceed(t, r)
 			mustContain(t, r, "WARNING (fail_on_error = false")
 			amis := p.builtAMIs(t, testAccessKey, "warned", "us-east-1", "eu-west-1")
-			p.wantKeys(t, "us-east-1", amis["us-east-1"], key("golden-base"), key("app-release"))
+			// Refused before any change: us-east-1 was not watermarked either.
+			p.wantKeys(t, "us-east-1", amis["us-east-1"], key("golden-base"))
 			p.wantKeys(t, "eu-west-1", amis["eu-west-1"], key("golden-base"))
 			if n := p.getStats(t).Actions["DeregisterImage"]; n != 0 {
 				t.Errorf("DeregisterImage calls = %d, want 0", n)
@@ -116,14 +119,14 @@ func TestPromiseFailedRunAMIs(t *testing.T) {
 			dir := t.TempDir()
 			r := p.ebsBuild(t, dir, testdata("ebs-pipeline.pkr.hcl"), p.endpointVar(), "ami_name=kept", "keep_artifact=true")
 			mustFail(t, r) // the build fails: a governance failure is loud
-			mustContain(t, r, "watermarking failed in eu-west-1")
+			mustContain(t, r, "nothing was changed: 1 planned call(s) did not pass EC2's DryRun check")
 			amis := p.builtAMIs(t, testAccessKey, "kept", "us-east-1", "eu-west-1")
 			for region, id := range amis {
 				if img := p.describeImage(t, region, id); img.State != types.ImageStateAvailable {
 					t.Errorf("%s %s is %s, want available (kept)", region, id, img.State)
 				}
 			}
-			p.wantKeys(t, "us-east-1", amis["us-east-1"], key("golden-base"), key("app-release"))
+			p.wantKeys(t, "us-east-1", amis["us-east-1"], key("golden-base"))
 			if n := p.getStats(t).Actions["DeregisterImage"]; n != 0 {
 				t.Errorf("DeregisterImage calls = %d, want 0", n)
 			}

@@ -144,7 +144,7 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 			name, action, want string
 		}{
 			{"data source error", "DescribeImages", "amiwatermark: DescribeImages in us-east-1"},
-			{"post-processor error", "AttachImageWatermark", `FAILED attach "sec-other"`},
+			{"post-processor error", "AttachImageWatermark", `:sec-other could not be checked`},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				p.emuDo(t, http.MethodPost, "/_emu/faults", map[string]any{

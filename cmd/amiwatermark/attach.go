@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -46,8 +45,8 @@ unchanged or unknown), 2 on a usage error (nothing was asked of AWS).
 type mutateFlags struct {
 	af                accessFlags
 	tf                targetFlags
-	names             stringList
-	detach            stringList
+	names             watermark.NameList // kept as written (spaces too), as AWS and the post-processor do
+	detach            watermark.NameList
 	dryRun            bool
 	noVerify          bool
 	waitTimeout       string
@@ -111,6 +110,8 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 			KeepInherited:  "--keep-inherited",
 			Criteria:       "--criteria",
 			Credentials:    "the --profile or the credentials",
+			DetachKey:      "--detach %q",
+			AssumeRole:     "a --profile that assumes a role in it",
 		},
 	}
 	if cmd == "attach" {
@@ -123,7 +124,7 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 		if len(req.Detach) == 0 {
 			return req, usagef("nothing to detach: give --name NAME (the AMI owner's key) or --name ACCOUNT:NAME (repeatable)")
 		}
-		req.Names.Detach = "--name"
+		req.Names.Detach, req.Names.DetachKey = "--name", "--name %q"
 	}
 	// The name rules are checked now, before any AWS call; the plan checks
 	// them again per AMI.
@@ -154,12 +155,8 @@ func (m *mutateFlags) request(cmd string) (engine.Request, error) {
 		return req, err
 	}
 	if m.criteriaFile != "" {
-		data, err := os.ReadFile(m.criteriaFile)
-		if err != nil {
-			return req, usagef("--criteria: cannot read the criteria file: %v", err)
-		}
-		if req.Criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
-			return req, usagef("--criteria %s: %v", m.criteriaFile, err)
+		if req.Criteria, err = watermark.ReadCriteriaFile(m.criteriaFile); err != nil {
+			return req, criteriaUsage(m.criteriaFile, err)
 		}
 		req.CriteriaSource = m.criteriaFile
 		req.CriteriaAccount = m.criteriaAccount

@@ -233,12 +233,9 @@ func (o *simulateOptions) validate(atFlag string) error {
 	if o.criteriaFile == "" {
 		return usagef("--criteria FILE is required: the Allowed-AMIs criteria to simulate, as JSON (the value of aws ec2 replace-image-criteria-in-allowed-images-settings --image-criteria)")
 	}
-	data, err := os.ReadFile(o.criteriaFile)
-	if err != nil {
-		return usagef("--criteria: cannot read the criteria file: %v", err)
-	}
-	if o.criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
-		return usagef("--criteria %s: %v", o.criteriaFile, err)
+	var err error
+	if o.criteria, err = watermark.ReadCriteriaFile(o.criteriaFile); err != nil {
+		return criteriaUsage(o.criteriaFile, err)
 	}
 	if len(o.owners) > 0 {
 		// The owners rule of the data source (watermark.ParseOwners); the

@@ -57,7 +57,9 @@ func wantState(t *testing.T, by map[string]amiOutput, key, state string) amiOutp
 func TestAttachFailureInSecondRegionReportsEachAMI(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()
-	e.faults(`{"fail_rate":1,"fail_code":"UnauthorizedOperation","actions":["AttachImageWatermark"],"regions":["eu-west-1"]}`)
+	// "after":1 lets the DryRun check of eu-west-1's attach through: the
+	// real call fails, after us-east-1's was made.
+	e.faults(`{"fail_rate":1,"fail_code":"UnauthorizedOperation","actions":["AttachImageWatermark"],"regions":["eu-west-1"],"after":1}`)
 	code, out, errOut := e.cli("attach", "--json", "--name", "approved", regionEast+":"+amiBare, regionWest+":"+amiCopy)
 	wantCode(t, code, 1, out, errOut)
 	doc, by := decodeMutate(t, out)
@@ -86,12 +88,12 @@ func TestAttachFailureInSecondRegionReportsEachAMI(t *testing.T) {
 func TestAttachInterruptedReportsEachAMI(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()
-	e.faults(`{"latency":"20s","actions":["AttachImageWatermark"],"regions":["eu-west-1"]}`)
+	e.faults(`{"latency":"20s","actions":["AttachImageWatermark"],"regions":["eu-west-1"],"after":1}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) && len(e.distinct("AttachImageWatermark")) < 2 {
+		for time.Now().Before(deadline) && len(realCalls(e.distinct("AttachImageWatermark"))) < 2 {
 			time.Sleep(20 * time.Millisecond)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -160,4 +162,16 @@ func TestAttachImageBuilderRefusedJSONNamesNotAttachable(t *testing.T) {
 	if e.mutations() != 0 {
 		t.Error("a refused run made changes")
 	}
+}
+
+// realCalls leaves out the requests sent with DryRun (the check made before
+// any change).
+func realCalls(bodies []string) []string {
+	var out []string
+	for _, b := range bodies {
+		if !strings.Contains(b, "DryRun=true") {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -175,12 +174,8 @@ func verifyFlags(keys []string, maxAge, maxSrcAge, lineageArg, criteriaFile, acc
 	if criteriaFile == "current" {
 		o.criteriaCurrent = true
 	} else if criteriaFile != "" {
-		data, err := os.ReadFile(criteriaFile)
-		if err != nil {
-			return nil, usagef("--criteria: cannot read the criteria file: %v", err)
-		}
-		if o.criteria, err = watermark.ParseCriteriaJSON(data); err != nil {
-			return nil, usagef("--criteria %s: %v", criteriaFile, err)
+		if o.criteria, err = watermark.ReadCriteriaFile(criteriaFile); err != nil {
+			return nil, criteriaUsage(criteriaFile, err)
 		}
 	} else if account != "" {
 		return nil, usagef("--account says which account --criteria is evaluated for: give --criteria too")

@@ -26,6 +26,9 @@ type Account struct {
 	// ExternalID, when set, must be given to AssumeRole into this account's
 	// roles (the trust policy's sts:ExternalId condition).
 	ExternalID string `json:"external_id,omitempty"`
+	// DenyActions are EC2 actions ("ec2:DetachImageWatermark") every
+	// caller of this account is denied, as by an SCP (see api_deny.go).
+	DenyActions []string `json:"deny_actions,omitempty"`
 }
 
 // Organization is the seeded AWS organization.
@@ -55,6 +58,10 @@ type SeedAccount struct {
 	RefuseAssumeRole bool `json:"refuse_assume_role,omitempty"`
 	// ExternalID: AssumeRole into this account must give this ExternalId.
 	ExternalID string `json:"external_id,omitempty"`
+	// DenyActions: EC2 actions ("ec2:DetachImageWatermark") denied to
+	// every caller of this account, as an SCP's Deny statement does: the
+	// call, DryRun or not, answers 403 UnauthorizedOperation.
+	DenyActions []string `json:"deny_actions,omitempty"`
 }
 
 // SeedOrganization is the organization of a seed ("organization"). Its
@@ -136,6 +143,10 @@ func buildAccount(in SeedAccount, now time.Time) (*Account, error) {
 		}
 		a.Regions = append([]string(nil), in.Regions...)
 		sort.Strings(a.Regions)
+	}
+	var err error
+	if a.DenyActions, err = seedDenyActions(in.DenyActions); err != nil {
+		return nil, err
 	}
 	if in.ExternalID != "" && !validSTSName(in.ExternalID, 2, 1224, ":/") {
 		return nil, fmt.Errorf("external_id %q must be 2-1224 characters of letters, digits and _+=,.@:/-", truncateForMsg(in.ExternalID))

@@ -136,11 +136,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c caller) {
 		writeAPIError(w, reqID, aerr)
 		return
 	}
+	if rq.form.Get("DryRun") == "true" {
+		s.stats.recordDryRun(rq.action)
+	}
 	if aerr := s.injectFault(r.Context(), rq.action, rq.region); aerr != nil {
 		writeAPIError(w, reqID, aerr)
 		return
 	}
 	if aerr := s.regionNotEnabled(rq.account, rq.region); aerr != nil {
+		writeAPIError(w, reqID, aerr)
+		return
+	}
+	if aerr := s.actionDenied(rq.account, rq.action); aerr != nil {
 		writeAPIError(w, reqID, aerr)
 		return
 	}

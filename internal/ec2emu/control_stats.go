@@ -27,6 +27,10 @@ type Stats struct {
 	Actions map[string]int64 `json:"actions"`
 	// Regions counts requests per region, then per action.
 	Regions map[string]map[string]int64 `json:"regions"`
+	// DryRun counts the requests per action sent with DryRun=true (they
+	// are also in Actions and Regions): Actions minus DryRun are the calls
+	// that could change something. Absent from the JSON when empty.
+	DryRun map[string]int64 `json:"dry_run,omitempty"`
 	// Faults counts injected faults per kind: "throttle", "error", "fail"
 	// and "latency" (requests delayed). All four keys are always present.
 	Faults map[string]int64 `json:"faults"`
@@ -43,6 +47,7 @@ type stats struct {
 	actions map[string]int64
 	regions map[string]map[string]int64
 	faults  map[string]int64
+	dryRun  map[string]int64
 	// throttledN counts the throttle model's RequestLimitExceeded answers.
 	throttledN int64
 
@@ -61,6 +66,7 @@ func newStats() *stats {
 		actions: map[string]int64{},
 		regions: map[string]map[string]int64{},
 		faults:  map[string]int64{},
+		dryRun:  map[string]int64{},
 	}
 }
 
@@ -97,6 +103,7 @@ func (st *stats) snapshot() Stats {
 		Throttled: st.throttledN,
 		Actions:   make(map[string]int64, len(st.actions)),
 		Regions:   make(map[string]map[string]int64, len(st.regions)),
+		DryRun:    make(map[string]int64, len(st.dryRun)),
 		Faults: map[string]int64{
 			faultLatency: 0, faultThrottle: 0, faultError: 0, faultFail: 0,
 		},
@@ -114,7 +121,18 @@ func (st *stats) snapshot() Stats {
 	for k, v := range st.faults {
 		out.Faults[k] = v
 	}
+	for k, v := range st.dryRun {
+		out.DryRun[k] = v
+	}
 	return out
+}
+
+// recordDryRun counts one request sent with DryRun=true (already counted
+// by record).
+func (st *stats) recordDryRun(action string) {
+	st.mu.Lock()
+	st.dryRun[action]++
+	st.mu.Unlock()
 }
 
 func (st *stats) reset() { st.swap() }
@@ -123,7 +141,7 @@ func (st *stats) reset() { st.swap() }
 func (st *stats) swap() Stats {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := Stats{Total: st.total, Actions: st.actions, Regions: st.regions, Throttled: st.throttledN,
+	out := Stats{Total: st.total, Actions: st.actions, Regions: st.regions, Throttled: st.throttledN, DryRun: st.dryRun,
 		Faults: map[string]int64{faultLatency: 0, faultThrottle: 0, faultError: 0, faultFail: 0}}
 	for k, v := range st.faults {
 		out.Faults[k] = v
@@ -132,6 +150,7 @@ func (st *stats) swap() Stats {
 	st.actions = map[string]int64{}
 	st.regions = map[string]map[string]int64{}
 	st.faults = map[string]int64{}
+	st.dryRun = map[string]int64{}
 	return out
 }
 

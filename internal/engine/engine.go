@@ -2,7 +2,8 @@
 // the CLI: given AMIs (region, id), a request (names to attach, keys to
 // detach, options) and EC2 clients, it describes every AMI, plans each one
 // with the pure rules of internal/watermark, refuses the whole run if any
-// plan is invalid, mutates the regions in parallel, verifies, and returns
+// plan is invalid or any planned call fails EC2's DryRun check (a denied
+// detach or attach), mutates the regions in parallel, verifies, and returns
 // the result per AMI. It knows nothing of Packer.
 package engine
 
@@ -113,38 +114,6 @@ type Request struct {
 	Timing  Timing
 	// Names are the front end's names of its options, for messages.
 	Names Names
-}
-
-// Names are the names a front end gives its options; messages use them so
-// that they say what to change. Empty fields take the template names.
-type Names struct {
-	WaitTimeout    string // "wait_timeout"
-	RequireAllowed string // "require_allowed"
-	Detach         string // "detach"
-	Watermarks     string // "watermarks"
-	MaxRetries     string // "max_retries"
-	NotFoundGrace  string // "not_found_grace"
-	KeepInherited  string // "reattach_inherited = false"
-	Criteria       string // "allowed_criteria_file"
-	Credentials    string // "the profile, keys or assume_role"
-}
-
-func (n Names) withDefaults() Names {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&n.WaitTimeout, "wait_timeout")
-	def(&n.RequireAllowed, "require_allowed")
-	def(&n.Detach, "detach")
-	def(&n.Watermarks, "watermarks")
-	def(&n.MaxRetries, "max_retries")
-	def(&n.NotFoundGrace, "not_found_grace")
-	def(&n.KeepInherited, "reattach_inherited = false")
-	def(&n.Criteria, "allowed_criteria_file")
-	def(&n.Credentials, "the profile, keys or assume_role")
-	return n
 }
 
 // Clients returns the EC2 client of a region (for example

@@ -22,7 +22,7 @@ func (r *run) planAll(targets []Target, desc map[string]described) (map[string]w
 		d.img.Region = t.Region
 		p := watermark.PlanImage(d.img, d.owned, req)
 		for _, pr := range p.Problems {
-			problems = append(problems, pr.Error())
+			problems = append(problems, pr.Render(r.req.Names.terms()))
 		}
 		if p.OK() {
 			after := p.ImageAfter(d.img, r.req.Now())

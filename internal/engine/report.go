@@ -101,7 +101,7 @@ func errText(err error) string {
 func (r *run) hint(err error, permission string) string {
 	switch apiCode(err) {
 	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
-		return fmt.Sprintf(" (the credentials are not allowed to call %s: grant it in IAM)", permission)
+		return r.deniedHint(permission)
 	case "AuthFailure":
 		return " (the credentials were rejected or do not own this AMI: check the credentials and that the account owns the AMI)"
 	case "RequestLimitExceeded", "Throttling", "ThrottlingException":

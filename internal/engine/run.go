@@ -20,8 +20,9 @@ type run struct {
 }
 
 // Run watermarks targets as req says, with clients for the EC2 calls and
-// rep for progress. Nothing is changed unless every AMI was described and
-// every plan is valid. The error says what was done per AMI.
+// rep for progress. Nothing is changed unless every AMI was described,
+// every plan is valid and every planned call passed EC2's DryRun check
+// (preflight). The error says what was done per AMI.
 func Run(ctx context.Context, targets []Target, req Request, clients Clients, rep Reporter) (*Result, error) {
 	req.Timing = req.Timing.withDefaults()
 	req.Names = req.Names.withDefaults()
@@ -63,6 +64,11 @@ func (r *run) do(ctx context.Context, targets []Target, clients Clients) (*Resul
 	}
 	plans, err := r.planAll(targets, desc)
 	if err != nil {
+		return nil, err
+	}
+	// Check every planned call with DryRun: a denied detach or attach
+	// refuses the run before the first change.
+	if err := r.preflight(ctx, regions, plans); err != nil {
 		return nil, err
 	}
 

@@ -128,10 +128,11 @@ func TestRegionFailsHardMidRun(t *testing.T) {
 	cfg := map[string]interface{}{"watermarks": names3, "max_retries": 3}
 	w.Emulator.ResetStats()
 	w.wire.reset()
-	// After its describe and the first attach, every request in eu-west-1
-	// fails with 503 Unavailable: retryable, so each attempt of the failing
-	// call is answered the same way until max_retries is used up.
-	w.setFaults(t, ec2emu.Faults{FailRate: 1, FailCode: "Unavailable", Regions: []string{bad}, After: 2})
+	// After its describe, the permission check's 3 DryRun attaches and the
+	// first attach, every request in eu-west-1 fails with 503 Unavailable:
+	// retryable, so each attempt of the failing call is answered the same
+	// way until max_retries is used up.
+	w.setFaults(t, ec2emu.Faults{FailRate: 1, FailCode: "Unavailable", Regions: []string{bad}, After: 1 + 3 + 1})
 
 	_, ui, err := runPP(t, context.Background(), w.URL, cfg, in)
 	st := w.Emulator.Stats()
@@ -165,8 +166,8 @@ func TestRegionFailsHardMidRun(t *testing.T) {
 	}
 	// The failing call was tried max_retries + 1 times; nothing else was
 	// attempted in that region after it.
-	if n := st.Regions[bad]["AttachImageWatermark"]; n != 1+4 {
-		t.Errorf("%s: %d attach requests, want 1 + 4 (the failing call with max_retries 3)", bad, n)
+	if n := st.Regions[bad]["AttachImageWatermark"]; n != 3+1+4 {
+		t.Errorf("%s: %d attach requests, want 3 DryRun + 1 + 4 (the failing call with max_retries 3)", bad, n)
 	}
 	if n := st.Regions[bad]["DescribeImages"]; n != 1 {
 		t.Errorf("%s: %d describes, want 1 (no verification after a failure)", bad, n)
@@ -194,7 +195,7 @@ func TestRegionFailsHardMidRun(t *testing.T) {
 		row.Failures++
 		t.Fatalf("re-run: %v\n%s", err, ui)
 	}
-	if n := st.Actions["AttachImageWatermark"]; n != 2 || st.Regions[bad]["AttachImageWatermark"] != 2 {
+	if n := st.Actions["AttachImageWatermark"] - st.DryRun["AttachImageWatermark"]; n != 2 || st.Regions[bad]["AttachImageWatermark"] != 2+2 {
 		t.Errorf("re-run made %d attach calls (%d in %s), want exactly the 2 missing ones in %s: %v", n, st.Regions[bad]["AttachImageWatermark"], bad, bad, st.Regions)
 	}
 	if !strings.Contains(ui, bad+" "+badAMI+": skipped "+key("golden")+" (already present)") {
@@ -219,9 +220,10 @@ func TestCancelDuringRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cancelled time.Time
-	// Describe ends at about 0.5 s, the first attach at about 1 s: cancel
-	// while the second attach of every AMI is in flight.
-	timer := time.AfterFunc(1250*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+	// Describe ends at about 0.5 s, the permission check's 3 DryRun
+	// attaches at about 2 s, the first attach at about 2.5 s: cancel while
+	// the second attach of every AMI is in flight.
+	timer := time.AfterFunc(2750*time.Millisecond, func() { cancelled = time.Now(); cancel() })
 	defer timer.Stop()
 	_, ui, err := runPP(t, ctx, w.URL, map[string]interface{}{"watermarks": names3}, amiArtifact(targetsOf(fleet)...))
 	returned := time.Now()

@@ -189,11 +189,12 @@ func throttleRun(t *testing.T, seed int, row *Row, mu *sync.Mutex) {
 	}
 
 	// Calls: the plan is 1 describe + 1 verify per region plus
-	// the attaches and detaches; every request beyond that is a
-	// retry of an injected fault, and nothing else was retried.
+	// the attaches and detaches, each made twice (the permission
+	// check's DryRun first); every request beyond that is a retry of
+	// an injected fault, and nothing else was retried.
 	planned := int64(2 * len(fleet))
 	for _, f := range fleet {
-		planned += int64(f.calls)
+		planned += 2 * int64(f.calls)
 	}
 	if calls != st.Total {
 		t.Errorf("the wire saw %d API requests, the emulator counted %d", calls, st.Total)

@@ -67,12 +67,17 @@ type WatermarkFilter struct {
 //     ec2_attributes.allowed_images_settings (see ParseDeclarativePolicy).
 //
 // Field names are case-sensitive; unknown and repeated keys are errors, so
-// a typo cannot silently widen a policy. The criteria are validated with
+// a typo cannot silently widen a policy. data must be one JSON array or
+// object (not null), at most MaxCriteriaFileSize bytes and MaxCriteriaDepth
+// levels deep, with nothing but white space after it. The criteria are validated with
 // EC2's limits.
 func ParseCriteriaJSON(data []byte) (Criteria, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("the criteria JSON is empty: give a JSON array of criteria, for example [{\"ImageWatermarks\":[{\"WatermarkKey\":\"111122223333:golden\"}]}]")
+	}
+	if err := checkJSONShape(data); err != nil {
+		return nil, fmt.Errorf("reading the criteria JSON: %v", err)
 	}
 	var c Criteria
 	if data[0] == '{' {

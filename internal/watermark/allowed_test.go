@@ -29,7 +29,7 @@ func TestParseCriteriaJSON(t *testing.T) {
 		{"negative days", `[{"CreationDateCondition":{"MaximumDaysSinceCreated":-1}}]`, 0, `MaximumDaysSinceCreated is -1`},
 		{"huge days", `[{"ImageWatermarks":[{"MaximumDaysSinceWatermarkCreated":2147483648}]}]`, 0, `ImageWatermarks[1].MaximumDaysSinceWatermarkCreated is 2147483648`},
 		{"empty watermark filter", `[{"ImageWatermarks":[{}]}]`, 0, `ImageWatermarks[1] sets no field`},
-		{"trailing data", `[] []`, 0, `unexpected data after the first JSON value`},
+		{"trailing data", `[] []`, 0, `unexpected text after the JSON value at byte 4`},
 		{"eleven criteria", `[` + strings.Repeat(`{"ImageProviders":["amazon"]},`, 10) + `{"ImageProviders":["amazon"]}]`, 0, `there are 11 criteria: EC2 allows at most 10`},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package watermark
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -45,7 +46,10 @@ var otherEC2Attributes = map[string]bool{
 //
 //	allowed_images_settings.state              enabled | audit_mode
 //	allowed_images_settings.image_criteria.NAME one criterion per NAME
-//	  allowed_image_providers                    ImageProviders
+//	  allowed_image_providers                    ImageProviders (amazon,
+//	                                             aws_marketplace -> aws-marketplace,
+//	                                             aws_backup_vault -> aws-backup-vault,
+//	                                             account ids)
 //	  image_names                                ImageNames
 //	  marketplace_product_codes                  MarketplaceProductCodes
 //	  creation_date_condition.maximum_days_since_created
@@ -66,6 +70,9 @@ var otherEC2Attributes = map[string]bool{
 // account's effective policy instead. Unknown keys are errors. The result
 // is validated with EC2's limits.
 func ParseDeclarativePolicy(data []byte) (*DeclarativePolicy, error) {
+	if err := checkJSONShape(bytes.TrimSpace(data)); err != nil {
+		return nil, fmt.Errorf("reading the declarative policy: %v", err)
+	}
 	tree, err := decodeTree(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading the declarative policy: %v", err)
@@ -169,6 +176,36 @@ func (d *dpReader) strings(v any, path string) []string {
 			return nil
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// policyProviders maps the provider values of a declarative policy to the
+// API's ImageProviders values. AWS Organizations documents the owner
+// aliases of a policy with underscores (amazon, aws_marketplace,
+// aws_backup_vault); the API's spelling with hyphens and none are accepted
+// too and kept.
+var policyProviders = map[string]string{
+	"amazon": "amazon", "aws_marketplace": "aws-marketplace", "aws_backup_vault": "aws-backup-vault",
+	"aws-marketplace": "aws-marketplace", "aws-backup-vault": "aws-backup-vault", "none": "none",
+}
+
+// providers reads allowed_image_providers: account ids and the policy's
+// owner aliases, mapped to the API's values.
+func (d *dpReader) providers(v any, path string) []string {
+	l := d.strings(v, path)
+	out := make([]string, 0, len(l))
+	for i, p := range l {
+		if IsAccountID(p) {
+			out = append(out, p)
+			continue
+		}
+		api, ok := policyProviders[p]
+		if !ok {
+			d.fail(fmt.Sprintf("%s[%d]", path, i), "%q is not a 12-digit account id or an owner alias of amazon, aws_marketplace or aws_backup_vault", truncate(p))
+			return nil
+		}
+		out = append(out, api)
 	}
 	return out
 }
@@ -304,7 +341,7 @@ func (d *dpReader) criterion(v any, path string) Criterion {
 		return cr
 	}
 	if x, ok := m["allowed_image_providers"]; ok {
-		cr.ImageProviders = d.strings(x, path+".allowed_image_providers")
+		cr.ImageProviders = d.providers(x, path+".allowed_image_providers")
 	}
 	if x, ok := m["image_names"]; ok {
 		cr.ImageNames = d.strings(x, path+".image_names")

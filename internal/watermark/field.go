@@ -27,6 +27,11 @@ const (
 	TermWatermarks Term = "watermarks"
 	// TermDetach: the keys to detach.
 	TermDetach Term = "detach"
+	// TermDetachKey: how to ask for the detach of one key, a format with
+	// one %q verb for the key.
+	TermDetachKey Term = "detach = [%q]"
+	// TermAssumeRole: the way to act as another account.
+	TermAssumeRole Term = "assume_role"
 )
 
 // Names spells terms for one front end; a term it does not list is

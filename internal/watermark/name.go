@@ -109,3 +109,29 @@ func SplitKey(key string) (account, name string) {
 	}
 	return a, n
 }
+
+// NameList is a list of watermark names or keys given as text, as a
+// command line gives them: each value is split at commas (a name or key
+// cannot contain one) and every part is kept exactly as written. Spaces
+// around a name are part of it, as in a template's list and as AWS keeps
+// them: "golden" and " golden" are two names with two keys. Empty parts are
+// dropped. It implements flag.Value.
+type NameList []string
+
+// String renders the list comma-separated.
+func (l *NameList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+// Set adds the comma-separated names of v.
+func (l *NameList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}

@@ -133,3 +133,26 @@ func FuzzValidateName(f *testing.F) {
 		}
 	})
 }
+
+// TestNameListKeepsSpaces: the command line's name lists keep every part as
+// written; only empty parts are dropped.
+func TestNameListKeepsSpaces(t *testing.T) {
+	var l NameList
+	for _, v := range []string{"  spaced ", "a-name, b-name,,", "plain"} {
+		if err := l.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"  spaced ", "a-name", " b-name", "plain"}
+	if len(l) != len(want) {
+		t.Fatalf("NameList = %q, want %q", l, want)
+	}
+	for i := range want {
+		if l[i] != want[i] {
+			t.Fatalf("NameList = %q, want %q", l, want)
+		}
+	}
+	if err := ValidateName(l[0]); err != nil {
+		t.Fatalf("AWS accepts spaces around a name: %v", err)
+	}
+}

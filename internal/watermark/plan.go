@@ -209,7 +209,9 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 		} else {
 			owner = "account " + owner
 		}
-		problem("the AMI is owned by %s, not by the account of the credentials in use: only the owner can attach or detach watermarks; run with credentials of the owning account (for example with assume_role) or leave this AMI out", owner)
+		named(TermAssumeRole, func(n Names) string {
+			return fmt.Sprintf("the AMI is owned by %s, not by the account of the credentials in use: only the owner can attach or detach watermarks; run with credentials of the owning account (for example with %s) or leave this AMI out", owner, n.Of(TermAssumeRole))
+		})
 		return p
 	}
 	if img.State != "available" {
@@ -237,7 +239,8 @@ func PlanImage(img Image, owned bool, req Request) ImagePlan {
 	for _, entry := range req.Detach {
 		key, err := ResolveDetach(entry, img.OwnerID)
 		if err != nil {
-			problem("detach entry %q: %v", entry, err)
+			entry := entry
+			named(TermDetach, func(n Names) string { return fmt.Sprintf("%s entry %q: %v", n.Of(TermDetach), entry, err) })
 			continue
 		}
 		if detaching[key] || slices.Contains(p.DetachAbsent, key) {
@@ -348,7 +351,7 @@ func limitMessage(img Image, p ImagePlan, after int, n Names) string {
 	}
 	msg += fmt.Sprintf(" and %d would be attached (%s); ", len(p.Attach), strings.Join(p.AttachKeys(), ", "))
 	if example != "" {
-		msg += fmt.Sprintf("detach keys you no longer need with `%s` (for example %s = [%q]) or request fewer names in `%s`", n.Of(TermDetach), n.Of(TermDetach), example, n.Of(TermWatermarks))
+		msg += fmt.Sprintf("detach keys you no longer need with `%s` (for example %s) or request fewer names in `%s`", n.Of(TermDetach), fmt.Sprintf(n.Of(TermDetachKey), example), n.Of(TermWatermarks))
 	} else {
 		msg += "request fewer names in `" + n.Of(TermWatermarks) + "`"
 	}

@@ -162,7 +162,7 @@ func TestParseDeclarativePolicy(t *testing.T) {
 		{"bad state", `{"ec2_attributes":{"allowed_images_settings":{"state":{"@@assign":"audit-mode"}}}}`, `use enabled or audit_mode`},
 		{"duplicate key", `{"ec2_attributes":{"allowed_images_settings":{"state":"enabled","state":"audit_mode"}}}`, `"state" appears twice`},
 		{"uppercase key", `{"ec2_attributes":{"Allowed_Images_Settings":{}}}`, `unknown key "Allowed_Images_Settings"`},
-		{"invalid provider", `{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"allowed_image_providers":["amazn"]}}}}}`, `"amazn" is not amazon`},
+		{"invalid provider", `{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"allowed_image_providers":["amazn"]}}}}}`, `"amazn" is not a 12-digit account id or an owner alias of amazon, aws_marketplace or aws_backup_vault`},
 		{"bad days", `{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"creation_date_condition":{"maximum_days_since_created":"ten"}}}}}}`, `"ten" is not a whole number`},
 		{"bad scan key", `{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"scan_result_condition":{"max_severity":"low"}}}}}}`, `unknown key "max_severity"`},
 	}

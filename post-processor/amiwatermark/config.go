@@ -4,8 +4,9 @@
 package amiwatermark
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -30,8 +31,10 @@ type Config struct {
 	awsconfig.AccessConfig `mapstructure:",squash"`
 
 	// Watermark names to attach to every AMI of the build, 1 to 5. A name is
-	// 3-128 characters of letters, digits, spaces and `( ) [ ] . / - ' @ _`.
-	// Give the name only: AWS forms the key `ACCOUNT:NAME` from the account
+	// 3-128 characters of letters, digits, spaces and `( ) [ ] . / - ' @ _`;
+	// it is used exactly as written: spaces around it are part of it, as
+	// AWS keeps them (`" qa"` and `"qa"` are two keys; the CLI's `--name`
+	// follows the same rule). Give the name only: AWS forms the key `ACCOUNT:NAME` from the account
 	// that owns the AMI. Names whose key the AMI already carries, attached
 	// to this AMI, are skipped, so a re-run changes nothing. A key the AMI
 	// carries inherited (attached to another AMI and carried here by
@@ -106,7 +109,10 @@ type Config struct {
 	// verification checks the new `SourceImageId`. If the attach fails
 	// after the detach, the AMI is left without the key and the error says
 	// so: run again to attach it. Set it to `false` to leave inherited keys
-	// as they are (skipped, as before). Defaults to `true`.
+	// as they are (skipped, as before), for example where an SCP denies
+	// `ec2:DetachImageWatermark`: the permission check made before any
+	// change (EC2's `DryRun`) then refuses the run and says so. Defaults to
+	// `true`.
 	ReattachInherited *bool `mapstructure:"reattach_inherited" required:"false"`
 	// When `true` (the default), a watermarking failure fails the build,
 	// and Packer core then deregisters the build's AMIs (and deletes their
@@ -122,9 +128,15 @@ type Config struct {
 	// output of `aws ec2 get-allowed-images-settings`), or an AWS
 	// Organizations declarative policy with
 	// `ec2_attributes.allowed_images_settings` (converted with the mapping
-	// in the CLI documentation's "Criteria files"). Every field of the API is
+	// in the CLI documentation's "Criteria files"; `allowed_image_providers`
+	// takes `amazon`, `aws_marketplace`, `aws_backup_vault` and account ids,
+	// as AWS Organizations writes them). Every field of the API is
 	// read, `ScanResultCondition` included; field names are case-sensitive
-	// and unknown or repeated keys are errors. Every AMI
+	// and unknown or repeated keys are errors. The file must hold one JSON
+	// array or object (not `null`) and nothing after it but white space, be
+	// at most 1 MiB and nested at most 32 levels deep: anything else fails
+	// `packer validate` with an error naming the file and what is wrong,
+	// before the file is decoded. Every AMI
 	// must be allowed under these criteria, evaluated offline by the plugin
 	// exactly as EC2 evaluates them: before anything is changed (on the
 	// watermarks the AMI will carry after the run: nothing is attached when
@@ -219,10 +231,11 @@ func (c *Config) prepare() error {
 	// allowed_criteria_file
 	c.allowedCriteria = nil
 	if c.AllowedCriteriaFile != "" {
-		data, err := os.ReadFile(c.AllowedCriteriaFile)
-		if err != nil {
+		crit, err := watermark.ReadCriteriaFile(c.AllowedCriteriaFile)
+		var unreadable *fs.PathError
+		if errors.As(err, &unreadable) {
 			add("allowed_criteria_file: %v: give the path of a JSON file of Allowed-AMIs image criteria", err)
-		} else if crit, err := watermark.ParseCriteriaJSON(data); err != nil {
+		} else if err != nil {
 			add("allowed_criteria_file %s: %v", c.AllowedCriteriaFile, err)
 		} else {
 			c.allowedCriteria = crit

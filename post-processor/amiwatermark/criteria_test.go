@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -77,4 +78,51 @@ func TestConfigAllowedCriteriaErrors(t *testing.T) {
 			t.Errorf("Configure(%v) = %v, want %q", tt.raw, err, tt.want)
 		}
 	}
+}
+
+// TestConfigCriteriaFileRefused: allowed_criteria_file is read by the same
+// bounded reader as the CLI (watermark.ReadCriteriaFile): a deeply nested
+// file, text after the JSON and null are refused by Configure (so by
+// `packer validate`), naming the file and what is wrong (issue 23 items 5
+// and 8); the documented owner aliases of a declarative policy are accepted
+// (item 16).
+func TestConfigCriteriaFileRefused(t *testing.T) {
+	deep := writeCriteria(t, strings.Repeat("[", 40000)+strings.Repeat("]", 40000))
+	tests := []struct{ path, want string }{
+		{deep, "allowed_criteria_file " + deep + ": reading the criteria JSON: the JSON is nested more than 32 levels deep"},
+		{writeCriteria(t, `[{"ImageProviders":["amazon"]}]]]]}}}garbage`), `: reading the criteria JSON: unexpected text after the JSON value at byte 32 ("]]]}}}garbage")`},
+		{writeCriteria(t, `[{"ImageProviders":["amazon"]}],[{"ImageProviders":["none"]}]`), `unexpected text after the JSON value at byte 32`},
+		{writeCriteria(t, "[]\x00\x01"), `unexpected text after the JSON value at byte 3 ("\x00\x01")`},
+		{writeCriteria(t, `null`), `reading the criteria JSON: the JSON is null, not a list of criteria or an object`},
+	}
+	for _, tt := range tests {
+		var p PostProcessor
+		var err error
+		n := allocatedBy(func() {
+			err = p.Configure(map[string]interface{}{"watermarks": []string{"golden"}, "allowed_criteria_file": tt.path})
+		})
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+			t.Errorf("Configure(%s) = %v, want %q", tt.path, err, tt.want)
+		}
+		if n > 16<<20 {
+			t.Errorf("Configure(%s) allocated %d bytes, want at most 16 MiB", tt.path, n)
+		}
+	}
+	policy := writeCriteria(t, `{"ec2_attributes":{"allowed_images_settings":{"image_criteria":{"criteria_1":{"allowed_image_providers":["aws_marketplace","aws_backup_vault","amazon"]}}}}}`)
+	var p PostProcessor
+	if err := p.Configure(map[string]interface{}{"watermarks": []string{"golden"}, "allowed_criteria_file": policy}); err != nil {
+		t.Fatalf("policy with aws_marketplace: %v", err)
+	}
+	if got, want := p.config.allowedCriteria[0].ImageProviders, []string{"aws-marketplace", "aws-backup-vault", "amazon"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("providers = %v, want %v", got, want)
+	}
+}
+
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

@@ -41,8 +41,12 @@ type emu struct{ *emutest.Server }
 
 func newEmu(t testing.TB) *emu { return &emu{emutest.NewServer(t, emutest.Options{})} }
 
-// calls is the number of requests of action received (all regions).
-func (e *emu) calls(action string) int64 { return e.Emulator.Stats().Actions[action] }
+// calls is the number of requests of action received (all regions)
+// without DryRun: the calls that could change something.
+func (e *emu) calls(action string) int64 {
+	st := e.Emulator.Stats()
+	return st.Actions[action] - st.DryRun[action]
+}
 
 func (e *emu) image(t testing.TB, region, id string) types.Image {
 	t.Helper()
@@ -125,8 +129,11 @@ func TestPostProcessorTwoRegions(t *testing.T) {
 			t.Errorf("UI does not report the attach in %s:\n%s", region, ui)
 		}
 	}
-	if st.Actions["AttachImageWatermark"] != 4 || st.Actions["DescribeImages"] != 4 || st.Actions["DetachImageWatermark"] != 0 {
-		t.Errorf("calls = %v, want 4 attaches and 4 describes (1 + 1 verify per region)", st.Actions)
+	if st.Actions["AttachImageWatermark"]-st.DryRun["AttachImageWatermark"] != 4 || st.Actions["DescribeImages"] != 4 || st.Actions["DetachImageWatermark"] != 0 {
+		t.Errorf("calls = %v (DryRun %v), want 4 attaches and 4 describes (1 + 1 verify per region)", st.Actions, st.DryRun)
+	}
+	if st.DryRun["AttachImageWatermark"] != 4 || len(st.DryRun) != 1 {
+		t.Errorf("DryRun calls = %v, want the 4 attaches checked once each before any change", st.DryRun)
 	}
 	// Output artifact: the input's identity, the keys in its state.
 	if out.BuilderId() != "mitchellh.amazonebs" || out.Id() != in.Id() {
@@ -472,7 +479,9 @@ func TestPostProcessorRegionFailsMidRun(t *testing.T) {
 	in := amiArtifact("us-east-1:"+east, "eu-west-1:"+west)
 	names := []string{"aaa", "bbb", "ccc"}
 	if err := e.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailCode: "UnauthorizedOperation", FailStatus: 403, FailMessage: "You are not authorized to perform this operation.",
-		Regions: []string{"eu-west-1"}, Actions: []string{"AttachImageWatermark"}, After: 1}); err != nil {
+		// The permission check's 3 DryRun attaches in eu-west-1 and the
+		// first attach pass; the second attach fails.
+		Regions: []string{"eu-west-1"}, Actions: []string{"AttachImageWatermark"}, After: 3 + 1}); err != nil {
 		t.Fatal(err)
 	}
 	_, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": names}), in)
@@ -483,7 +492,7 @@ func TestPostProcessorRegionFailsMidRun(t *testing.T) {
 	for _, want := range []string{
 		"watermarking failed in eu-west-1",
 		"us-east-1 " + east + ": complete; attached " + testAccount + ":aaa, " + testAccount + ":bbb, " + testAccount + ":ccc",
-		"eu-west-1 " + west + ": attached " + testAccount + `:aaa; FAILED attach "bbb": UnauthorizedOperation: You are not authorized to perform this operation. (the credentials are not allowed to call ec2:AttachImageWatermark: grant it in IAM); not done: attach "ccc"`,
+		"eu-west-1 " + west + ": attached " + testAccount + `:aaa; FAILED attach "bbb": UnauthorizedOperation: You are not authorized to perform this operation. (an SCP or IAM policy denies attaching watermarks (ec2:AttachImageWatermark) to these credentials: allow ec2:AttachImageWatermark for the build role, or run with credentials that may attach); not done: attach "ccc"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not contain %q:\n%s", want, msg)
@@ -497,8 +506,11 @@ func TestPostProcessorRegionFailsMidRun(t *testing.T) {
 	if _, ui, err := runPP(t, context.Background(), e.pp(t, map[string]interface{}{"watermarks": names}), in); err != nil {
 		t.Fatalf("re-run: %v\n%s", err, ui)
 	}
-	if n := e.Emulator.Stats().Regions["eu-west-1"]["AttachImageWatermark"]; n != 2 {
-		t.Errorf("re-run attach calls in eu-west-1 = %d, want 2", n)
+	if n := e.Emulator.Stats().Regions["eu-west-1"]["AttachImageWatermark"]; n != 2+2 {
+		t.Errorf("re-run attach calls in eu-west-1 = %d, want 2 (and their 2 DryRun checks)", n)
+	}
+	if n := e.calls("AttachImageWatermark"); n != 2 {
+		t.Errorf("re-run attach calls = %d, want 2", n)
 	}
 	if n := e.Emulator.Stats().Regions["us-east-1"]["AttachImageWatermark"]; n != 0 {
 		t.Errorf("re-run attach calls in us-east-1 = %d, want 0", n)
@@ -511,19 +523,21 @@ func TestPostProcessorCancel(t *testing.T) {
 	for _, r := range []string{"us-east-1", "eu-west-1"} {
 		targets = append(targets, r+":"+e.SeedImages(t, ec2emu.SeedImage{Region: r, Account: testAccount, Name: "app"})[0])
 	}
-	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 500 * time.Millisecond}); err != nil {
+	if err := e.Emulator.SetFaults(ec2emu.Faults{Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(800*time.Millisecond, cancel) // during the first attaches
+	// Describe (300ms), the permission check's 3 DryRun attaches per region
+	// (900ms), then the first attaches.
+	time.AfterFunc(1350*time.Millisecond, cancel)
 	start := time.Now()
 	_, ui, err := runPP(t, ctx, e.pp(t, map[string]interface{}{"watermarks": []string{"aaa", "bbb", "ccc"}}), amiArtifact(targets...))
 	elapsed := time.Since(start)
 	if err == nil {
 		t.Fatalf("want an error\n%s", ui)
 	}
-	if elapsed > 2*time.Second {
-		t.Errorf("returned %v after the start (cancel at 800ms)", elapsed)
+	if elapsed > 2500*time.Millisecond {
+		t.Errorf("returned %v after the start (cancel at 1.35s)", elapsed)
 	}
 	if !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), "not done: ") {
 		t.Errorf("error does not report what was not done:\n%s", err)

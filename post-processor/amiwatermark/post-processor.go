@@ -156,6 +156,7 @@ func (c *Config) request() engine.Request {
 		NotFoundGrace:   c.notFoundGrace,
 		KeepInherited:   !c.reattachInherited(),
 		Timing:          timing,
+		Names:           engine.PostProcessorNames,
 	}
 }
 
