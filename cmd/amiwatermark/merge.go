@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
 	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
 const reportUsage = `Usage: amiwatermark report [--csv | --json] [--html FILE] RESULT.json...
@@ -28,8 +30,9 @@ account-regions are written file by file, in each file's order.
 Results of different commands or different criteria are refused (exit 2,
 naming the files): the command, its count keys and its parameters must be
 equal, but for --shard, --at (give every shard the same --at to evaluate
-them at one time) and the criteria file's name (its content counts, by its
-SHA-256). An account-region found in two results is refused too.
+them at one time) and the criteria file's name (the criteria count, by the
+SHA-256 of their JSON). An account-region found in two results is refused
+too.
 
 Exit 0 when every merged run was complete, 1 when one of them had a failed or
 unfinished account-region (or verify a failed AMI), 2 on a usage error (a
@@ -222,13 +225,14 @@ func writeMerged(out *outputs, head *rpt.Header, sum *rpt.Summary, paths []strin
 	return nil
 }
 
-// criteriaDigest is the SHA-256 of a criteria file, "" when there is none
-// (a result's parameter, so that report compares criteria by content).
-func criteriaDigest(path string) string {
-	if path == "" {
+// criteriaDigest is the SHA-256 of the criteria as JSON (a result's
+// parameter criteria_sha256: report compares criteria by what they say,
+// not by the file's name or layout); "" without criteria.
+func criteriaDigest(c watermark.Criteria, given bool) string {
+	if !given {
 		return ""
 	}
-	b, err := os.ReadFile(path)
+	b, err := json.Marshal(c)
 	if err != nil {
 		return ""
 	}

@@ -76,7 +76,7 @@ func refsCommand(refs []amiRef, work func(context.Context, *orgscan.Scope) (any,
 // ---- simulate
 
 func simulateScopeCommand(o *simulateOptions) *scopeCommand {
-	params := map[string]any{"criteria_file": o.criteriaFile, "criteria_sha256": criteriaDigest(o.criteriaFile), "at": o.at,
+	params := map[string]any{"criteria_file": o.criteriaFile, "criteria_sha256": criteriaDigest(o.criteria, true), "at": o.at,
 		"owners": o.owners, "in_use": o.inUse, "compare_current": o.compare}
 	if o.account != "" {
 		params["account"] = o.account

@@ -137,7 +137,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return report(stderr, "verify", err)
 		}
-		params := map[string]any{"require_key": []string(keys), "criteria_file": criteriaFile, "criteria_sha256": criteriaDigest(criteriaFile), "account": account,
+		params := map[string]any{"require_key": []string(keys), "criteria_file": criteriaFile, "criteria_sha256": criteriaDigest(opts.criteria, criteriaFile != "" && !opts.criteriaCurrent), "account": account,
 			"at": opts.at, "lineage": lineageArg, "max_watermark_age": maxAge, "max_source_image_age": maxSrcAge}
 		return startScoped(ctx, &sf, asJSON, ac, verifyScopeCommand(refs, opts, params), stdout, stderr)
 	}
