@@ -27,12 +27,38 @@ type jsonScope struct {
 	Items []Row `json:"items"`
 }
 
+// MaxScopeBytes bounds the JSON text of one scope (and of each other field)
+// that Read decodes: memory holds at most about that much of a file at a
+// time, whatever the file. A scope of a real run is far smaller (a row is
+// some 200 bytes).
+var MaxScopeBytes int64 = 256 << 20
+
+// budget is a reader that fails once more than left bytes are read; Read
+// gives each field of the document a new budget.
+type budget struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *budget) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("a part of the document larger than %d bytes", MaxScopeBytes)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
 // Read reads a JSON result (the JSON writer's document) from r, one scope
 // at a time: scope, if not nil, gets each finished scope as it is decoded,
-// so that memory holds one scope's rows, not the document's. Unknown
-// fields are refused.
+// so that memory holds one scope's rows, not the document's (at most
+// MaxScopeBytes of text at a time). Unknown fields are refused.
 func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
-	dec := json.NewDecoder(r)
+	in := &budget{r: r, left: MaxScopeBytes}
+	dec := json.NewDecoder(in)
 	dec.DisallowUnknownFields()
 	if err := expect(dec, json.Delim('{')); err != nil {
 		return nil, err
@@ -42,6 +68,7 @@ func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
 		"unfinished": &res.Unfinished, "interrupted": &res.Interrupted, "elapsed_seconds": &res.Elapsed,
 		"totals": &res.Totals, "blocked_by_owner": &res.BlockedByOwner, "blocked_by_account": &res.BlockedByAccount}
 	for dec.More() {
+		in.left = MaxScopeBytes
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
@@ -49,7 +76,7 @@ func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
 		key, _ := tok.(string)
 		switch dst, ok := fields[key]; {
 		case key == "scopes":
-			err = readScopes(dec, scope)
+			err = readScopes(dec, in, scope)
 		case ok:
 			err = dec.Decode(dst)
 		default:
@@ -69,11 +96,12 @@ func Read(r io.Reader, scope func(*Scope) error) (*Result, error) {
 }
 
 // readScopes decodes the scopes array one scope at a time.
-func readScopes(dec *json.Decoder, scope func(*Scope) error) error {
+func readScopes(dec *json.Decoder, in *budget, scope func(*Scope) error) error {
 	if err := expect(dec, json.Delim('[')); err != nil {
 		return err
 	}
 	for dec.More() {
+		in.left = MaxScopeBytes
 		var s jsonScope
 		if err := dec.Decode(&s); err != nil {
 			return err

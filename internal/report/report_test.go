@@ -176,3 +176,29 @@ func TestTextGroupsConsecutiveScopes(t *testing.T) {
 		}
 	}
 }
+
+// A scope larger than MaxScopeBytes is refused before it is held whole.
+func TestReadBoundsAScope(t *testing.T) {
+	old := MaxScopeBytes
+	MaxScopeBytes = 4 << 10
+	defer func() { MaxScopeBytes = old }()
+	var buf bytes.Buffer
+	j := &JSON{W: &buf}
+	h := &Header{Command: "inspect", CountKeys: []string{"amis"}}
+	_ = j.Begin(h)
+	small := &Scope{Account: "1", Region: "r", Status: StatusOK, Counts: map[string]int{"amis": 1}, Rows: RowSlice([]Row{{Kind: "image", ImageID: "ami-1"}})}
+	_ = j.Scope(small)
+	_ = j.End(NewSummary(h.CountKeys))
+	if _, err := Read(bytes.NewReader(buf.Bytes()), func(*Scope) error { return nil }); err != nil {
+		t.Fatalf("a small document: %v", err)
+	}
+	buf.Reset()
+	j = &JSON{W: &buf}
+	_ = j.Begin(h)
+	_ = j.Scope(&Scope{Account: "1", Region: "r", Status: StatusOK, Counts: map[string]int{"amis": 1},
+		Rows: RowSlice([]Row{{Kind: "image", ImageID: "ami-1", Name: strings.Repeat("x", 8<<10)}})})
+	_ = j.End(NewSummary(h.CountKeys))
+	if _, err := Read(bytes.NewReader(buf.Bytes()), func(*Scope) error { return nil }); err == nil || !strings.Contains(err.Error(), "larger than 4096 bytes") {
+		t.Errorf("a scope over the bound: err = %v", err)
+	}
+}
