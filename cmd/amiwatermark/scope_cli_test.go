@@ -680,3 +680,38 @@ func TestOrgCLIPreparesAFewAccountsAhead(t *testing.T) {
 		t.Errorf("%d scopes, want %d", len(doc.Scopes), 2*len(accounts))
 	}
 }
+
+// With --accounts org, ListAccounts is asked while STS is asked who the
+// caller is (it does not depend on the answer): its first call arrives
+// before GetCallerIdentity is answered.
+func TestOrgCLIListsAccountsBesideGetCallerIdentity(t *testing.T) {
+	o := newOrgEmu(t)
+	t.Setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", o.URL)
+	seed, active := orgSeed(3)
+	if err := o.Emulator.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	now := o.seedAccounts([]string{regionEast}, active...)
+	const latency = 300 * time.Millisecond
+	o.faults(`{"latency":"300ms"}`)
+	crit := writeFile(t, "policy.json", simCriteria)
+	code, out, errOut := o.cli("simulate", "--criteria", crit, "--at", ts(now), "--csv", "--accounts", "org", "--role-name", "Audit", "--regions", regionEast)
+	wantCode(t, code, 1, out, errOut) // acctThird refuses AssumeRole
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var sts, list time.Time
+	for i, b := range o.reqs {
+		switch {
+		case sts.IsZero() && strings.HasPrefix(b, "Action=GetCallerIdentity"):
+			sts = o.arrived[i]
+		case list.IsZero() && strings.HasPrefix(b, "{"):
+			list = o.arrived[i]
+		}
+	}
+	if sts.IsZero() || list.IsZero() {
+		t.Fatalf("no GetCallerIdentity (%v) or no ListAccounts (%v)", sts, list)
+	}
+	if d := list.Sub(sts); d > latency/2 || d < -latency/2 {
+		t.Errorf("ListAccounts arrived %v after GetCallerIdentity: it waited for STS's answer (%v)", d, latency)
+	}
+}

@@ -19,10 +19,11 @@ func (e *Env) Accounts(ctx context.Context) ([]string, error) {
 	var list []string
 	switch {
 	case e.plan.Org:
-		var err error
-		if list, err = e.orgAccounts(ctx); err != nil {
-			return nil, err
+		a := e.organization(ctx)
+		if a.err != nil {
+			return nil, a.err
 		}
+		list = a.accounts
 	case len(e.plan.Accounts) > 0:
 		list = e.plan.Accounts
 	default:
@@ -34,10 +35,23 @@ func (e *Env) Accounts(ctx context.Context) ([]string, error) {
 	return list, nil
 }
 
-// orgAccounts pages through Organizations ListAccounts.
-func (e *Env) orgAccounts(ctx context.Context) ([]string, error) {
+// organization is the answer of ListAccounts: the one New asked for, or
+// asked now (an Env made by NewWithConfig).
+func (e *Env) organization(ctx context.Context) orgAnswer {
+	e.orgOnce.Do(func() {
+		if e.orgList != nil {
+			e.orgFinal = <-e.orgList
+			return
+		}
+		e.orgFinal.accounts, e.orgFinal.err = e.orgAccounts(ctx, globalRegion(e.caller.Partition))
+	})
+	return e.orgFinal
+}
+
+// orgAccounts pages through Organizations ListAccounts in region.
+func (e *Env) orgAccounts(ctx context.Context, region string) ([]string, error) {
 	c := organizations.NewFromConfig(e.base, func(o *organizations.Options) {
-		o.Region = globalRegion(e.caller.Partition)
+		o.Region = region
 	})
 	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
 	var out []string

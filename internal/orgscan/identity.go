@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -29,6 +30,16 @@ type Env struct {
 	plan     *Plan
 	limiters *limiters
 	creds    credCache
+	// orgList is the answer of ListAccounts (Org), asked while STS is
+	// asked who the caller is.
+	orgList  chan orgAnswer
+	orgOnce  sync.Once
+	orgFinal orgAnswer
+}
+
+type orgAnswer struct {
+	accounts []string
+	err      error
 }
 
 // New loads the caller's configuration and asks STS who the caller is.
@@ -43,6 +54,15 @@ func New(ctx context.Context, ac *awsconfig.AccessConfig, p *Plan) (*Env, error)
 		return nil, err
 	}
 	e := NewWithConfig(ac, cfg, p)
+	if p.Org {
+		// ListAccounts does not depend on the caller's identity: ask both
+		// at once (the partition follows from the configured region).
+		e.orgList = make(chan orgAnswer, 1)
+		go func() {
+			accts, err := e.orgAccounts(ctx, globalRegion(partitionOfRegion(e.home)))
+			e.orgList <- orgAnswer{accts, err}
+		}()
+	}
 	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = e.home }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("asking STS who the caller is (GetCallerIdentity in %s): %s; check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID...) and AWS_ENDPOINT_URL_STS", e.home, errorText(err))
@@ -93,6 +113,17 @@ func partitionOf(arn string) (string, error) {
 		return "", fmt.Errorf("%q is not an ARN", arn)
 	}
 	return parts[1], nil
+}
+
+// partitionOfRegion tells the partition of a region name.
+func partitionOfRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
 }
 
 // globalRegion is the region of the partition's global endpoints
