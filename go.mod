@@ -1,8 +1,9 @@
 module github.com/amiwatermark/packer-plugin-amiwatermark
 
-go 1.25.11
+go 1.26
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
