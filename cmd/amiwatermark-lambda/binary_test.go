@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
-
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
 
 // A passing gate attaches in both regions, then resumes the step; the
@@ -43,8 +41,7 @@ func TestStepWaitingAttachesAndResumes(t *testing.T) {
 // A 5-limit breach on one AMI stops the step with a reason naming the AMI
 // and its region, and changes no AMI (the gate runs before any change).
 func TestStepWaitingLimitBreachStops(t *testing.T) {
-	full := []ec2emu.SeedWatermark{{Key: "w1-name"}, {Key: "w2-name"}, {Key: "w3-name"}, {Key: "w4-name"}, {Key: "w5-name"}}
-	srv := newEmulator(t, seedOpts{westWatermarks: full})
+	srv := newEmulator(t, seedOpts{westWatermarks: fiveWatermarks()})
 	r := runLambda(t, srv, "step-waiting.json")
 	r.want(t, exitFail, outcomeStopped)
 	st := stepOf(t, srv)

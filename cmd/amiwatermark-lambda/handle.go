@@ -24,6 +24,10 @@ type handler struct {
 
 func newHandler(getenv func(string) string, stderr io.Writer) *handler {
 	h := &handler{stderr: stderr}
+	// Lambda hands the function's credentials in the environment: they are
+	// registered before anything is written (the SDK's chain registers the
+	// ones it resolves, recordCredentials).
+	addSecrets(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))
 	h.cfg, h.cfgErr = loadConfig(getenv)
 	if h.cfgErr != nil {
 		logf(stderr, "amiwatermark-lambda: configuration: %s (every event is answered with this error until it is fixed)", h.cfgErr)

@@ -64,6 +64,7 @@ func TestMain(m *testing.M) {
 type seedOpts struct {
 	westWatermarks []ec2emu.SeedWatermark
 	distributed    bool // a third output AMI, in distAcct (eu-west-1)
+	distFull       bool // the distributed AMI carries 5 watermarks
 	refuseRole     bool // distAcct refuses AssumeRole
 	state          string
 }
@@ -79,7 +80,11 @@ func newEmulator(t *testing.T, o seedOpts) *emutest.Server {
 	}
 	outs := []ec2emu.SeedBuilderAMI{{Image: amiEast}, {Image: amiWest}}
 	if o.distributed {
-		imgs = append(imgs, ec2emu.SeedImage{Region: "eu-west-1", Account: distAcct, Name: "golden-base 1.2.0", ImageID: amiDist})
+		dist := ec2emu.SeedImage{Region: "eu-west-1", Account: distAcct, Name: "golden-base 1.2.0", ImageID: amiDist}
+		if o.distFull {
+			dist.Watermarks = fiveWatermarks()
+		}
+		imgs = append(imgs, dist)
 		outs = append(outs, ec2emu.SeedBuilderAMI{Image: amiDist})
 	}
 	state := o.state
@@ -177,3 +182,7 @@ func keysOf(t *testing.T, srv *emutest.Server, region, account, id string) []str
 
 // calls is the number of calls of action the emulator received.
 func calls(srv *emutest.Server, action string) int64 { return srv.Emulator.Stats().Actions[action] }
+
+func fiveWatermarks() []ec2emu.SeedWatermark {
+	return []ec2emu.SeedWatermark{{Key: "w1-name"}, {Key: "w2-name"}, {Key: "w3-name"}, {Key: "w4-name"}, {Key: "w5-name"}}
+}
