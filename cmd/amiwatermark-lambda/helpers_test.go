@@ -62,6 +62,7 @@ func TestMain(m *testing.M) {
 
 // seedOpts changes the default seed.
 type seedOpts struct {
+	eastWatermarks []ec2emu.SeedWatermark
 	westWatermarks []ec2emu.SeedWatermark
 	distributed    bool // a third output AMI, in distAcct (eu-west-1)
 	distFull       bool // the distributed AMI carries 5 watermarks
@@ -75,7 +76,7 @@ type seedOpts struct {
 func newEmulator(t *testing.T, o seedOpts) *emutest.Server {
 	t.Helper()
 	imgs := []ec2emu.SeedImage{
-		{Region: "us-east-1", Account: buildAcct, Name: "golden-base 1.2.0", ImageID: amiEast},
+		{Region: "us-east-1", Account: buildAcct, Name: "golden-base 1.2.0", ImageID: amiEast, Watermarks: o.eastWatermarks},
 		{Region: "eu-west-1", Account: buildAcct, Name: "golden-base 1.2.0", ImageID: amiWest, Watermarks: o.westWatermarks},
 	}
 	outs := []ec2emu.SeedBuilderAMI{{Image: amiEast}, {Image: amiWest}}
