@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/builderimage"
@@ -37,8 +38,14 @@ func newHandler(getenv func(string) string, stderr io.Writer) *handler {
 
 // handle handles one event: it never panics and always returns a result.
 // A waiting step is answered on every path once the event names it.
-func (h *handler) handle(ctx context.Context, data []byte) *result {
-	res := newResult()
+func (h *handler) handle(ctx context.Context, data []byte) (res *result) {
+	res = newResult()
+	defer func() {
+		if p := recover(); p != nil {
+			logf(h.stderr, "amiwatermark-lambda: internal error: %v\n%s", p, debug.Stack())
+			res.Outcome, res.Error = outcomeFailed, fmt.Sprintf("internal error: %v (a bug: please report it with the log)", p)
+		}
+	}()
 	ev, err := parseEvent(data)
 	if ev != nil {
 		res.Event, res.ImageBuildVersionARN = ev.Kind, ev.Image.ARN
