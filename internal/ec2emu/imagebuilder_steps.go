@@ -129,8 +129,11 @@ func validPrefixedUUID(s, prefix string) bool {
 // hold s.mu.
 func (s *Server) builderStep(id string) (*BuilderImage, *BuilderStep) {
 	for _, img := range s.st.BuilderImages {
+		if img == nil {
+			continue
+		}
 		for _, st := range img.Steps {
-			if st.StepExecutionID == id {
+			if st != nil && st.StepExecutionID == id {
 				return img, st
 			}
 		}

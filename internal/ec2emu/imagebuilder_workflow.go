@@ -122,11 +122,11 @@ func validBuilderARN(arn string) bool {
 // another step or other parameters (IdempotentParameterMismatchException).
 func (s *Server) tokenReused(c caller, a StepAnswer, id string) *jsonError {
 	for _, img := range s.st.BuilderImages {
-		if img.Account != c.account {
+		if img == nil || img.Account != c.account {
 			continue
 		}
 		for _, st := range img.Steps {
-			if st.Answer == nil || st.Answer.ClientToken != a.ClientToken {
+			if st == nil || st.Answer == nil || st.Answer.ClientToken != a.ClientToken {
 				continue
 			}
 			if st.StepExecutionID != id || *st.Answer != a {
@@ -237,11 +237,11 @@ type waitingStep struct {
 func (s *Server) waitingSteps(c caller) []waitingStep {
 	var out []waitingStep
 	for _, img := range s.st.BuilderImages {
-		if img.Account != c.account || img.Region != c.region {
+		if img == nil || img.Account != c.account || img.Region != c.region {
 			continue
 		}
 		for _, st := range img.Steps {
-			if st.Status == stepRunning {
+			if st != nil && st.Status == stepRunning {
 				out = append(out, waitingStep{img, st})
 			}
 		}

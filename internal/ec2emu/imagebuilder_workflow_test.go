@@ -3,6 +3,9 @@ package ec2emu_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,4 +207,56 @@ func TestSeedWaitingStepsValidation(t *testing.T) {
 	if err := s.ApplySeed(seed2); err == nil || !strings.Contains(err.Error(), "another image build version") {
 		t.Fatalf("a step id taken by another image: %v", err)
 	}
+}
+
+// Answered and waiting steps, and the answer a client token got, survive
+// the state file (the ec2emu program's --state); a state whose steps are
+// null is served without a panic.
+func TestImageBuilderStepsPersist(t *testing.T) {
+	s := ec2emu.New(ec2emu.Options{})
+	if err := s.ApplySeed(*stepSeed()); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	c := emutest.ImageBuilderClient(ts.URL, "us-east-1", emutest.Credentials(buildAcct))
+	if _, err := sendAction(c, stepA, goldenARN, "STOP", "bad image", "token-p"); err != nil {
+		t.Fatal(err)
+	}
+	ts.Close()
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := s.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded := ec2emu.New(ec2emu.Options{})
+	if err := loaded.LoadState(path); err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(loaded)
+	defer ts2.Close()
+	c2 := emutest.ImageBuilderClient(ts2.URL, "us-east-1", emutest.Credentials(buildAcct))
+	if got := stepStatus(t, c2, stepA); got.Status != ibtypes.WorkflowStepExecutionStatusFailed || aws.ToString(got.Message) != "bad image" {
+		t.Fatalf("after reload: %+v", got)
+	}
+	if _, err := sendAction(c2, stepA, goldenARN, "STOP", "bad image", "token-p"); err != nil {
+		t.Fatalf("the same request after reload: %v", err)
+	}
+	if ids := waitingIDs(t, c2, goldenARN); strings.Join(ids, ",") != stepB+","+stepC {
+		t.Fatalf("waiting after reload: %v", ids)
+	}
+
+	b, _ := os.ReadFile(path)
+	broken := strings.Replace(string(b), `"steps":[`, `"steps":[null,`, 1)
+	if broken == string(b) {
+		t.Fatal("no steps in the state file")
+	}
+	_ = os.WriteFile(path, []byte(broken), 0o600)
+	nulls := ec2emu.New(ec2emu.Options{})
+	if err := nulls.LoadState(path); err != nil {
+		t.Fatalf("loading a state with a null step: %v", err)
+	}
+	ts3 := httptest.NewServer(nulls)
+	defer ts3.Close()
+	c3 := emutest.ImageBuilderClient(ts3.URL, "us-east-1", emutest.Credentials(buildAcct))
+	_ = waitingIDs(t, c3, goldenARN)
+	_ = stepStatus(t, c3, stepB)
 }
