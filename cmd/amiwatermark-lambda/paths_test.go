@@ -100,3 +100,26 @@ func TestEventFromStdinAndUsage(t *testing.T) {
 func filepathRead(name string) ([]byte, error) {
 	return readEvent(filepath.Join("testdata", name), nil)
 }
+
+// A failing GetImage (here: denied) still answers the step: STOP with the
+// call, the image and the hint in the reason, and no EC2 call.
+func TestGetImageFailureStopsStep(t *testing.T) {
+	srv := newEmulator(t, seedOpts{})
+	if err := srv.Emulator.SetFaults(ec2emu.Faults{FailRate: 1, FailStatus: 403, FailCode: "AccessDeniedException", FailMessage: "not allowed",
+		Actions: []string{"GetImage"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := runLambda(t, srv, "step-waiting.json")
+	r.want(t, exitFail, outcomeStopped)
+	for _, want := range []string{"imagebuilder:GetImage", imageARN, "AccessDeniedException", "grant it in IAM"} {
+		if !strings.Contains(r.res.Reason, want) {
+			t.Errorf("the reason does not say %q: %s", want, r.res.Reason)
+		}
+	}
+	if n := calls(srv, "DescribeImages"); n != 0 {
+		t.Fatalf("%d EC2 calls after GetImage failed", n)
+	}
+	if st := stepOf(t, srv); st.Status != ibtypes.WorkflowStepExecutionStatusFailed {
+		t.Fatalf("step %s", st.Status)
+	}
+}
