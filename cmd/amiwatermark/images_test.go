@@ -162,7 +162,7 @@ func TestKeptAndInternedCopyOutOfThePage(t *testing.T) {
 		page[i] = 0xff // the page is reused
 	}
 	if counts["111122223333"] != 2 || counts["amazon"] != 1 || len(counts) != 2 {
-		t.Errorf("counts after the page was overwritten: %q", counts)
+		t.Errorf("counts after the page was overwritten: %v", counts)
 	}
 	if id != "ami-0123456789abcdef0" || owner != "111122223333" || alias != "amazon" || name != "my image" {
 		t.Errorf("kept strings changed with the page: %q %q %q %q", id, owner, alias, name)

@@ -399,7 +399,7 @@ func (e *scopeEnv) orgAccounts(ctx context.Context, region string, onFirst func(
 // throttled call is not a missing permission.
 func listAccountsError(err error) error {
 	const what = "listing the organization's accounts (Organizations ListAccounts)"
-	switch apiCodeOf(err) {
+	switch awsconfig.ErrorCode(err) {
 	case "TooManyRequestsException", "Throttling", "ThrottlingException", "RequestLimitExceeded":
 		return fmt.Errorf("%s: %s: Organizations throttled the call and every retry; run again later, raise --max-retries, or give --accounts ID,ID", what, errorText(err))
 	}
