@@ -4,40 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
-	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
-	"github.com/aws/smithy-go"
 
-	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/amiref"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/builderimage"
 )
 
-// imageBuildVersionARNRE is an EC2 Image Builder image build version ARN:
-// arn:PARTITION:imagebuilder:REGION:ACCOUNT:image/NAME/X.Y.Z/BUILD.
-var imageBuildVersionARNRE = regexp.MustCompile(`^arn:(aws[a-z-]*):imagebuilder:([a-z0-9-]+):([0-9]{12}):image/([a-z0-9_-]+)/([0-9]+\.[0-9]+\.[0-9]+)(/[0-9]+)?$`)
-
 // imageBuilderARN is a parsed image build version ARN.
-type imageBuilderARN struct {
-	ARN     string
-	Region  string
-	Account string
-}
+type imageBuilderARN = builderimage.ARN
 
 // parseImageBuildVersionARN checks an --image-builder-image value and
 // returns its region (where GetImage is called) and account.
 func parseImageBuildVersionARN(s string) (imageBuilderARN, error) {
-	const example = "arn:aws:imagebuilder:us-east-1:111122223333:image/golden-base/1.0.0/3"
-	m := imageBuildVersionARNRE.FindStringSubmatch(s)
-	if m == nil {
-		return imageBuilderARN{}, usagef("--image-builder-image %q is not an EC2 Image Builder image build version ARN: write it like %s (aws imagebuilder list-image-build-versions lists them)", clipArg(s), example)
+	arn, err := builderimage.ParseARN(s)
+	switch {
+	case errors.Is(err, builderimage.ErrNoBuild):
+		return arn, usagef("--image-builder-image %q names an image version, not one build of it: add the build number, like %s/1 (aws imagebuilder list-image-build-versions --image-version-arn %s lists them)", s, s, s)
+	case err != nil:
+		return arn, usagef("--image-builder-image %q is not an EC2 Image Builder image build version ARN: write it like %s (aws imagebuilder list-image-build-versions lists them)", clipArg(s), "arn:aws:imagebuilder:us-east-1:111122223333:image/golden-base/1.0.0/3")
 	}
-	if m[6] == "" {
-		return imageBuilderARN{}, usagef("--image-builder-image %q names an image version, not one build of it: add the build number, like %s/1 (aws imagebuilder list-image-build-versions --image-version-arn %s lists them)", s, s, s)
-	}
-	return imageBuilderARN{ARN: s, Region: m[2], Account: m[3]}, nil
+	return arn, nil
 }
 
 // foreignAMI is an output AMI of an Image Builder image that another
@@ -70,52 +58,20 @@ func resolveImageBuilder(ctx context.Context, cfg aws.Config, endpoint string, a
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})
-	out, err := c.GetImage(ctx, &imagebuilder.GetImageInput{ImageBuildVersionArn: aws.String(arn.ARN)})
+	img, err := builderimage.Get(ctx, c, arn)
 	if err != nil {
-		return nil, fmt.Errorf("imagebuilder:GetImage of %s in %s failed: %s%s", arn.ARN, arn.Region, errorText(err), imageBuilderHint(err))
+		return nil, err
 	}
-	img := out.Image
-	if img == nil {
-		return nil, fmt.Errorf("imagebuilder:GetImage of %s returned no image", arn.ARN)
-	}
-	status := ibtypes.ImageStatus("")
-	reason := ""
-	if img.State != nil {
-		status = img.State.Status
-		reason = aws.ToString(img.State.Reason)
-	}
-	if status != ibtypes.ImageStatusAvailable {
-		why := ""
-		if reason != "" {
-			why = fmt.Sprintf(" (%s)", reason)
-		}
-		switch status {
-		case ibtypes.ImageStatusFailed, ibtypes.ImageStatusCancelled, ibtypes.ImageStatusDeleted, ibtypes.ImageStatusDisabled, ibtypes.ImageStatusDeprecated:
-			return nil, fmt.Errorf("the Image Builder image %s is %s%s: only an AVAILABLE image's output AMIs are watermarked", arn.ARN, status, why)
-		}
-		return nil, fmt.Errorf("the Image Builder image %s is %s%s, not AVAILABLE: its output AMIs are final once it is AVAILABLE; run again then (for example from an EventBridge rule on the image state change event with state AVAILABLE)", arn.ARN, orDefault(string(status), "in an unknown state"), why)
-	}
-	if img.OutputResources == nil || len(img.OutputResources.Amis) == 0 {
-		return nil, fmt.Errorf("the Image Builder image %s has no output AMIs (is it a container image?): nothing to watermark", arn.ARN)
+	if err := img.RequireAvailable(); err != nil {
+		return nil, err
 	}
 	res := &imageBuilderTargets{}
-	seen := map[amiRef]bool{}
-	for _, a := range img.OutputResources.Amis {
-		ref := amiRef{Region: aws.ToString(a.Region), ID: aws.ToString(a.Image)}
-		if _, err := amiref.ParseList(ref.Region+":"+ref.ID, amiref.Options{}); err != nil {
-			return nil, fmt.Errorf("the Image Builder image %s lists an output AMI %q in region %q that is not an AMI id", arn.ARN, ref.ID, ref.Region)
-		}
-		if seen[ref] {
-			continue
-		}
-		seen[ref] = true
-		// An empty account id is the image's own account.
-		owner := orDefault(aws.ToString(a.AccountId), arn.Account)
-		if owner != self {
-			res.Foreign = append(res.Foreign, foreignAMI{Region: ref.Region, ID: ref.ID, Account: owner})
-			continue
-		}
-		res.Own = append(res.Own, ref)
+	own, other := img.Split(self)
+	for _, a := range own {
+		res.Own = append(res.Own, amiRef{Region: a.Region, ID: a.ImageID})
+	}
+	for _, a := range other {
+		res.Foreign = append(res.Foreign, foreignAMI{Region: a.Region, ID: a.ImageID, Account: a.Account})
 	}
 	return res, nil
 }
@@ -127,31 +83,10 @@ func (f foreignAMI) problem(self string) string {
 		f.Account, self, f.Account)
 }
 
-func imageBuilderHint(err error) string {
-	switch code := apiCodeOf(err); code {
-	case "ResourceNotFoundException":
-		return " (no image build version with this ARN: check the ARN and its region; aws imagebuilder list-image-build-versions lists them)"
-	case "AccessDeniedException", "ForbiddenException", "UnauthorizedOperation":
-		return " (the credentials are not allowed to call imagebuilder:GetImage: grant it in IAM)"
-	case "InvalidParameterValueException", "InvalidRequestException":
-		return " (check the ARN: it must name an image build version, .../image/NAME/X.Y.Z/BUILD)"
-	}
-	return ""
-}
-
 // clipArg keeps an echoed argument short.
 func clipArg(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "..."
 	}
 	return strings.TrimSpace(s)
-}
-
-// apiCodeOf is the AWS error code of err ("" when it is not an API error).
-func apiCodeOf(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -59,7 +60,7 @@ type manifestSelection struct {
 // (see manifestTargets). Every error is a usage error: nothing was asked of
 // AWS.
 func readManifestTargets(path string, sel manifestSelection) ([]amiRef, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxManifestSize)
 	if err != nil {
 		return nil, usagef("--packer-manifest: cannot read the manifest: %v", err)
 	}
@@ -68,6 +69,28 @@ func readManifestTargets(path string, sel manifestSelection) ([]amiRef, error) {
 		return nil, usagef("--packer-manifest %s: %v", path, err)
 	}
 	return refs, nil
+}
+
+// maxManifestSize bounds what --packer-manifest reads: a manifest holds a
+// few hundred bytes per build, so 64 MiB is some hundred thousand builds.
+const maxManifestSize = 64 << 20
+
+// readBounded reads the file at path, refusing one larger than limit
+// without reading more than limit+1 bytes of it.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d MiB: give the manifest file Packer's manifest post-processor wrote", path, limit>>20)
+	}
+	return data, nil
 }
 
 // manifestTargets returns the AMIs of the selected builds of a Packer

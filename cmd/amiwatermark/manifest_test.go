@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -111,6 +114,31 @@ func TestReadManifestTargetsUsageErrors(t *testing.T) {
 	_, err = readManifestTargets(p, manifestSelection{})
 	if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), "--packer-manifest "+p+": the manifest has no builds") {
 		t.Fatalf("empty manifest: %v, want a usage error naming the file", err)
+	}
+}
+
+// A manifest larger than 64 MiB (here a sparse file of 1 GiB) is refused
+// with a usage error after reading at most 64 MiB of it.
+func TestReadManifestTargetsBoundedSize(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "packer-manifest.json")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = readManifestTargets(p, manifestSelection{})
+	runtime.ReadMemStats(&after)
+	var ue *usageError
+	if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), "larger than 64 MiB") {
+		t.Fatalf("1 GiB manifest: %v, want a usage error saying it is too large", err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 200<<20 {
+		t.Errorf("reading a 1 GiB manifest allocated %d MiB", grown>>20)
 	}
 }
 

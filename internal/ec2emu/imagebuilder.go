@@ -3,14 +3,17 @@ package ec2emu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // EC2 Image Builder over REST-JSON: GetImage (GET
-// /GetImage?imageBuildVersionArn=ARN) over seeded image build versions
+// /GetImage?imageBuildVersionArn=ARN) and the workflow-step operations
+// (imagebuilder_workflow.go) over seeded image build versions
 // (seed "image_builder_images") whose output AMIs are emulator images.
 // The AMIs' name, description and state are read from the emulator's
 // images at each call, so a deregistered output shows as DELETED.
@@ -34,6 +37,9 @@ type BuilderImage struct {
 	Platform    string       `json:"platform"`
 	DateCreated time.Time    `json:"date_created"`
 	AMIs        []BuilderAMI `json:"amis,omitempty"`
+	// Steps are the workflow steps that waited for an action
+	// (imagebuilder_steps.go).
+	Steps []*BuilderStep `json:"steps,omitempty"`
 }
 
 // BuilderAMI is one output AMI of a BuilderImage: an emulator image, in the
@@ -64,6 +70,9 @@ type SeedBuilderImage struct {
 	DateCreated string `json:"date_created,omitempty"`
 	// OutputAMIs are the distributed AMIs.
 	OutputAMIs []SeedBuilderAMI `json:"output_amis,omitempty"`
+	// WaitingSteps are WaitForAction steps of the image's workflows that
+	// wait for an action (SendWorkflowStepAction).
+	WaitingSteps []SeedWaitingStep `json:"waiting_steps,omitempty"`
 }
 
 // SeedBuilderAMI names one output AMI: Image is an image id (an image
@@ -143,12 +152,17 @@ type builderSeed struct {
 
 // buildBuilderImages checks the seed's image build versions. images are the
 // seed's images (for name references); known reports whether an image id
-// exists in the emulator.
-func buildBuilderImages(in []SeedBuilderImage, images []SeedImage, known func(id string) bool, now time.Time) ([]builderSeed, error) {
+// exists in the emulator; taken(arn) reports the step ids the emulator has
+// for image build versions other than arn.
+func buildBuilderImages(in []SeedBuilderImage, images []SeedImage, known func(id string) bool, taken func(arn string) func(string) bool, now time.Time) ([]builderSeed, error) {
 	out := make([]builderSeed, 0, len(in))
 	seen := map[string]int{}
+	steps := map[string]int{}
 	for i, b := range in {
 		bs, err := buildBuilderImage(b, images, known, now)
+		if err == nil {
+			bs.img.Steps, err = buildWaitingSteps(b.WaitingSteps, stepTakenIn(steps, i, taken, b.ARN), now)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("image_builder_images[%d]: %w", i, err)
 		}
@@ -203,6 +217,22 @@ func buildBuilderImage(in SeedBuilderImage, images []SeedImage, known func(strin
 		}
 	}
 	return builderSeed{img: img, refs: in.OutputAMIs}, nil
+}
+
+// stepTakenIn reports a step id used by an earlier entry of the seed (and
+// records entry i's) or, through taken, by the emulator.
+func stepTakenIn(steps map[string]int, i int, taken func(string) func(string) bool, arn string) func(string) bool {
+	var inEmulator func(string) bool
+	if taken != nil {
+		inEmulator = taken(arn)
+	}
+	return func(id string) bool {
+		if j, ok := steps[id]; ok && j != i {
+			return true
+		}
+		steps[id] = i
+		return inEmulator != nil && inEmulator(id)
+	}
 }
 
 // checkBuilderRef checks that ref names exactly one image.
@@ -291,18 +321,26 @@ func (s *Server) serveImageBuilder(w http.ResponseWriter, r *http.Request, c cal
 		fail(builderFault(aerr))
 		return
 	}
-	if op != "GetImage" {
+	h, ok := builderOps[op]
+	if !ok {
 		fail(&jsonError{Status: http.StatusNotFound, Code: "UnknownOperationException",
-			Message: "The emulator serves only GET /GetImage of Image Builder, not " + r.Method + " " + strconv.Quote(truncateForMsg(r.URL.Path)) + "."})
+			Message: "The emulator serves only GetImage, SendWorkflowStepAction, GetWorkflowStepExecution and ListWaitingWorkflowSteps of Image Builder, not " + r.Method + " " + strconv.Quote(truncateForMsg(r.URL.Path)) + "."})
 		return
 	}
-	if r.Method != http.MethodGet {
-		fail(&jsonError{Status: http.StatusMethodNotAllowed, Code: "InvalidRequestException", Message: "GetImage is GET /GetImage, not " + r.Method + "."})
+	if r.Method != h.method {
+		fail(&jsonError{Status: http.StatusMethodNotAllowed, Code: "InvalidRequestException", Message: op + " is " + h.method + " /" + op + ", not " + r.Method + "."})
 		return
 	}
-	arn := r.URL.Query().Get("imageBuildVersionArn")
+	var body []byte
+	if h.method != http.MethodGet {
+		var err error
+		if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBuilderBody)); err != nil {
+			fail(errBuilderRequest("The request body could not be read: %v", err))
+			return
+		}
+	}
 	s.mu.Lock()
-	out, jerr := s.builderGetImage(c, arn)
+	out, jerr := h.do(s, c, r.URL.Query(), body)
 	s.mu.Unlock()
 	if jerr != nil {
 		fail(jerr)
@@ -310,6 +348,22 @@ func (s *Server) serveImageBuilder(w http.ResponseWriter, r *http.Request, c cal
 	}
 	out["requestId"] = reqID
 	writeJSON(w, builderContentType, reqID, out)
+}
+
+// builderOp is one Image Builder operation: its HTTP method and handler
+// (called with s.mu held).
+type builderOp struct {
+	method string
+	do     func(s *Server, c caller, q url.Values, body []byte) (map[string]any, *jsonError)
+}
+
+var builderOps = map[string]builderOp{
+	"GetImage": {http.MethodGet, func(s *Server, c caller, q url.Values, _ []byte) (map[string]any, *jsonError) {
+		return s.builderGetImage(c, q.Get("imageBuildVersionArn"))
+	}},
+	"SendWorkflowStepAction":   {http.MethodPut, (*Server).builderSendStepAction},
+	"GetWorkflowStepExecution": {http.MethodGet, (*Server).builderGetStep},
+	"ListWaitingWorkflowSteps": {http.MethodPost, (*Server).builderListWaiting},
 }
 
 // builderFault gives an injected fault Image Builder's codes and statuses.

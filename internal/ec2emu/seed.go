@@ -78,7 +78,7 @@ func (s *Server) ApplySeed(seed Seed) error {
 		defer s.mu.Unlock()
 		return s.st.Images[id] != nil
 	}
-	builders, err := buildBuilderImages(seed.ImageBuilderImages, seed.Images, known, now)
+	builders, err := buildBuilderImages(seed.ImageBuilderImages, seed.Images, known, s.builderStepTaken, now)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -77,13 +78,7 @@ func joinOr(list []string, empty string) string {
 }
 
 // apiCode is the EC2 error code of err ("" when it is not an API error).
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func apiCode(err error) string { return awsconfig.ErrorCode(err) }
 
 // errText renders an SDK error compactly: "Code: message" for API errors.
 func errText(err error) string {

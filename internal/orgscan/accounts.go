@@ -9,7 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // Accounts lists the accounts of the run: the plan's, the organization's
@@ -84,12 +85,9 @@ func accountActive(a orgtypes.Account) bool {
 // throttled call is not a missing permission.
 func listAccountsError(err error) error {
 	const what = "listing the organization's accounts (Organizations ListAccounts)"
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "TooManyRequestsException", "Throttling", "ThrottlingException", "RequestLimitExceeded":
-			return fmt.Errorf("%s: %s: Organizations throttled the call and every retry; run again later, raise --max-retries, or give --accounts ID,ID", what, errorText(err))
-		}
+	switch awsconfig.ErrorCode(err) {
+	case "TooManyRequestsException", "Throttling", "ThrottlingException", "RequestLimitExceeded":
+		return fmt.Errorf("%s: %s: Organizations throttled the call and every retry; run again later, raise --max-retries, or give --accounts ID,ID", what, errorText(err))
 	}
 	return fmt.Errorf("%s: %s; --accounts org must run in the management account or a delegated administrator account with organizations:ListAccounts, or give --accounts ID,ID", what, errorText(err))
 }

@@ -2,12 +2,11 @@ package orgscan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
-	"github.com/aws/smithy-go"
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 )
 
 // Run runs cmd in every scope of the accounts, at most Concurrency at once,
@@ -246,8 +245,7 @@ func (r *runner) fail(ctx context.Context, res *Result, err error) {
 		return
 	}
 	res.Status, res.Error, res.Err = StatusFailed, err.Error(), err
-	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() == "AuthFailure" {
+	if awsconfig.ErrorCode(err) == "AuthFailure" {
 		res.Error += fmt.Sprintf(" (AWS answers AuthFailure in a region the account has not enabled: if %s is an opt-in region, enable it for account %s or leave it out of --regions; --regions all uses the enabled ones)", res.Region, res.Account)
 	}
 	r.prog.Failed.Add(1)
