@@ -198,6 +198,17 @@ func (c *AccessConfig) RetryMaxAttempts() int {
 	return DefaultMaxRetries + 1
 }
 
+// insecureClient is an HTTP client that does not check TLS certificates
+// (insecure_skip_tls_verify).
+func insecureClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+	})
+}
+
 // Config returns the aws.Config (credentials, retryer, HTTP client) of the
 // access configuration. Build it once per run and derive clients from it with
 // NewEC2Client.
@@ -231,13 +242,7 @@ func (c *AccessConfig) Config(ctx context.Context) (aws.Config, error) {
 	}
 	if c.InsecureSkipTLSVerify {
 		log.Printf("[WARN] amiwatermark: insecure_skip_tls_verify is on: the TLS certificate of the EC2 endpoint is not checked; use this only against test endpoints")
-		client := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			if t.TLSClientConfig == nil {
-				t.TLSClientConfig = &tls.Config{}
-			}
-			t.TLSClientConfig.InsecureSkipVerify = true
-		})
-		opts = append(opts, config.WithHTTPClient(client))
+		opts = append(opts, config.WithHTTPClient(insecureClient()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
