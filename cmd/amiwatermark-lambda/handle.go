@@ -36,6 +36,18 @@ func newHandler(getenv func(string) string, stderr io.Writer) *handler {
 	return h
 }
 
+// gateSafely runs the gate for ev; a panic in it is an error, so that a
+// waiting step is still answered (STOP) after a bug.
+func (h *handler) gateSafely(ctx context.Context, ev *event, res *result) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			logf(h.stderr, "amiwatermark-lambda: internal error: %v\n%s", p, debug.Stack())
+			err = fmt.Errorf("internal error: %v (a bug: please report it with the log)", p)
+		}
+	}()
+	return h.gateEvent(ctx, ev, res)
+}
+
 // handle handles one event: it never panics and always returns a result.
 // A waiting step is answered on every path once the event names it.
 func (h *handler) handle(ctx context.Context, data []byte) (res *result) {
@@ -67,7 +79,7 @@ func (h *handler) handle(ctx context.Context, data []byte) (res *result) {
 	if h.cfg != nil {
 		res.DryRun = h.cfg.DryRun
 	}
-	gateErr := h.gateEvent(ctx, ev, res)
+	gateErr := h.gateSafely(ctx, ev, res)
 	if ev.Kind == kindStepWaiting {
 		h.finishStep(ctx, ev, res, gateErr)
 		return res

@@ -122,3 +122,26 @@ func outcomeOf(b []byte) string {
 	}
 	return r.Outcome
 }
+
+// A panic inside the gate (here a handler whose configuration was never
+// loaded, a bug) still answers the waiting step: STOP, with the panic as
+// the reason, and the stack in the log.
+func TestPanicInGateStopsStep(t *testing.T) {
+	srv := newEmulator(t, seedOpts{})
+	for _, kv := range baseEnv(t, srv) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	var logs bytes.Buffer
+	h := &handler{stderr: &logs} // no configuration and no error: gateEvent panics
+	res := h.handle(context.Background(), eventstest.ReadJSONFromFile(t, "testdata/step-waiting.json"))
+	if res.Outcome != outcomeStopped || res.Action != "STOP" || !strings.Contains(res.Reason, "internal error") {
+		t.Fatalf("result %+v, want the step stopped with the internal error", res)
+	}
+	if st := stepOf(t, srv); st.Status != ibtypes.WorkflowStepExecutionStatusFailed {
+		t.Fatalf("step %s, want FAILED", st.Status)
+	}
+	if !strings.Contains(logs.String(), "goroutine") {
+		t.Errorf("the log has no stack:\n%s", logs.String())
+	}
+}
