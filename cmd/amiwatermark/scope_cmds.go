@@ -89,7 +89,7 @@ func simulateScopeCommand(o *simulateOptions) *scopeCommand {
 		return c
 	}
 	c.run.Work = func(ctx context.Context, sc *orgscan.Scope) (any, error) {
-		return simulateScope(ctx, sc, o, ownAndShared)
+		return simulateScope(ctx, sc, o, notPublic)
 	}
 	c.run.Region = func(ctx context.Context, sc *orgscan.Scope) (any, error) { return readPublic(ctx, sc, o) }
 	c.run.Finish = func(_ context.Context, sc *orgscan.Scope, region, work any) (any, error) {
@@ -115,12 +115,7 @@ func simulateScope(ctx context.Context, sc *orgscan.Scope, o *simulateOptions, s
 	so.asJSON, so.progress, so.scans = true, false, scans
 	var rows []rpt.Row
 	res := &scopeOut{}
-	so.onScanned = func(img watermark.Image) {
-		sc.Progress.Images.Add(1)
-		if img.Public && scans != nil {
-			res.notePublic(img) // the region's read has it too
-		}
-	}
+	so.onScanned = func(watermark.Image) { sc.Progress.Images.Add(1) }
 	so.onBlocked = func(b blockedImage, _ watermark.Image) error {
 		rows = append(rows, rpt.Row{Kind: "image", ImageID: b.ImageID, OwnerID: b.OwnerID, OwnerAlias: b.OwnerAlias,
 			Name: b.Name, Status: "blocked", Blocked: true, Reason: b.Reason})

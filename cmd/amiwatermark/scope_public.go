@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/awsconfig"
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/orgscan"
@@ -15,13 +16,14 @@ import (
 
 // An organization-wide simulate reads a region's public images once per
 // run instead of once per account: every account of a region sees the
-// same public images. Each scope reads only what differs, its own images
-// (Owner=self) and the images shared with it (ExecutableBy=self); the
-// region's public images (ExecutableBy=all) are read and evaluated once,
-// and each scope takes its share: every public image it did not read
-// itself, with the verdict of the criteria, but exempt when its owner is
-// the scope's account (own images are never restricted). A public image
-// of an account is in that account's own read, so it is exempt there only.
+// same public images. Each scope reads only what differs, in one read: the
+// images it can see that are not public (filter is-public=false: its own
+// private images, and the images shared with it, by account, organization
+// or organizational unit). The region's public images (ExecutableBy=all)
+// are read and evaluated once, and each scope takes them all with the
+// verdict of the criteria, but exempt when their owner is the scope's
+// account (own images are never restricted): a public image of a member
+// is exempt in that member only.
 //
 // The verdict of the criteria depends on the account only through that
 // exemption (watermark.Criteria.Evaluate), so one evaluation serves every
@@ -29,12 +31,12 @@ import (
 // the others by owner, and nothing else: memory follows the blocked public
 // images of the regions in progress, not the number of accounts.
 
-// ownAndShared are the reads of a scope when the public images are read
-// once per region.
-var ownAndShared = []*ec2.DescribeImagesInput{
-	{Owners: []string{"self"}, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(1000)},
-	{ExecutableUsers: []string{"self"}, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(1000)},
-}
+// notPublic is the read of a scope when the public images are read once
+// per region.
+var notPublic = []*ec2.DescribeImagesInput{{
+	Filters:           []types.Filter{{Name: aws.String("is-public"), Values: []string{"false"}}},
+	IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(1000),
+}}
 
 // publicImages is the one read of a region's public images.
 type publicImages struct {
@@ -84,47 +86,28 @@ func (pub *publicImages) add(o *simulateOptions, img watermark.Image) {
 		OwnerAlias: img.OwnerAlias, Name: img.Name, Status: "blocked", Blocked: true, Reason: v.Reason})
 }
 
-// notePublic records a public image of the scope's own reads: the
-// region's read has it too, and the scope counts it once.
-func (s *scopeOut) notePublic(img watermark.Image) {
-	if s.publicSeen == nil {
-		s.publicSeen = map[string]string{}
-	}
-	s.publicSeen[img.ID] = img.OwnerID
-}
-
 // finishWithPublic adds the region's public images to a scope's own
-// reads: the images it did not read itself, own ones (owner account)
-// exempt. Its rows are its own, then the public blocked ones.
+// read, those of the scope's account exempt. Its rows are its own, then
+// the public blocked ones.
 func finishWithPublic(s *scopeOut, pub *publicImages, account string) *scopeOut {
 	c := maps.Clone(s.counts)
-	images, allowed, own := pub.total, pub.allowed, pub.allowedBy[account]
-	for id, owner := range s.publicSeen {
-		images--
-		if _, blocked := pub.blockedAt[id]; !blocked {
-			allowed--
-			if owner == account {
-				own--
-			}
-		}
-	}
 	var exempt int
 	for _, r := range pub.blocked {
-		if _, seen := s.publicSeen[r.ImageID]; !seen && r.OwnerID == account {
+		if r.OwnerID == account {
 			exempt++
 		}
 	}
-	blocked := images - allowed - exempt
-	c["images"] += images
-	c["allowed"] += allowed + exempt
-	c["own"] += own + exempt
-	c["blocked"] += blocked
+	own := pub.allowedBy[account] + exempt
+	c["images"] += pub.total
+	c["allowed"] += pub.allowed + exempt
+	c["own"] += own
+	c["blocked"] += pub.total - pub.allowed - exempt
 	rows := func(yield func(rpt.Row) error) error {
 		if err := rpt.RowSlice(s.own)(yield); err != nil {
 			return err
 		}
 		for _, r := range pub.blocked {
-			if _, seen := s.publicSeen[r.ImageID]; seen || r.OwnerID == account {
+			if r.OwnerID == account {
 				continue
 			}
 			if err := yield(r); err != nil {

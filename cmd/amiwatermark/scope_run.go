@@ -38,10 +38,8 @@ type scopeOut struct {
 	counts map[string]int
 	rows   rpt.Rows
 	// With public images read once per region (simulate): the rows of the
-	// scope's own reads, and the public images among them by id (their
-	// owners).
-	own        []rpt.Row
-	publicSeen map[string]string
+	// scope's own read.
+	own []rpt.Row
 }
 
 // startScoped validates the scope flags, asks STS who the caller is and

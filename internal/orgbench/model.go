@@ -35,11 +35,10 @@ func pages(n, size int) []int {
 
 // MinCalls is the minimum number of DescribeImages calls of an org-wide
 // simulate: each region's public images read once, then per account and
-// region its own images and the images shared with it:
-// R × ceil(P/1000) + A × R × (ceil(own/1000) + ceil(shared/1000)).
+// region what is not public, its own images and the images shared with it,
+// in one read: R × ceil(P/1000) + A × R × ceil((own+shared)/1000).
 func (m Model) MinCalls() int {
-	return m.Regions*len(pages(m.Public, m.PageSize)) +
-		m.Accounts*m.Regions*(len(pages(m.Own, m.PageSize))+len(pages(m.Shared, m.PageSize)))
+	return m.Regions*len(pages(m.Public, m.PageSize)) + m.Accounts*m.Regions*len(pages(m.Own+m.Shared, m.PageSize))
 }
 
 // Floor is the wall time the model implies for the minimum calls:
@@ -51,7 +50,7 @@ func (m Model) Floor() time.Duration {
 		chain += m.call(n)
 	}
 	var perScope time.Duration
-	for _, n := range append(pages(m.Own, m.PageSize), pages(m.Shared, m.PageSize)...) {
+	for _, n := range pages(m.Own+m.Shared, m.PageSize) {
 		perScope += m.call(n)
 	}
 	total := chain*time.Duration(m.Regions) + perScope*time.Duration(m.Accounts*m.Regions)
