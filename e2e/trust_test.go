@@ -10,8 +10,7 @@ import (
 // TestCriteriaFileRefusedAtValidate: `packer validate` refuses an
 // allowed_criteria_file nested too deep, with text after the JSON, or
 // null, naming the file and what is wrong, and accepts a declarative
-// policy with AWS Organizations' aws_marketplace alias (issue 23 items 5,
-// 8, 16).
+// policy with AWS Organizations' aws_marketplace alias.
 func TestCriteriaFileRefusedAtValidate(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -47,7 +46,7 @@ func TestCriteriaFileRefusedAtValidate(t *testing.T) {
 // ec2:DetachImageWatermark in the build account; a rebuild whose AMI
 // inherited golden-base and also asks for qa-passed fails before any change
 // (real packer build), naming both ways out; reattach_inherited = false
-// then passes (issue 23 item 7).
+// then passes.
 func TestDeniedDetachRefusedBeforeAnyChange(t *testing.T) {
 	tpl := testdata("trust.pkr.hcl")
 	forEachPacker(t, func(t *testing.T, p *stack) {

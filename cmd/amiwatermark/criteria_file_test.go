@@ -9,7 +9,7 @@ import (
 // TestCriteriaFileRefusedInEveryCommand: every command that reads
 // --criteria refuses a deeply nested file, text after the JSON and null
 // with a usage error naming the file, at once and in bounded memory
-// (watermark.ReadCriteriaFile; issue 23 items 5 and 8).
+// (watermark.ReadCriteriaFile).
 func TestCriteriaFileRefusedInEveryCommand(t *testing.T) {
 	deep := writeFile(t, "deep.json", strings.Repeat("[", 40000)+strings.Repeat("]", 40000))
 	garbage := writeFile(t, "garbage.json", `[{"ImageProviders":["amazon"]}]]]]}}}garbage`)
@@ -54,7 +54,7 @@ func TestCriteriaFileRefusedInEveryCommand(t *testing.T) {
 // TestCriteriaPolicyMarketplaceAlias: a declarative policy's
 // allowed_image_providers take the owner aliases AWS Organizations documents
 // (aws_marketplace, aws_backup_vault), as the API's aws-marketplace and
-// aws-backup-vault (issue 23 item 16).
+// aws-backup-vault.
 func TestCriteriaPolicyMarketplaceAlias(t *testing.T) {
 	e := newEmu(t)
 	e.seedSimulate()

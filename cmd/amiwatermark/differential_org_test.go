@@ -20,7 +20,7 @@ import (
 	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
 )
 
-// The differential test of issue 25: an organization-wide simulate reads a
+// The differential test: an organization-wide simulate reads a
 // region's public images once and each account's own and shared images;
 // its verdicts must equal today's per-account full scan (one DescribeImages
 // of every visible image per account) and EC2's own audit-mode verdicts

@@ -10,7 +10,7 @@ import (
 
 // TestAttachEngineMessagesSpeakFlags: the messages the shared engine
 // writes for the CLI name the CLI's flags, never the post-processor's
-// template keys (issue 23 item 10, the engine's part).
+// template keys.
 func TestAttachEngineMessagesSpeakFlags(t *testing.T) {
 	e := newEmu(t)
 	now := e.seedLineage()

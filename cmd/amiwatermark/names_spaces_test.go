@@ -4,7 +4,7 @@ import "testing"
 
 // TestAttachNameKeepsSpaces: --name and --detach take names exactly as
 // written, spaces around them included, as AWS and the post-processor do
-// (watermark.NameList; issue 23 item 13): '  spaced ' attaches the key
+// (watermark.NameList): '  spaced ' attaches the key
 // ACCOUNT:"  spaced ", not ACCOUNT:spaced, and detaching it needs the same
 // spelling.
 func TestAttachNameKeepsSpaces(t *testing.T) {

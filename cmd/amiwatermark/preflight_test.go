@@ -11,7 +11,7 @@ import (
 // denied in the account (the recommended SCP), attach of an inherited key
 // and a new one is refused before any change; the message names the CLI's
 // way out (--keep-inherited) and allowing the detach, and --keep-inherited
-// then succeeds (issue 23 item 7).
+// then succeeds.
 func TestAttachDeniedDetachRefusedBeforeChange(t *testing.T) {
 	e := newEmu(t)
 	e.seedLineage()

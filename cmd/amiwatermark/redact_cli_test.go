@@ -16,7 +16,7 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
-// Issue 23, item 2: every credential the CLI holds, renewed ones included,
+// Every credential the CLI holds, renewed ones included,
 // is redacted in every output. An echo (emutest.CredentialEcho) in front
 // of the emulator makes the roles' credentials expire at once, so the SDK
 // renews them before each call, and answers DescribeImages with an error

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Issue 23, item 9: after Ctrl-C an org-wide run counts every
+// After Ctrl-C an org-wide run counts every
 // account-region, lists the unfinished ones by region, and its last
 // progress line agrees with the summary.
 func TestOrgInterruptedCountsEveryScope(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	rpt "github.com/amiwatermark/packer-plugin-amiwatermark/internal/report"
 )
 
-// Issue 23, item 4: CSV formula injection.
+// CSV formula injection.
 
 // hostile are cells a spreadsheet would run as formulas.
 var hostile = []string{`=HYPERLINK("http://evil.example/x","click")`, `+cmd|' /C calc'!A0`, `@SUM(1)`, `-2+3`, "\tTAB=1", "\rCR=1"}

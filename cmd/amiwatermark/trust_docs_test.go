@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Issue 23, item 15: the permissions docs/cli.md lists for inspect, verify
+// The permissions docs/cli.md lists for inspect, verify
 // and simulate are the EC2 actions these commands call.
 
 // permissionsParagraph is the "Permissions needed" paragraph of docs/cli.md.

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Issue 23, item 12: --html is checked before any AWS call, and keeps the
+// --html is checked before any AWS call, and keeps the
 // mode of the file it replaces.
 
 func TestHTMLPathCheckedBeforeAnyAWSCall(t *testing.T) {
@@ -74,7 +74,7 @@ func TestHTMLKeepsModeOfReplacedFile(t *testing.T) {
 	}
 }
 
-// Issue 23, item 11: a throttled ListAccounts says it was throttled, not
+// A throttled ListAccounts says it was throttled, not
 // that the caller is in the wrong account.
 func TestOrgListAccountsThrottled(t *testing.T) {
 	o := newOrgEmu(t)
@@ -93,7 +93,7 @@ func TestOrgListAccountsThrottled(t *testing.T) {
 	}
 }
 
-// Issue 23, item 10: --name X --detach X is a usage error naming the
+// --name X --detach X is a usage error naming the
 // CLI's flags, before any AWS call.
 func TestAttachNameAndDetachSameKeyIsUsageError(t *testing.T) {
 	e := newEmu(t)

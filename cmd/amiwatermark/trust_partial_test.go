@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Issue 23, item 6: once changes start, a failed attach or detach says
+// Once changes start, a failed attach or detach says
 // exactly what it left, in the AWS state and in --json.
 
 // faults sets the emulator's fault injection (POST /_emu/faults).
@@ -146,7 +146,7 @@ func TestAttachRefusedJSONListsAMIsUnchanged(t *testing.T) {
 	wantState(t, by, regionEast+" "+amiForged, "unchanged")
 }
 
-// Issue 23, item 14: a refused Image Builder run's --json names the AMIs
+// A refused Image Builder run's --json names the AMIs
 // that are not attachable, and lists the own AMIs unchanged.
 func TestAttachImageBuilderRefusedJSONNamesNotAttachable(t *testing.T) {
 	e := newEmu(t)

@@ -7,7 +7,7 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu"
 )
 
-// Issue 23, item 1: a gate never passes over an AMI it was given.
+// A gate never passes over an AMI it was given.
 
 const amiWestBare = "ami-0abcabcabcabcabc7" // eu-west-1, mine, no watermarks
 

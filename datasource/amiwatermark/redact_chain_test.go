@@ -9,7 +9,7 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
-// Issue 23, item 2: the data source redacts every credential the process
+// The data source redacts every credential the process
 // holds, not only access_key/secret_key/token: here a profile's role_arn
 // assumed with its source profile's keys, renewed during the run.
 // emutest.CredentialEcho makes the role's credentials expire at once (the

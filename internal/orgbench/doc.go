@@ -1,4 +1,4 @@
-// Package orgbench holds benchmark P4 of issue 25 (p4_bench_test.go): an
+// Package orgbench holds benchmark P4 (p4_bench_test.go): an
 // organization-wide `amiwatermark simulate` against `ec2emu` with EC2's
 // throttling and a latency model, both programs run as processes, as users
 // run them. It drives only binaries (cmd/ec2emu and cmd/amiwatermark, built

@@ -11,7 +11,7 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/testkit"
 )
 
-// p4 is benchmark P4's model (issue 25): 40 accounts × 4 regions, 10 000
+// p4 is benchmark P4's model: 40 accounts × 4 regions, 10 000
 // public images per region, 200 own and 100 shared images per account and
 // region, each call 150 ms + 1 ms per item, EC2's token buckets on, the
 // CLI at its default concurrency (16).

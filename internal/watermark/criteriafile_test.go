@@ -32,7 +32,7 @@ func allocated(f func()) uint64 {
 
 // TestReadCriteriaFileBounded: deep nesting and oversized files are refused
 // at once, in memory bounded by the file size limit (the 80 KB nested file
-// of issue 23 took about 4 GB before).
+// took about 4 GB before).
 func TestReadCriteriaFileBounded(t *testing.T) {
 	deep := writeFile(t, strings.Repeat("[", 40000)+strings.Repeat("]", 40000))
 	deepObj := writeFile(t, `{"ec2_attributes":`+strings.Repeat(`{"a":`, 40)+`1`+strings.Repeat("}", 40)+`}`)

@@ -63,8 +63,7 @@ func TestFieldErrorsRenderWithFrontEndNames(t *testing.T) {
 }
 
 // TestPlanProblemsSpeakFrontEndNames: every plan problem that names a
-// setting words it with the front end's names, none with the template keys
-// (issue 23 item 10).
+// setting words it with the front end's names, none with the template keys.
 func TestPlanProblemsSpeakFrontEndNames(t *testing.T) {
 	cli := Names{TermDetach: "--detach", TermWatermarks: "--name", TermDetachKey: "--detach %q", TermAssumeRole: "a --profile of the owning account"}
 	full := img(own("a", "ami-0"), own("b", "ami-0"), own("c", "ami-0"), own("d", "ami-0"), own("e", "ami-0"))

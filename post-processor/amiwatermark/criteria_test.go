@@ -83,9 +83,7 @@ func TestConfigAllowedCriteriaErrors(t *testing.T) {
 // TestConfigCriteriaFileRefused: allowed_criteria_file is read by the same
 // bounded reader as the CLI (watermark.ReadCriteriaFile): a deeply nested
 // file, text after the JSON and null are refused by Configure (so by
-// `packer validate`), naming the file and what is wrong (issue 23 items 5
-// and 8); the documented owner aliases of a declarative policy are accepted
-// (item 16).
+// `packer validate`), naming the file and what is wrong; the documented owner aliases of a declarative policy are accepted.
 func TestConfigCriteriaFileRefused(t *testing.T) {
 	deep := writeCriteria(t, strings.Repeat("[", 40000)+strings.Repeat("]", 40000))
 	tests := []struct{ path, want string }{

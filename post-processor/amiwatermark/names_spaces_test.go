@@ -9,8 +9,7 @@ import (
 )
 
 // TestPostProcessorNameKeepsSpaces: the post-processor keeps the spaces
-// around a name, as AWS and the CLI's --name do (one rule; issue 23 item
-// 13).
+// around a name, as AWS and the CLI's --name do (one rule).
 func TestPostProcessorNameKeepsSpaces(t *testing.T) {
 	e := newEmu(t)
 	id := e.SeedImages(t, ec2emu.SeedImage{Region: "us-east-1", Account: testAccount, Name: "app"})[0]

@@ -22,8 +22,7 @@ func (e *emu) denyIn(t *testing.T, actions ...string) {
 // SCP denying ec2:DetachImageWatermark, a rebuild whose AMI inherited
 // golden-base and also asks for qa-passed fails before any change (the
 // permission check's DryRun answers UnauthorizedOperation), the message
-// names both ways out, and reattach_inherited = false then succeeds
-// (issue 23 item 7).
+// names both ways out, and reattach_inherited = false then succeeds.
 func TestPostProcessorDeniedDetachRefusedBeforeChange(t *testing.T) {
 	e := newEmu(t)
 	e.denyIn(t, "ec2:DetachImageWatermark")

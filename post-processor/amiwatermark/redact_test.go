@@ -11,7 +11,7 @@ import (
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/ec2emu/emutest"
 )
 
-// Issue 23, item 2: the post-processor redacts every credential the
+// The post-processor redacts every credential the
 // process holds, not only the configured ones: the default chain's, an
 // assumed role's and each renewal. emutest.CredentialEcho makes the
 // role's credentials expire at once (the SDK renews them before each call:
