@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/engine"
 )
 
 // maxReason is the longest reason SendWorkflowStepAction takes.
@@ -55,7 +57,7 @@ func (h *handler) answer(ctx context.Context, ev *event, res *result) error {
 	for i := 0; i < answerAttempts; i++ {
 		if i > 0 {
 			logf(h.stderr, "imagebuilder:SendWorkflowStepAction %s on %s failed (%s); sending it again (%d of %d)", res.Action, ev.Step.StepExecutionID, oneLine(err), i+1, answerAttempts)
-			if serr := sleep(ctx, answerPause); serr != nil {
+			if serr := engine.Sleep(ctx, answerPause); serr != nil {
 				break
 			}
 		}
@@ -116,15 +118,4 @@ func clipReason(s string) string {
 		cut--
 	}
 	return s[:cut] + more
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

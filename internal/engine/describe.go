@@ -168,7 +168,7 @@ func (r *run) describeRegion(ctx context.Context, w *regionWork, deadline time.T
 				wait = max(min(wait, grace-time.Since(since)), time.Millisecond)
 			}
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return res, err
 		}
 		delay = min(delay+delay/2, r.req.Timing.PollMax)

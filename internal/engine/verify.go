@@ -158,7 +158,7 @@ func (r *run) verifyRegion(ctx context.Context, w *regionWork, plans map[string]
 			}
 			return keys, msgs, nil
 		}
-		if err := sleep(ctx, min(delay, remaining)); err != nil {
+		if err := Sleep(ctx, min(delay, remaining)); err != nil {
 			return nil, nil, err
 		}
 		delay = min(delay+delay/2, r.req.Timing.PollMax)
