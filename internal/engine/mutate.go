@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,18 +64,59 @@ type call struct {
 	attach string // name
 }
 
-func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStopped func() bool, stop func()) {
-	var calls []call
-	for _, k := range o.plan.Detach {
+// planCalls are the calls of a plan in the order they are made: the
+// detaches, then the attaches.
+func planCalls(p watermark.ImagePlan) []call {
+	calls := make([]call, 0, p.Calls())
+	for _, k := range p.Detach {
 		calls = append(calls, call{detach: k})
 	}
-	for _, n := range o.plan.Attach {
+	for _, n := range p.Attach {
 		calls = append(calls, call{attach: n})
 	}
-	var dry *bool // sent only in a dry run
-	if r.req.DryRun {
-		dry = aws.Bool(true)
+	return calls
+}
+
+// doCall makes one call of a plan on image id, with DryRun when dry, and
+// returns the key it concerns (for an attach, the key EC2 answers when it
+// answers one).
+func doCall(ctx context.Context, c *ec2.Client, id string, p watermark.ImagePlan, cl call, dry bool) (string, error) {
+	var dryRun *bool // sent only when checking
+	if dry {
+		dryRun = aws.Bool(true)
 	}
+	if cl.detach != "" {
+		_, err := c.DetachImageWatermark(ctx, &ec2.DetachImageWatermarkInput{ImageId: aws.String(id), WatermarkKey: aws.String(cl.detach), DryRun: dryRun})
+		return cl.detach, err
+	}
+	key := watermark.FormatKey(p.Account, cl.attach)
+	out, err := c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(id), WatermarkName: aws.String(cl.attach), DryRun: dryRun})
+	if err == nil && aws.ToString(out.WatermarkKey) != "" {
+		key = aws.ToString(out.WatermarkKey)
+	}
+	return key, err
+}
+
+// dryRunConfirmed tells whether the answer to a DryRun call says the call
+// would succeed, and why when it is not plain DryRunOperation: a DryRun
+// detach changes nothing, so EC2 still counts the keys this run would
+// detach first, and an attach after detaches may answer
+// ResourceLimitExceeded; the plan has checked the limit with those
+// detaches applied.
+func dryRunConfirmed(err error, cl call, p watermark.ImagePlan) (bool, string) {
+	switch apiCode(err) {
+	case "DryRunOperation":
+		return true, ""
+	case "ResourceLimitExceeded":
+		if cl.attach != "" && len(p.Detach) > 0 {
+			return true, "room is made by the detaches before it; the plan checked the 5-limit"
+		}
+	}
+	return false, ""
+}
+
+func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStopped func() bool, stop func()) {
+	calls := planCalls(o.plan)
 	for i, cl := range calls {
 		if isStopped() || ctx.Err() != nil {
 			for _, rest := range calls[i:] {
@@ -82,28 +124,13 @@ func (r *run) mutateAMI(ctx context.Context, c *ec2.Client, o *outcome, isStoppe
 			}
 			return
 		}
-		var err error
-		key := cl.detach
-		if cl.detach != "" {
-			_, err = c.DetachImageWatermark(ctx, &ec2.DetachImageWatermarkInput{ImageId: aws.String(o.t.ImageID), WatermarkKey: aws.String(cl.detach), DryRun: dry})
-		} else {
-			key = watermark.FormatKey(o.plan.Account, cl.attach)
-			var out *ec2.AttachImageWatermarkOutput
-			out, err = c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(o.t.ImageID), WatermarkName: aws.String(cl.attach), DryRun: dry})
-			if err == nil && aws.ToString(out.WatermarkKey) != "" {
-				key = aws.ToString(out.WatermarkKey)
-			}
-		}
+		key, err := doCall(ctx, c, o.t.ImageID, o.plan, cl, r.req.DryRun)
 		note := "DryRun check passed"
-		switch code := apiCode(err); {
-		case r.req.DryRun && code == "DryRunOperation":
-			err = nil
-		case r.req.DryRun && code == "ResourceLimitExceeded" && cl.attach != "" && len(o.plan.Detach) > 0:
-			// A dry-run detach changes nothing, so EC2 still counts the
-			// keys this run would detach first; the plan has checked the
-			// limit with those detaches applied.
-			err = nil
-			note = "room is made by the detaches before it; the plan checked the 5-limit"
+		if r.req.DryRun {
+			if ok, why := dryRunConfirmed(err, cl, o.plan); ok {
+				err = nil
+				note = cmp.Or(why, note)
+			}
 		}
 		if err != nil {
 			stop()

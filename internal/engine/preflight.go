@@ -6,9 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-
 	"github.com/amiwatermark/packer-plugin-amiwatermark/internal/watermark"
 )
 
@@ -84,43 +81,19 @@ func (r *run) preflightRegion(ctx context.Context, w *regionWork, plans map[stri
 			if ctx.Err() != nil {
 				return out
 			}
-			key, err := dryRunCall(ctx, w.client, t.ImageID, p, c)
-			code := apiCode(err)
-			switch {
-			case code == "DryRunOperation":
+			key, err := doCall(ctx, w.client, t.ImageID, p, c, true)
+			if ok, _ := dryRunConfirmed(err, c, p); ok {
 				continue
-			case code == "ResourceLimitExceeded" && c.attach != "" && len(p.Detach) > 0:
-				continue // a DryRun detach frees no room; the plan checked the 5-limit with the detaches
-			case err == nil:
+			}
+			if err == nil {
 				err = fmt.Errorf("EC2 answered without DryRunOperation, so the check did not happen")
 			}
+			code := apiCode(err)
 			out = append(out, denial{t: t, call: c, key: key, reatt: c.detach != "" && reatt[key], err: err,
 				denied: code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AccessDeniedException"})
 		}
 	}
 	return out
-}
-
-// planCalls are the calls of a plan in the order the mutation makes them.
-func planCalls(p watermark.ImagePlan) []call {
-	calls := make([]call, 0, p.Calls())
-	for _, k := range p.Detach {
-		calls = append(calls, call{detach: k})
-	}
-	for _, n := range p.Attach {
-		calls = append(calls, call{attach: n})
-	}
-	return calls
-}
-
-// dryRunCall makes one call with DryRun and returns the key it concerns.
-func dryRunCall(ctx context.Context, c *ec2.Client, id string, p watermark.ImagePlan, cl call) (string, error) {
-	if cl.detach != "" {
-		_, err := c.DetachImageWatermark(ctx, &ec2.DetachImageWatermarkInput{ImageId: aws.String(id), WatermarkKey: aws.String(cl.detach), DryRun: aws.Bool(true)})
-		return cl.detach, err
-	}
-	_, err := c.AttachImageWatermark(ctx, &ec2.AttachImageWatermarkInput{ImageId: aws.String(id), WatermarkName: aws.String(cl.attach), DryRun: aws.Bool(true)})
-	return watermark.FormatKey(p.Account, cl.attach), err
 }
 
 // preflightError words the calls the check did not confirm, in target
